@@ -1,0 +1,5 @@
+"""Benchmarks for trioquart, side by side with a raw ASGI app and its peers.
+
+Run with ``nox -s bench`` (or ``python -m bench --help`` inside an environment that has the
+peers installed). Benchmarks measure and report; they never assert timings.
+"""

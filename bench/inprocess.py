@@ -1,0 +1,243 @@
+"""In-process scenarios: each ASGI app driven directly from trio, with no sockets.
+
+Every measurement runs inside the app's lifespan. HTTP requests are sequential, each with a
+fresh scope; the request body arrives as one ``http.request`` message, after which
+``receive()`` blocks until the response is complete and then reports ``http.disconnect``, as
+Hypercorn does. Websocket connections get ``websocket.connect``, ping-pong text messages, and
+finally ``websocket.disconnect``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from bench.apps import ECHO_BODY_SIZE, HELLO, item_json
+from bench.asgi import ASGIApp, Message, Scope, http_scope, websocket_scope
+from bench.lifespan import running_lifespan
+from bench.stats import Sample
+
+SCENARIO_TIMEOUT = 120.0
+WS_PAYLOAD = "benchmark websocket message, 64 bytes long..........................."[:64]
+WS_CONCURRENT = 100
+
+
+class BenchError(RuntimeError):
+    """An app answered a benchmark request wrongly."""
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long each timed loop runs, in seconds."""
+
+    http: float
+    ws: float
+    warmup: int
+
+
+class _Exchange:
+    """The server side of one in-memory HTTP request/response."""
+
+    __slots__ = ("body", "body_sent", "chunks", "done", "finished", "status")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.body_sent = False
+        self.finished = False
+        self.done: trio.Event | None = None
+        self.status = 0
+        self.chunks: list[bytes] = []
+
+    async def receive(self) -> Message:
+        if not self.body_sent:
+            self.body_sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        if not self.finished:
+            if self.done is None:
+                self.done = trio.Event()
+            await self.done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+        elif kind == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.finished = True
+                if self.done is not None:
+                    self.done.set()
+
+
+async def http_request(app: ASGIApp, scope: Scope, body: bytes = b"") -> tuple[int, bytes]:
+    """Run one request through the app; return the status and the body."""
+    exchange = _Exchange(body)
+    await app(scope, exchange.receive, exchange.send)
+    if not exchange.finished:
+        raise BenchError(f"{scope['method']} {scope['path']}: the app returned mid-response")
+    return exchange.status, b"".join(exchange.chunks)
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One HTTP scenario: a route, how to call it and what it must answer."""
+
+    name: str
+    method: str
+    path: Callable[[int], str]
+    body: bytes
+    expected: Callable[[int], bytes | None]
+
+
+def _expect_json(index: int) -> bytes | None:
+    return None  # checked by _check, JSON formatting differs between frameworks
+
+
+ECHO_BODY = bytes(range(256)) * (ECHO_BODY_SIZE // 256)
+HTTP_ROUTES = (
+    HttpRoute("GET /", "GET", lambda i: "/", b"", lambda i: HELLO.encode()),
+    HttpRoute("GET /items/<id>", "GET", lambda i: f"/items/{i}", b"", _expect_json),
+    HttpRoute("POST /echo (1 KiB)", "POST", lambda i: "/echo", ECHO_BODY, lambda i: ECHO_BODY),
+)
+
+
+def _check(route: HttpRoute, index: int, status: int, body: bytes) -> None:
+    """Fail loudly when an app gives a wrong answer (a fast wrong answer is no result)."""
+    if status != 200:
+        raise BenchError(f"{route.name}: status {status}, body {body[:200]!r}")
+    expected = route.expected(index)
+    if expected is None:
+        if json.loads(body) != item_json(index):
+            raise BenchError(f"{route.name}: unexpected JSON {body[:200]!r}")
+    elif body != expected:
+        raise BenchError(f"{route.name}: unexpected body {body[:200]!r}")
+
+
+async def _time_http(app: ASGIApp, route: HttpRoute, state: dict[str, Any], d: Durations) -> Sample:
+    """Sequential requests to one route for ``d.http`` seconds; requests per second."""
+    body_size = len(route.body)
+    for index in range(d.warmup):
+        status, body = await http_request(
+            app, http_scope(route.method, route.path(index), body_size, state), route.body
+        )
+        _check(route, index, status, body)
+    gc.collect()
+    count = 0
+    start = time.perf_counter()
+    deadline = start + d.http
+    while True:
+        for _ in range(50):
+            scope = http_scope(route.method, route.path(count), body_size, state)
+            status, _body = await http_request(app, scope, route.body)
+            if status != 200:
+                raise BenchError(f"{route.name}: status {status}")
+            count += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return Sample(count / (now - start))
+
+
+async def _http_scenarios(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+    with trio.fail_after(SCENARIO_TIMEOUT):
+        async with running_lifespan(app) as state:
+            return {route.name: await _time_http(app, route, state, d) for route in HTTP_ROUTES}
+
+
+def run_http(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+    """Requests per second for each route, in a fresh trio run."""
+    return trio.run(_http_scenarios, app, d)
+
+
+class _WsConnection:
+    """The server side of one in-memory websocket connection."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
+        self.app = app
+        self.scope = websocket_scope("/ws", state)
+        self.to_app, self.app_inbox = trio.open_memory_channel[Message](math.inf)
+        self.app_outbox, self.from_app = trio.open_memory_channel[Message](math.inf)
+
+    async def serve(self) -> None:
+        """Run the app for this connection (a task in the caller's nursery)."""
+        async with self.app_outbox:
+            await self.app(self.scope, self.app_inbox.receive, self.app_outbox.send)
+
+    async def connect(self) -> None:
+        await self.to_app.send({"type": "websocket.connect"})
+        reply = await self.from_app.receive()
+        if reply["type"] != "websocket.accept":
+            raise BenchError(f"websocket not accepted: {reply!r}")
+
+    async def echo(self, text: str) -> None:
+        await self.to_app.send({"type": "websocket.receive", "text": text})
+        reply = await self.from_app.receive()
+        if reply["type"] != "websocket.send" or reply.get("text") != text:
+            raise BenchError(f"bad websocket echo: {reply!r}")
+
+    async def disconnect(self) -> None:
+        await self.to_app.send({"type": "websocket.disconnect", "code": 1000})
+
+
+async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, seconds: float) -> Sample:
+    """Ping-pong on ``connections`` concurrent connections for ``seconds``; messages/s.
+
+    Connecting and disconnecting happen outside the timed window.
+    """
+    counts = [0] * connections
+    connected = finished = 0
+    end = 0.0
+    all_connected = trio.Event()
+    go = trio.Event()
+    stop = False
+
+    async def client(index: int, conn: _WsConnection) -> None:
+        nonlocal connected, finished, end
+        await conn.connect()
+        connected += 1
+        if connected == connections:
+            all_connected.set()
+        await go.wait()
+        done = 0
+        while not stop:
+            await conn.echo(WS_PAYLOAD)
+            done += 1
+        counts[index] = done
+        finished += 1
+        if finished == connections:
+            end = time.perf_counter()
+        await conn.disconnect()
+
+    async with trio.open_nursery() as nursery:
+        for index in range(connections):
+            conn = _WsConnection(app, state)
+            nursery.start_soon(conn.serve)
+            nursery.start_soon(client, index, conn)
+        await all_connected.wait()
+        gc.collect()
+        start = time.perf_counter()
+        go.set()
+        await trio.sleep(seconds)
+        stop = True
+    return Sample(sum(counts) / (end - start))
+
+
+async def _ws_scenarios(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+    with trio.fail_after(SCENARIO_TIMEOUT):
+        async with running_lifespan(app) as state:
+            await _time_ws(app, state, 1, d.ws / 10)  # warm-up
+            single = await _time_ws(app, state, 1, d.ws)
+            many = await _time_ws(app, state, WS_CONCURRENT, d.ws)
+    return {"ws echo, 1 connection": single, f"ws echo, {WS_CONCURRENT} connections": many}
+
+
+def run_ws(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+    """Websocket echo messages per second, one connection and many, in a fresh trio run."""
+    return trio.run(_ws_scenarios, app, d)

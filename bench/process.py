@@ -1,0 +1,159 @@
+"""Child processes of the end-to-end scenarios: the server under test and load generators.
+
+On a machine with at least two cores the server is pinned to CPU 0 and the load generator to
+CPU 1, so that they do not steal time from each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+
+
+def cpus() -> list[int]:
+    """The CPUs this process may run on."""
+    return sorted(os.sched_getaffinity(0))
+
+
+SERVER_CPU: int | None = cpus()[0] if len(cpus()) >= 2 else None
+LOAD_CPU: int | None = cpus()[1] if len(cpus()) >= 2 else None
+
+
+def pinned(cpu: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins the child to ``cpu`` (None: no pinning)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def child_env() -> dict[str, str]:
+    """The environment of child processes: ``bench`` importable from the repository root."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def read_json_line(stream: IO[str], timeout: float, proc: subprocess.Popen[str]) -> Any:
+    """Read one JSON line from a child, failing after ``timeout`` seconds or if it exits."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    line = stream.readline() if ready else ""
+    if not line:
+        proc.kill()
+        raise RuntimeError("child process gave no answer")
+    return json.loads(line)
+
+
+@dataclass
+class Server:
+    """A running server process."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    pid: int
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http")
+
+
+def _stderr_tail(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read()[-2000:].strip()
+
+
+@contextlib.contextmanager
+def serving(module: str, extra_rules: int = 0) -> Iterator[Server]:
+    """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits."""
+    command = [sys.executable, "-m", "bench.server", module]
+    if extra_rules:
+        command += ["--extra-rules", str(extra_rules)]
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=ROOT,
+            env=child_env(),
+            preexec_fn=pinned(SERVER_CPU),
+        )
+        assert proc.stdout is not None and proc.stdin is not None
+        try:
+            try:
+                hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)
+            except RuntimeError:
+                proc.wait()
+                raise RuntimeError(f"server did not start: {_stderr_tail(log)}") from None
+            yield Server(proc, hello["urls"][0], hello["pid"])
+        finally:
+            proc.stdin.close()
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.returncode not in (0, None):
+            raise RuntimeError(f"server exited with {proc.returncode}: {_stderr_tail(log)}")
+
+
+def loadgen(*args: str, timeout: float) -> dict[str, Any]:
+    """Run ``python -m bench.loadgen ARGS`` on the load CPU; return its JSON report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(),
+        timeout=timeout,
+        check=False,
+        preexec_fn=pinned(LOAD_CPU),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@contextlib.contextmanager
+def holding(*args: str) -> Iterator[dict[str, Any]]:
+    """Run a long-lived ``bench.loadgen`` (``ws-idle``) until the block exits."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.loadgen", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=child_env(),
+        preexec_fn=pinned(LOAD_CPU),
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        try:
+            hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)
+        except RuntimeError:
+            proc.wait()
+            stderr = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"load generator failed: {stderr[-2000:]}") from None
+        yield hello
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

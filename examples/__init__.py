@@ -1,0 +1,1 @@
+"""Demo applications started by the README's quick start."""

@@ -1,0 +1,48 @@
+"""Developer tasks: ``nox -s tests`` (the README's test command), ``lint``, ``docs``, ``bench``, ``demo``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+PEERS = ["starlette", "anyio", "quart", "quart-trio"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite with branch coverage."""
+    session.install("-e", ".[test]")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (format and lint) and mypy --strict."""
+    session.install("-e", ".[test]", "ruff", "mypy")
+    session.run("ruff", "format", "--check", "trioquart", "tests", "docs", "bench", "examples")
+    session.run("ruff", "check", "trioquart", "tests", "docs", "bench", "examples")
+    session.run("mypy", "trioquart", "tests", "docs/examples")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the user guide with Sphinx, warnings as errors."""
+    session.install("-e", ".", "sphinx", "myst-parser")
+    session.run("sphinx-build", "-W", "-n", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with a raw ASGI app and the peers (never part of the tests)."""
+    session.install("-e", ".[test]", *PEERS)
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Serve the demo application on Hypercorn's trio worker at http://127.0.0.1:5000."""
+    session.install("-e", ".")
+    session.run("python", "-m", "trioquart", "run", "examples.hello:app", *session.posargs)

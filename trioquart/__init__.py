@@ -1,0 +1,46 @@
+"""trioquart: a trio-native web framework with a Quart/Flask-style API.
+
+The public names are re-exported here; see ``docs/`` for the guide.
+"""
+
+from .app import TrioQuart as TrioQuart
+from .blueprints import Blueprint as Blueprint
+from .errors import abort as abort
+from .globals import current_app as current_app
+from .globals import g as g
+from .globals import has_app_context as has_app_context
+from .globals import has_request_context as has_request_context
+from .globals import has_websocket_context as has_websocket_context
+from .globals import request as request
+from .globals import websocket as websocket
+from .helpers import make_response as make_response
+from .helpers import redirect as redirect
+from .helpers import stream_with_context as stream_with_context
+from .helpers import url_for as url_for
+from .json import jsonify as jsonify
+from .wrappers.request import Request as Request
+from .wrappers.response import Response as Response
+from .wrappers.websocket import Websocket as Websocket
+from .wrappers.websocket import WebsocketClosedError as WebsocketClosedError
+
+__all__ = [
+    "Blueprint",
+    "Request",
+    "Response",
+    "TrioQuart",
+    "Websocket",
+    "WebsocketClosedError",
+    "abort",
+    "current_app",
+    "g",
+    "has_app_context",
+    "has_request_context",
+    "has_websocket_context",
+    "jsonify",
+    "make_response",
+    "redirect",
+    "request",
+    "stream_with_context",
+    "url_for",
+    "websocket",
+]

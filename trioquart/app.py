@@ -1,0 +1,211 @@
+"""TrioQuart: the application object. Registration lives in ``scaffold.py``; this module keeps
+the registries, and ``__call__`` picks a driver by ``scope["type"]`` and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import trio
+from werkzeug.routing import BaseConverter
+
+from .background import BackgroundNursery
+from .blueprints import Blueprint
+from .config import Config
+from .ctx import AppContext
+from .disconnect_watch import DisconnectWatch
+from .http_connection import handle_http
+from .lifespan import run_lifespan
+from .routing import Router
+from .websocket_connection import handle_websocket
+from .scaffold import F, Scaffold
+from .typing import ErrorHandler
+from .wrappers.request import Request
+from .wrappers.response import Response
+from .wrappers.websocket import Websocket
+
+if TYPE_CHECKING:
+    from .testing import TestApp, TestClient
+    from .typing import ASGIReceiveCallable, ASGISendCallable, Scope
+
+
+class TrioQuart(Scaffold):
+    """A trioquart application, an ASGI 3 callable.
+
+    Args:
+        import_name: the name of the application's module, usually ``__name__``.
+    """
+
+    request_class = Request
+    response_class = Response
+    websocket_class = Websocket
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self.config = Config()
+        self.router = Router()
+        self.view_functions: dict[str, Callable[..., Any]] = {}
+        self.blueprints: dict[str, Blueprint] = {}
+        self._before_serving: list[Callable[[], Any]] = []
+        self._after_serving: list[Callable[[], Any]] = []
+        self._while_serving: list[Callable[[], AsyncGenerator[None, None]]] = []
+        self._while_serving_running: list[AsyncGenerator[None, None]] = []
+        self._nursery: BackgroundNursery | None = None
+        self._disconnect_watch = DisconnectWatch()
+        # Open websocket connections and their cancel scopes (closed with 1001 at shutdown).
+        self._open_websockets: dict[Websocket, trio.CancelScope] = {}
+        #: Set when the server starts shutting down (a new Event each time the app is served).
+        self.shutdown_event = trio.Event()
+
+    @property
+    def url_map(self) -> Any:
+        """The Werkzeug ``Map`` holding every rule."""
+        return self.router.url_map
+
+    @property
+    def name(self) -> str:
+        """The application's name (from ``import_name``)."""
+        return self.import_name.rpartition(".")[2]
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        """The ASGI 3 entry point."""
+        if scope["type"] == "http":
+            await handle_http(self, scope, receive, send)
+        elif scope["type"] == "websocket":
+            await handle_websocket(self, scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await run_lifespan(self, scope, receive, send)
+        else:
+            raise ValueError(f"Unknown ASGI scope type {scope['type']!r}")
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        methods: Iterable[str] | None = None,
+        *,
+        websocket: bool = False,
+        **options: Any,
+    ) -> None:
+        """Register ``view_func`` for ``rule`` under ``endpoint`` (default: the function's name).
+
+        Raises:
+            ValueError: ``endpoint`` is already taken by a different function, or the rule is
+                invalid.
+        """
+        if view_func is None:
+            raise TypeError("add_url_rule() needs a view_func")
+        endpoint = endpoint or view_func.__name__
+        existing = self.view_functions.get(endpoint)
+        if existing is not None and existing is not view_func:
+            raise ValueError(
+                f"The endpoint {endpoint!r} is already used by {existing.__qualname__}; "
+                f"pass endpoint='...' to register {view_func.__qualname__} under another name."
+            )
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ["GET"]
+        if isinstance(methods, str):
+            raise TypeError(f"methods must be a list of strings, not the string {methods!r}")
+        self.router.add(rule, endpoint, methods, websocket=websocket, **options)
+        self.view_functions[endpoint] = view_func
+
+    def add_converter(self, name: str, converter: type[BaseConverter]) -> None:
+        """Make ``<name:arg>`` use ``converter`` (a Werkzeug ``BaseConverter`` subclass)."""
+        self.url_map.converters[name] = converter
+
+    def register_blueprint(self, blueprint: Blueprint, *, url_prefix: str | None = None) -> None:
+        """Add ``blueprint``'s routes (under ``url_prefix``), hooks and error handlers.
+
+        Raises:
+            ValueError: another blueprint with the same name is registered.
+        """
+        if self.blueprints.get(blueprint.name, blueprint) is not blueprint:
+            raise ValueError(f"A different blueprint is already registered as {blueprint.name!r}")
+        self.blueprints[blueprint.name] = blueprint
+        blueprint.register(self, url_prefix)
+
+    def _hooks_for(self, kind: str, blueprint: str | None) -> list[Callable[..., Any]]:
+        """The hooks of ``kind`` for a request of ``blueprint``, in the order they run.
+
+        ``before_*`` hooks run the app's first; ``after_*`` and ``teardown_*`` run in reverse
+        registration order, the blueprint's first.
+        """
+        by_owner = self._hooks[kind]
+        if not by_owner:
+            return []
+        own = by_owner.get(None, [])
+        scoped = by_owner.get(blueprint, []) if blueprint is not None else []
+        if kind.startswith("before_"):
+            return [*own, *scoped]
+        return [*reversed(scoped), *reversed(own)]
+
+    def _error_handlers_for(self, blueprint: str | None) -> list[dict[Any, ErrorHandler]]:
+        handlers = self._error_handlers
+        found = [handlers[blueprint]] if blueprint is not None and blueprint in handlers else []
+        if None in handlers:
+            found.append(handlers[None])
+        return found
+
+    def before_serving(self, hook: F) -> F:
+        """Run ``await hook()`` at startup, before the server accepts connections."""
+        self._before_serving.append(hook)
+        return hook
+
+    def after_serving(self, hook: F) -> F:
+        """Run ``await hook()`` at shutdown, after background tasks have ended."""
+        self._after_serving.append(hook)
+        return hook
+
+    def while_serving(self, function: F) -> F:
+        """Decorate an async generator: the part before ``yield`` runs at startup, the rest at
+        shutdown (in reverse order of registration)."""
+        self._while_serving.append(function)
+        return function
+
+    @property
+    def nursery(self) -> BackgroundNursery:
+        """The app-wide nursery for background tasks, open while the app is served.
+
+        Tasks started here outlive requests, are cancelled at shutdown, and a task that raises
+        is logged without stopping the others.
+
+        Raises:
+            RuntimeError: the app is not being served (no lifespan is running).
+        """
+        if self._nursery is None:
+            raise RuntimeError(
+                "app.nursery exists only while the app is served: the ASGI lifespan opens it. "
+                "In tests, use 'async with app.test_app() as test_app:'; when serving, make "
+                "sure the server runs the lifespan (Hypercorn does by default)."
+            )
+        return self._nursery
+
+    def app_context(self) -> AppContext:
+        """An application context, for code that needs ``current_app`` outside a request."""
+        return AppContext(self)
+
+    def test_client(self) -> TestClient:
+        """An in-process test client (no lifespan; see ``test_app`` for one with it)."""
+        from .testing import TestClient
+
+        return TestClient(self)
+
+    def test_app(self) -> TestApp:
+        """An async context manager that runs the lifespan around ``test_app.test_client()``."""
+        from .testing import TestApp
+
+        return TestApp(self)
+
+    def run(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5000,
+        debug: bool = False,
+        use_reloader: bool = False,
+        **config: Any,
+    ) -> None:
+        """Serve the app on Hypercorn's trio worker until interrupted (blocks)."""
+        from .serving import run_app
+
+        run_app(self, host=host, port=port, debug=debug, use_reloader=use_reloader, **config)

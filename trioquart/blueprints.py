@@ -1,0 +1,80 @@
+"""Blueprint: a group of routes, hooks and error handlers registered on an app as a unit.
+
+A blueprint records what is declared on it; ``app.register_blueprint`` replays the routes under
+the blueprint's URL prefix, with endpoints named ``"<blueprint>.<view>"``, and files the hooks
+and error handlers so that they apply to that blueprint's requests only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .scaffold import F, Scaffold
+
+if TYPE_CHECKING:
+    from .app import TrioQuart
+
+
+class Blueprint(Scaffold):
+    """A named collection of routes to register on an app.
+
+    Args:
+        name: the blueprint's name, the prefix of its endpoint names.
+        import_name: the module that defines it (usually ``__name__``).
+        url_prefix: prefix for every rule; ``register_blueprint`` may override it.
+
+    Raises:
+        ValueError: ``name`` is empty or contains a dot.
+    """
+
+    def __init__(self, name: str, import_name: str, *, url_prefix: str | None = None) -> None:
+        if not name or "." in name:
+            raise ValueError(f"A blueprint name must be non-empty and contain no dot: {name!r}")
+        super().__init__(import_name)
+        self.name = name
+        self.url_prefix = url_prefix
+        self._rules: list[tuple[str, str | None, Callable[..., Any], Any, bool, dict[str, Any]]] = []
+        self._app_hooks: list[tuple[str, Callable[..., Any]]] = []
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        methods: Iterable[str] | None = None,
+        *,
+        websocket: bool = False,
+        **options: Any,
+    ) -> None:
+        """Record a rule, to be added to the app by ``register_blueprint``."""
+        if view_func is None:
+            raise TypeError("add_url_rule() needs a view_func")
+        if endpoint is not None and "." in endpoint:
+            raise ValueError(f"A blueprint endpoint must not contain a dot: {endpoint!r}")
+        self._rules.append((rule, endpoint, view_func, methods, websocket, options))
+
+    def before_app_request(self, hook: F) -> F:
+        """Like ``app.before_request``: runs for every request of the app."""
+        self._app_hooks.append(("before_request", hook))
+        return hook
+
+    def after_app_request(self, hook: F) -> F:
+        """Like ``app.after_request``: runs for every request of the app."""
+        self._app_hooks.append(("after_request", hook))
+        return hook
+
+    def register(self, app: TrioQuart, url_prefix: str | None) -> None:
+        """Add this blueprint's routes, hooks and error handlers to ``app``."""
+        prefix = (url_prefix if url_prefix is not None else self.url_prefix or "").rstrip("/")
+        for rule, endpoint, view_func, methods, websocket, options in self._rules:
+            full_rule = f"{prefix}/{rule.lstrip('/')}" if prefix else rule
+            name = f"{self.name}.{endpoint or view_func.__name__}"
+            app.add_url_rule(full_rule, name, view_func, methods, websocket=websocket, **options)
+        for kind, owners in self._hooks.items():
+            for hook in owners.get(None, []):
+                app._add_hook(kind, hook, owner=self.name)
+        for kind, hook in self._app_hooks:
+            app._add_hook(kind, hook)
+        for key, handler in self._error_handlers.get(None, {}).items():
+            app._error_handlers.setdefault(self.name, {})[key] = handler

@@ -1,0 +1,169 @@
+"""Contexts: what makes ``current_app``, ``g``, ``request`` and ``websocket`` resolve.
+
+A context is pushed by setting its ContextVar and popped by resetting the token. Popping a
+request or websocket context runs the teardown hooks; they may await, so they run shielded from
+cancellation (a client that left must not stop the cleanup) but never longer than
+``TEARDOWN_TIMEOUT``. This module does not own dispatch or I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import Token
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from .globals import _cv_app, _cv_request, _cv_websocket
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .app import TrioQuart
+    from .typing import TeardownHook
+    from .wrappers.request import Request
+    from .wrappers.websocket import Websocket
+
+log = logging.getLogger("trioquart")
+
+
+class _AppGlobals(SimpleNamespace):
+    """The ``g`` namespace: free-form storage for the length of one application context."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the attribute ``name``, or ``default`` if it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, *default: Any) -> Any:
+        """Remove and return the attribute ``name`` (or ``default``, if given)."""
+        return self.__dict__.pop(name, *default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        """Return the attribute ``name``, setting it to ``default`` first if missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available. Usable as ``async with app.app_context():``."""
+
+    __slots__ = ("_token", "app", "g")
+
+    def __init__(self, app: TrioQuart) -> None:
+        self.app = app
+        self.g = _AppGlobals()
+        self._token: Token[AppContext] | None = None
+
+    def push(self) -> None:
+        """Make this context current in this task (and in tasks it starts afterwards)."""
+        self._token = _cv_app.set(self)
+
+    def pop(self) -> None:
+        """Restore the context that was current before :meth:`push`."""
+        if self._token is not None:
+            _cv_app.reset(self._token)
+            self._token = None
+
+    async def __aenter__(self) -> AppContext:
+        self.push()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.pop()
+
+
+async def run_teardown_hooks(
+    hooks: Sequence[TeardownHook], error: BaseException | None, timeout: float
+) -> None:
+    """Await each teardown hook (in the order given) shielded, within ``timeout`` seconds in all.
+
+    A hook that raises is logged and the next one still runs.
+    """
+    with trio.move_on_after(timeout, shield=True) as scope:
+        for hook in hooks:
+            try:
+                await hook(error)
+            except Exception:
+                log.exception("Error in teardown hook %r", hook)
+    if scope.cancelled_caught:
+        log.error("Teardown hooks did not finish within TEARDOWN_TIMEOUT (%ss)", timeout)
+
+
+class _ConnectionContext:
+    """What request and websocket contexts share: app context, view data, teardown on pop."""
+
+    __slots__ = ("_app_ctx", "_token", "app", "session")
+
+    def __init__(self, app: TrioQuart) -> None:
+        self.app = app
+        self.session: Any = None
+        self._app_ctx: AppContext | None = None
+        self._token: Token[Any] | None = None
+
+    def _push_app_context(self) -> None:
+        current = _cv_app.get(None)
+        if current is None or current.app is not self.app:
+            self._app_ctx = AppContext(self.app)
+            self._app_ctx.push()
+
+    def _pop_app_context(self) -> None:
+        if self._app_ctx is not None:
+            self._app_ctx.pop()
+            self._app_ctx = None
+
+
+class RequestContext(_ConnectionContext):
+    """Makes ``request`` (and ``current_app``, ``g``) available while one request is handled."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, app: TrioQuart, request: Request) -> None:
+        super().__init__(app)
+        self.request = request
+
+    def push(self) -> None:
+        """Make the request (and an app context, if none is active) current in this task."""
+        self._push_app_context()
+        self._token = _cv_request.set(self)
+
+    async def pop(self, error: BaseException | None) -> None:
+        """Run the ``teardown_request`` hooks (shielded, bounded), then restore the contexts."""
+        try:
+            hooks = self.app._hooks_for("teardown_request", self.request.blueprint)
+            if hooks:
+                await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
+        finally:
+            if self._token is not None:
+                _cv_request.reset(self._token)
+                self._token = None
+            self._pop_app_context()
+
+
+class WebsocketContext(_ConnectionContext):
+    """Makes ``websocket`` (and ``current_app``, ``g``) available while one connection is served."""
+
+    __slots__ = ("websocket",)
+
+    def __init__(self, app: TrioQuart, websocket: Websocket) -> None:
+        super().__init__(app)
+        self.websocket = websocket
+
+    def push(self) -> None:
+        """Make the websocket (and an app context, if none is active) current in this task."""
+        self._push_app_context()
+        self._token = _cv_websocket.set(self)
+
+    async def pop(self, error: BaseException | None) -> None:
+        """Run the ``teardown_websocket`` hooks (shielded, bounded), then restore the contexts."""
+        try:
+            hooks = self.app._hooks_for("teardown_websocket", self.websocket.blueprint)
+            if hooks:
+                await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
+        finally:
+            if self._token is not None:
+                _cv_websocket.reset(self._token)
+                self._token = None
+            self._pop_app_context()

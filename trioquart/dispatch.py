@@ -1,0 +1,109 @@
+"""The handler pipeline: before hooks, the view, error handlers, after hooks.
+
+``full_dispatch_request`` always returns a ``Response``: every ``Exception`` from a hook, the
+view or the return-value conversion is turned into one (a registered error handler's, the HTTP
+exception's own, or a logged 500). ``trio.Cancelled`` and other ``BaseException``s propagate.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .errors import find_error_handler, single_error
+from .return_values import http_exception_response, make_response_from
+from .wrappers.response import Response
+
+if TYPE_CHECKING:
+    from .app import TrioQuart
+    from .wrappers.base import BaseRequestWebsocket
+    from .wrappers.request import Request
+
+log = logging.getLogger("trioquart")
+
+
+async def preprocess(app: TrioQuart, kind: str, blueprint: str | None) -> Any:
+    """Run the ``before_<kind>`` hooks; the first one that returns a value short-circuits."""
+    for hook in app._hooks_for(f"before_{kind}", blueprint):
+        rv = await hook()
+        if rv is not None:
+            return rv
+    return None
+
+
+async def call_view(app: TrioQuart, connection: BaseRequestWebsocket) -> Any:
+    """Raise the routing failure, or call the matched view with its URL arguments."""
+    if connection.routing_exception is not None:
+        raise connection.routing_exception
+    rule = connection.url_rule
+    assert rule is not None
+    view = app.view_functions[rule.endpoint]
+    return await view(**(connection.view_args or {}))
+
+
+def automatic_options_response(app: TrioQuart, request: Request) -> Response:
+    """The answer to ``OPTIONS`` on a route that does not handle it itself."""
+    response = Response(status=200)
+    assert request.url_adapter is not None
+    allowed = request.url_adapter.allowed_methods(request.path)
+    response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
+
+
+async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
+    """Run the whole pipeline for an HTTP request and return the response to send."""
+    try:
+        rv = await preprocess(app, "request", request.blueprint)
+        if rv is None:
+            rule = request.url_rule
+            if (
+                request.method == "OPTIONS"
+                and rule is not None
+                and rule.provide_automatic_options
+                and request.routing_exception is None
+            ):
+                rv = automatic_options_response(app, request)
+            else:
+                rv = await call_view(app, request)
+        response = make_response_from(rv, _view_name(request))
+        for hook in app._hooks_for("after_request", request.blueprint):
+            response = await hook(response)
+        return response
+    except Exception as error:
+        return await handle_exception(app, error, request)
+
+
+def _view_name(connection: BaseRequestWebsocket) -> str:
+    return connection.endpoint or "<no view>"
+
+
+async def handle_exception(
+    app: TrioQuart, error: Exception, connection: BaseRequestWebsocket
+) -> Response:
+    """Turn ``error`` into a response: an error handler's, the HTTP exception's own, or 500.
+
+    Unhandled errors are logged with their traceback. An error handler that itself fails is
+    logged too, and the answer is a plain 500.
+    """
+    target = single_error(error)
+    registries = app._error_handlers_for(connection.blueprint)
+    handler = find_error_handler(target, registries)
+    try:
+        if handler is not None:
+            return make_response_from(await handler(target), f"errorhandler({target!r})")
+        if isinstance(target, HTTPException):
+            return http_exception_response(target)
+        log.error(
+            "Exception on %s %s", getattr(connection, "method", "GET"), connection.path,
+            exc_info=error,
+        )
+        server_error = InternalServerError(original_exception=target)
+        handler = find_error_handler(server_error, registries)
+        if handler is not None:
+            return make_response_from(await handler(server_error), "errorhandler(500)")
+        return http_exception_response(server_error)
+    except Exception:
+        log.exception("Exception in the error handler for %r", target)
+        return http_exception_response(InternalServerError())

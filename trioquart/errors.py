@@ -1,0 +1,73 @@
+"""Errors: ``abort``, the choice of error handler, and trioquart's own exception types.
+
+Exception tree (what can reach your code, and from where)::
+
+    werkzeug.exceptions.HTTPException      an HTTP answer: abort(404), routing (404/405/308/400),
+      ├─ BadRequest (400)                  invalid JSON or form bodies
+      └─ RequestEntityTooLarge (413)       a body above MAX_CONTENT_LENGTH
+    trioquart.testing.WebsocketResponseError   test client: the app rejected a websocket (.response)
+    trioquart.testing.WebsocketDisconnectError test client: the app closed it (.code, .reason)
+    TypeError                              a view returned something that is not a response
+    RuntimeError                           misuse, e.g. a context global outside its context
+
+A handler error that no error handler takes becomes a 500 response and is logged with its
+traceback. A lone exception wrapped in an ``ExceptionGroup`` (from a nursery in the handler) is
+matched against error handlers as itself; a group of several is matched as the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import abort as _werkzeug_abort
+
+from .typing import ErrorHandler
+
+
+def abort(status: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
+    """Raise the ``HTTPException`` for ``status`` (for example ``abort(404)``).
+
+    ``status`` may also be a ``Response``, which is then sent as it is.
+    """
+    from .wrappers.response import Response
+
+    if isinstance(status, Response):
+        raise ResponseAbort(status)
+    _werkzeug_abort(status, *args, **kwargs)
+    raise AssertionError("unreachable")  # pragma: no cover - werkzeug's abort always raises
+
+
+class ResponseAbort(HTTPException):
+    """``abort(response)``: stop handling and send ``response`` as it is."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__()
+        self.response_to_send = response
+        self.code = response.status_code
+
+
+def single_error(error: BaseException) -> BaseException:
+    """The lone leaf of nested single-exception groups, or ``error`` itself."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
+def find_error_handler(
+    error: BaseException, registries: list[Mapping[int | type[BaseException], ErrorHandler]]
+) -> ErrorHandler | None:
+    """Find the handler for ``error``: by status code first (HTTP errors), then by the
+    exception's class hierarchy. Earlier registries (the blueprint's) win over later (the app's).
+    """
+    keys: list[int | type[BaseException]] = []
+    if isinstance(error, HTTPException) and error.code is not None:
+        keys.append(error.code)
+    keys.extend(type(error).__mro__)
+    for key in keys:
+        for registry in registries:
+            handler = registry.get(key)
+            if handler is not None:
+                return handler
+    return None

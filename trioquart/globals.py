@@ -1,0 +1,71 @@
+"""The context globals: ``current_app``, ``g``, ``request``, ``websocket`` (and ``session``).
+
+Each is a proxy over a :class:`contextvars.ContextVar`. trio copies the context of the task that
+starts a child into the child, so tasks started from a handler (or from ``websocket.nursery``) see
+the same globals without any copying helper.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from werkzeug.local import LocalProxy
+
+if TYPE_CHECKING:
+    from .app import TrioQuart
+    from .ctx import AppContext, RequestContext, WebsocketContext, _AppGlobals
+    from .wrappers.request import Request
+    from .wrappers.websocket import Websocket
+
+_no_app_message = """\
+Working outside of application context.
+
+This code needs the application (current_app or g), and none is active in this task. \
+Requests, websocket connections and the lifespan provide one; elsewhere use \
+'async with app.app_context():'."""
+
+_no_request_message = """\
+Working outside of request context.
+
+This code reads 'request', which exists only while an HTTP request is being handled, in \
+the handler, its hooks and the tasks they start. In a test, send a request with \
+'await app.test_client().get(...)' or use 'app.test_request_context(...)'."""
+
+_no_websocket_message = """\
+Working outside of websocket context.
+
+This code reads 'websocket', which exists only while a websocket connection is being \
+handled, in the handler, its hooks and the tasks in 'websocket.nursery'. In a test, open one \
+with 'async with app.test_client().websocket(path) as ws:'."""
+
+_cv_app: ContextVar[AppContext] = ContextVar("trioquart.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("trioquart.request_ctx")
+_cv_websocket: ContextVar[WebsocketContext] = ContextVar("trioquart.websocket_ctx")
+
+# The proxies are typed as the objects they stand for; LocalProxy forwards every attribute.
+current_app: TrioQuart = LocalProxy(  # type: ignore[assignment]
+    _cv_app, "app", unbound_message=_no_app_message
+)
+g: _AppGlobals = LocalProxy(_cv_app, "g", unbound_message=_no_app_message)  # type: ignore[assignment]
+request: Request = LocalProxy(  # type: ignore[assignment]
+    _cv_request, "request", unbound_message=_no_request_message
+)
+websocket: Websocket = LocalProxy(  # type: ignore[assignment]
+    _cv_websocket, "websocket", unbound_message=_no_websocket_message
+)
+
+
+def has_request_context() -> bool:
+    """Whether an HTTP request is being handled in this task."""
+    return _cv_request.get(None) is not None
+
+
+def has_websocket_context() -> bool:
+    """Whether a websocket connection is being handled in this task."""
+    return _cv_websocket.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Whether an application context is active in this task."""
+    return _cv_app.get(None) is not None

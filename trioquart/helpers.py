@@ -1,0 +1,112 @@
+"""Helpers used inside handlers: ``url_for``, ``redirect``, ``make_response``,
+``stream_with_context``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from werkzeug.routing import BuildError
+
+from .globals import _cv_app, _cv_request, _cv_websocket
+from .return_values import make_response_from, redirect_response
+from .wrappers.response import Response
+
+T = TypeVar("T")
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _external: bool = False,
+    _scheme: str | None = None,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    **values: Any,
+) -> str:
+    """Build the URL of ``endpoint`` with ``values`` for its converters.
+
+    Values that no converter takes become query arguments. ``".name"`` means the endpoint
+    ``name`` of the current blueprint. Inside a request or websocket the URL is relative to the
+    client's host; elsewhere (in an app context) ``SERVER_NAME`` must be configured.
+
+    Raises:
+        RuntimeError: no application context is active, or no host is known.
+        werkzeug.routing.BuildError: no rule of that endpoint fits the values.
+    """
+    connection_ctx = _cv_request.get(None) or _cv_websocket.get(None)
+    if connection_ctx is not None:
+        connection = getattr(connection_ctx, "request", None) or getattr(
+            connection_ctx, "websocket"
+        )
+        adapter = connection.url_adapter
+        blueprint = connection.blueprint
+        app = connection_ctx.app
+    else:
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
+            raise RuntimeError(
+                "url_for() needs an application context: call it in a handler or hook, "
+                "or inside 'async with app.app_context():'."
+            )
+        app = app_ctx.app
+        server_name = app.config["SERVER_NAME"]
+        if not server_name:
+            raise RuntimeError(
+                "url_for() outside a request needs app.config['SERVER_NAME'] "
+                "(for example 'example.com') to know the host."
+            )
+        adapter = app.router.bind(
+            server_name, app.config["PREFERRED_URL_SCHEME"], app.config["APPLICATION_ROOT"]
+        )
+        blueprint = None
+        _external = True
+    assert adapter is not None
+    if endpoint.startswith("."):
+        endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+    if _scheme is not None:
+        _external = True
+        adapter = app.router.bind(adapter.server_name, _scheme, adapter.script_name)
+    try:
+        url = adapter.build(endpoint, values, method=_method, force_external=_external)
+    except BuildError:
+        raise
+    if _anchor is not None:
+        url = f"{url}#{_anchor}"
+    return url
+
+
+def redirect(location: str, code: int = 302) -> Response:
+    """A redirect response to ``location`` (302 by default)."""
+    return redirect_response(location, code)
+
+
+def make_response(*args: Any) -> Response:
+    """Build a ``Response`` from what a view could return, to modify it before returning.
+
+    ``make_response()`` is an empty 200; one argument is a body (or a tuple); several are
+    treated as a tuple ``(body, status, headers)``.
+    """
+    if not args:
+        return Response()
+    rv = args[0] if len(args) == 1 else args
+    return make_response_from(rv, "make_response()")
+
+
+def stream_with_context(
+    generator_function: Callable[..., AsyncIterable[T]],
+) -> Callable[..., AsyncIterator[T]]:
+    """Mark a streaming generator as using ``request``/``g`` while it runs.
+
+    In trioquart a streamed body is sent inside the request's context, so the globals already
+    work in the generator and this decorator only returns an equivalent async generator. It
+    exists so that Quart and Flask code runs unchanged.
+    """
+
+    @wraps(generator_function)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
+        async for item in generator_function(*args, **kwargs):
+            yield item
+
+    return wrapper

@@ -1,0 +1,56 @@
+"""JSON responses: ``jsonify`` and the encoder used for ``dict``/``list`` return values."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import json as _json
+import uuid
+from typing import Any
+
+from .globals import _cv_app
+from .wrappers.response import Response
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | decimal.Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    """Encode ``value`` as compact JSON (dates, UUIDs, decimals and dataclasses included)."""
+    ctx = _cv_app.get(None)
+    sort_keys = bool(ctx.app.config["JSON_SORT_KEYS"]) if ctx is not None else False
+    return _json.dumps(
+        value, default=_default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
+    )
+
+
+def loads(data: str | bytes) -> Any:
+    """Decode JSON text (``ValueError`` if it is not valid JSON)."""
+    return _json.loads(data)
+
+
+def json_response(value: Any, status: int | None = None) -> Response:
+    """A ``Response`` whose body is ``value`` as JSON, with ``Content-Type: application/json``."""
+    return Response(dumps(value), status=status, mimetype="application/json")
+
+
+def jsonify(*args: Any, **kwargs: Any) -> Response:
+    """Return a JSON response: one positional argument as itself, several as a list, or
+    keyword arguments as an object.
+
+    Raises:
+        TypeError: both positional and keyword arguments were given.
+    """
+    if args and kwargs:
+        raise TypeError("jsonify() takes positional arguments or keyword arguments, not both")
+    if len(args) == 1:
+        return json_response(args[0])
+    return json_response(list(args) if args else kwargs)

@@ -1,0 +1,139 @@
+"""RequestInbox: the one reader of an HTTP request's ASGI ``receive``.
+
+Strategy: a request's ``receive`` carries both the body (``http.request``) and the news that the
+client left (``http.disconnect``), in order. Two parties want to read it: the handler, when it
+reads the body, and a watcher task that turns a disconnect into cancellation of the request's
+cancel scope. Both go through this inbox, so no message is lost to the wrong reader:
+
+- whoever calls ``receive`` records what arrived here (body chunks are queued for the handler);
+- only one task is inside ``receive`` at a time; another reader waits for the news instead;
+- the watcher stops reading ahead once ``_READ_AHEAD_LIMIT`` bytes of body wait unread, so a
+  watcher never buffers an upload the handler did not ask for.
+
+The inbox is I/O-driven but owns no task: the watcher runs ``watch`` in a nursery chosen by
+the caller (see ``disconnect_watch.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import trio
+
+from .typing import ASGIReceiveCallable
+
+log = logging.getLogger("trioquart")
+
+_READ_AHEAD_LIMIT = 64 * 1024
+
+
+class ClientDisconnected(Exception):
+    """The client went away before the request body was complete."""
+
+
+class RequestInbox:
+    """Reads one request's ASGI messages for the body reader and the disconnect watcher.
+
+    Args:
+        receive: the ASGI ``receive`` callable of the request.
+        cancel_scope: the request's scope, cancelled when the client disconnects.
+    """
+
+    __slots__ = (
+        "_buffered",
+        "_chunks",
+        "_news",
+        "_receive",
+        "_receiving",
+        "body_complete",
+        "cancel_scope",
+        "disconnected",
+        "watch_scope",
+    )
+
+    def __init__(self, receive: ASGIReceiveCallable, cancel_scope: trio.CancelScope) -> None:
+        self._receive = receive
+        self.cancel_scope = cancel_scope
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._receiving = False
+        self._news: trio.Event | None = None
+        self.body_complete = False
+        self.disconnected = False
+        #: The scope of this inbox's watcher task, once one is started.
+        self.watch_scope: trio.CancelScope | None = None
+
+    async def read_chunk(self) -> bytes | None:
+        """Return the next body chunk, or ``None`` once the body is complete.
+
+        A checkpoint. Raises:
+            ClientDisconnected: the client left before the body was complete.
+        """
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                self._announce()  # a watcher paused on read-ahead may read again
+                return chunk
+            if self.body_complete:
+                await trio.lowlevel.checkpoint()
+                return None
+            if self.disconnected:
+                await trio.lowlevel.checkpoint()
+                raise ClientDisconnected("the client disconnected before the body was complete")
+            if self._receiving:
+                await self._wait_for_news()
+            else:
+                await self._receive_one()
+
+    async def watch(self) -> None:
+        """Read until the client disconnects, then cancel the request's scope.
+
+        Runs until cancelled (through ``watch_scope``) when the request ends first.
+        """
+        self.watch_scope = self.watch_scope or trio.CancelScope()
+        with self.watch_scope:
+            try:
+                while not self.disconnected:
+                    if self._receiving or self._buffered >= _READ_AHEAD_LIMIT:
+                        await self._wait_for_news()
+                    else:
+                        await self._receive_one()
+            except Exception:
+                # The server's receive failed: the connection is unusable, treat it as gone.
+                log.debug("receive() failed while watching for a disconnect", exc_info=True)
+                self._mark_disconnected()
+
+    async def _receive_one(self) -> None:
+        self._receiving = True
+        try:
+            message = await self._receive()
+        finally:
+            self._receiving = False
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                self._chunks.append(chunk)
+                self._buffered += len(chunk)
+            if not message.get("more_body", False):
+                self.body_complete = True
+        elif kind == "http.disconnect":
+            self._mark_disconnected()
+        self._announce()
+
+    def _mark_disconnected(self) -> None:
+        self.disconnected = True
+        self.cancel_scope.cancel(reason="client disconnected")
+        self._announce()
+
+    def _announce(self) -> None:
+        if self._news is not None:
+            self._news.set()
+            self._news = None
+
+    async def _wait_for_news(self) -> None:
+        if self._news is None:
+            self._news = trio.Event()
+        await self._news.wait()

@@ -1,0 +1,101 @@
+"""Turning what a view returns into a ``Response``.
+
+Accepted: a ``Response``; ``str``/``bytes`` (HTML/bytes body); ``dict``/``list`` (JSON); an async
+iterator or async iterable (streamed); a Werkzeug ``HTTPException``; or a tuple
+``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``. Anything else is a
+``TypeError`` that names the view. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Mapping
+from typing import Any
+
+from werkzeug.datastructures import Headers
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from .errors import ResponseAbort
+from .json import json_response
+from .wrappers.response import Response
+
+_ACCEPTED = "a str, bytes, dict, list, async iterator, Response or a tuple of one with status/headers"
+
+
+def _body_to_response(body: Any, view_name: str) -> Response:
+    if isinstance(body, Response):
+        return body
+    if isinstance(body, str | bytes | bytearray | memoryview):
+        return Response(bytes(body) if not isinstance(body, str) else body)
+    if isinstance(body, dict | list):
+        return json_response(body)
+    if isinstance(body, AsyncIterable):
+        return Response(body)
+    if isinstance(body, ResponseAbort):
+        return body.response_to_send  # type: ignore[no-any-return]
+    if isinstance(body, HTTPException):
+        return http_exception_response(body)
+    raise TypeError(
+        f"The view function {view_name!r} returned {type(body).__name__}; "
+        f"it must return {_ACCEPTED}."
+    )
+
+
+def _is_headers(value: Any) -> bool:
+    return isinstance(value, Headers | Mapping | list)
+
+
+def make_response_from(rv: Any, view_name: str) -> Response:
+    """Convert the return value ``rv`` of the view ``view_name`` into a ``Response``.
+
+    Raises:
+        TypeError: ``rv`` is not a supported return value (the message names the view).
+    """
+    if not isinstance(rv, tuple):
+        return _body_to_response(rv, view_name)
+    status: Any = None
+    headers: Any = None
+    if len(rv) == 3:
+        body, status, headers = rv
+    elif len(rv) == 2 and _is_headers(rv[1]):
+        body, headers = rv
+    elif len(rv) == 2:
+        body, status = rv
+    else:
+        raise TypeError(
+            f"The view function {view_name!r} returned a tuple of {len(rv)} items; "
+            "use (body, status), (body, headers) or (body, status, headers)."
+        )
+    if status is not None and not isinstance(status, int):
+        raise TypeError(
+            f"The view function {view_name!r} returned the status {status!r}; use an int."
+        )
+    response = _body_to_response(body, view_name)
+    if status is not None:
+        response.status_code = status
+    if headers is not None:
+        items = headers.items() if isinstance(headers, Mapping | Headers) else headers
+        for name, value in items:
+            response.headers[name] = value
+    return response
+
+
+def http_exception_response(error: HTTPException) -> Response:
+    """The response Werkzeug describes for an HTTP exception (status, headers, HTML body)."""
+    if isinstance(error, ResponseAbort):
+        return error.response_to_send  # type: ignore[no-any-return]
+    if isinstance(error, RequestRedirect):
+        return redirect_response(error.new_url, error.code)
+    response = Response(error.get_body(), status=error.code or 500)
+    for name, value in error.get_headers():
+        response.headers[name] = value
+    return response
+
+
+def redirect_response(location: str, status: int = 302) -> Response:
+    """A redirect to ``location`` with a short HTML body naming it."""
+    body = f'<!doctype html>\n<title>Redirecting</title>\n<p>Redirecting to <a href="{escape(location)}">{escape(location)}</a>.</p>\n'
+    response = Response(body, status=status)
+    response.headers["Location"] = location
+    return response

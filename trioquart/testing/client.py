@@ -1,0 +1,238 @@
+"""TestClient: drives an app in-process through ASGI, as a server and a client would.
+
+No sockets and no threads: each call builds the scope a server would, awaits the app, and
+collects its answer. Cookies the app sets are kept and sent back, like a browser would.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Awaitable, Callable, Mapping
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import FileStorage, Headers, MultiDict
+from werkzeug.test import encode_multipart
+
+from .. import json as json_module
+from .http import TestHTTPConnection, run_request
+from .scopes import HeadersArgument, QueryArgument, base_headers, make_http_scope, split_path
+from .websocket import TestWebsocketConnection
+
+if TYPE_CHECKING:
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, Scope
+    from ..wrappers.response import Response
+
+ASGIApp = Callable[["Scope", "ASGIReceiveCallable", "ASGISendCallable"], Awaitable[None]]
+
+_MISSING: Any = object()
+
+
+class TestClient:
+    """An in-process client for ``app``; usually made with ``app.test_client()``.
+
+    Args:
+        app: any ASGI 3 application (a ``TrioQuart`` app, or one wrapped in middleware).
+        host: the ``Host`` header sent by default.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app: ASGIApp, *, host: str = "localhost") -> None:
+        self.app = app
+        self.host = host
+        self.cookies: dict[str, str] = {}
+
+    async def open(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        query_string: QueryArgument = None,
+        headers: HeadersArgument = None,
+        json: Any = _MISSING,
+        form: Mapping[str, Any] | None = None,
+        data: bytes | str | None = None,
+        files: Mapping[str, Any] | None = None,
+        auth: tuple[str, str] | None = None,
+        scheme: str = "http",
+        root_path: str = "",
+        http_version: str = "1.1",
+    ) -> Response:
+        """Send one request and return the app's response.
+
+        At most one of ``json``, ``form`` (with ``files``) and ``data`` gives the body.
+        ``files`` maps field names to ``(file_object_or_bytes, filename[, content_type])``.
+
+        Raises:
+            ValueError: more than one body argument is given.
+        """
+        scope, body = self._prepare(
+            path, method, query_string, headers, json, form, data, files, auth, scheme,
+            root_path, http_version,
+        )
+        response = await run_request(self.app, scope, body)
+        self._store_cookies(response.headers)
+        return response
+
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        query_string: QueryArgument = None,
+        headers: HeadersArgument = None,
+        scheme: str = "http",
+        root_path: str = "",
+    ) -> TestHTTPConnection:
+        """A request whose body the test sends piece by piece, and which it may abandon.
+
+        Use as ``async with client.request("/upload", "POST") as connection:``; leaving the
+        block disconnects the client.
+        """
+        scope, _ = self._prepare(
+            path, method, query_string, headers, _MISSING, None, None, None, None, scheme,
+            root_path, "1.1",
+        )
+        return TestHTTPConnection(self.app, scope)
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        query_string: QueryArgument = None,
+        headers: HeadersArgument = None,
+        subprotocols: list[str] | None = None,
+        scheme: str = "ws",
+        root_path: str = "",
+    ) -> TestWebsocketConnection:
+        """Open a websocket connection: ``async with client.websocket("/ws") as ws:``."""
+        raw_path, raw_query = split_path(path, query_string)
+        all_headers = base_headers(headers, self.host)
+        self._add_cookie_header(all_headers)
+        return TestWebsocketConnection(
+            self.app,
+            raw_path,
+            raw_query,
+            all_headers,
+            subprotocols=subprotocols or [],
+            scheme=scheme,
+            root_path=root_path,
+        )
+
+    async def get(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``GET`` request (see :meth:`open` for the arguments)."""
+        return await self.open(path, "GET", **kwargs)
+
+    async def head(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``HEAD`` request."""
+        return await self.open(path, "HEAD", **kwargs)
+
+    async def options(self, path: str, **kwargs: Any) -> Response:
+        """Send an ``OPTIONS`` request."""
+        return await self.open(path, "OPTIONS", **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``POST`` request."""
+        return await self.open(path, "POST", **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``PUT`` request."""
+        return await self.open(path, "PUT", **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``PATCH`` request."""
+        return await self.open(path, "PATCH", **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``DELETE`` request."""
+        return await self.open(path, "DELETE", **kwargs)
+
+    def _prepare(
+        self,
+        path: str,
+        method: str,
+        query_string: QueryArgument,
+        headers: HeadersArgument,
+        json: Any,
+        form: Mapping[str, Any] | None,
+        data: bytes | str | None,
+        files: Mapping[str, Any] | None,
+        auth: tuple[str, str] | None,
+        scheme: str,
+        root_path: str,
+        http_version: str,
+    ) -> tuple[Any, bytes]:
+        raw_path, raw_query = split_path(path, query_string)
+        all_headers = base_headers(headers, self.host)
+        body, content_type = _encode_body(json, form, data, files)
+        if content_type is not None and "Content-Type" not in all_headers:
+            all_headers["Content-Type"] = content_type
+        if body or method.upper() in {"POST", "PUT", "PATCH"}:
+            all_headers.setdefault("Content-Length", str(len(body)))
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            all_headers["Authorization"] = f"Basic {token}"
+        self._add_cookie_header(all_headers)
+        scope = make_http_scope(
+            method,
+            raw_path,
+            raw_query,
+            all_headers,
+            scheme=scheme,
+            root_path=root_path,
+            http_version=http_version,
+        )
+        return scope, body
+
+    def _add_cookie_header(self, headers: Headers) -> None:
+        if self.cookies and "Cookie" not in headers:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def _store_cookies(self, headers: Headers) -> None:
+        for header in headers.getlist("Set-Cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                expired = morsel["max-age"] == "0" or (
+                    morsel["expires"] and "1970" in morsel["expires"]
+                )
+                if expired:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+
+def _encode_body(
+    json: Any, form: Mapping[str, Any] | None, data: bytes | str | None, files: Mapping[str, Any] | None
+) -> tuple[bytes, str | None]:
+    given = [name for name, value in (("json", json is not _MISSING), ("form", form or files),
+             ("data", data is not None)) if value]
+    if len(given) > 1:
+        raise ValueError(f"Give only one of json, form/files and data, not {' and '.join(given)}")
+    if json is not _MISSING:
+        return json_module.dumps(json).encode("utf-8"), "application/json"
+    if files:
+        fields: dict[str, Any] = dict(form or {})
+        for name, value in files.items():
+            fields[name] = _file_tuple(value)
+        boundary, body = encode_multipart(MultiDict(fields))
+        return body, f"multipart/form-data; boundary={boundary}"
+    if form is not None:
+        return urlencode(form, doseq=True).encode("utf-8"), "application/x-www-form-urlencoded"
+    if data is not None:
+        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), None
+    return b"", None
+
+
+def _file_tuple(value: Any) -> Any:
+    if isinstance(value, FileStorage):
+        return value
+    if isinstance(value, tuple):
+        content, filename, *rest = value
+        stream = io.BytesIO(content) if isinstance(content, bytes) else content
+        return FileStorage(stream, filename=filename, content_type=rest[0] if rest else None)
+    raise TypeError("files values must be (bytes_or_file, filename[, content_type]) tuples")
+

@@ -1,0 +1,280 @@
+"""The websocket side of the test client: a faithful ASGI peer for one connection.
+
+The app runs in a task of a nursery opened when the ``async with`` block is entered. The test
+talks to it through two unbounded queues, as a server would: ``websocket.connect`` first, then
+the test's messages; the app's messages come back as text, bytes, a close, or a rejection
+response. Leaving the block sends ``websocket.disconnect`` (the handler sees cancellation) and
+waits for the app to finish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import trio
+from werkzeug.datastructures import Headers
+
+from .. import json as json_module
+from ..wrappers.response import Response
+from .scopes import make_websocket_scope
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from ..typing import ASGIReceiveEvent, ASGISendEvent
+    from .client import ASGIApp
+
+
+class WebsocketResponseError(Exception):
+    """The app rejected the connection with an HTTP response (``.response``)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"The websocket was rejected with HTTP {response.status_code}")
+        #: The rejection: ``status_code``, ``headers`` and ``await response.get_data()``.
+        self.response = response
+
+
+class WebsocketDisconnectError(Exception):
+    """The app closed the connection (``.code`` and ``.reason``)."""
+
+    def __init__(self, code: int, reason: str = "") -> None:
+        super().__init__(f"The websocket was closed with code {code}" + (f": {reason}" if reason else ""))
+        #: The close code the app sent.
+        self.code = code
+        #: The close reason the app sent.
+        self.reason = reason
+
+
+class _Closed:
+    """A close message from the app, queued in order with its data messages."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
+class TestWebsocketConnection:
+    """One websocket connection to the app; made by ``client.websocket(path)``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        path: str,
+        raw_query: bytes,
+        headers: Headers,
+        *,
+        subprotocols: Iterable[str],
+        scheme: str,
+        root_path: str,
+    ) -> None:
+        self._app = app
+        self._scope = make_websocket_scope(
+            path, raw_query, headers, subprotocols=subprotocols, scheme=scheme, root_path=root_path
+        )
+        self._to_app_send, self._to_app_receive = trio.open_memory_channel[dict[str, Any]](math.inf)
+        self._from_app_send, self._from_app_receive = trio.open_memory_channel[
+            str | bytes | _Closed | Response
+        ](math.inf)
+        self._nursery_manager: AbstractAsyncContextManager[trio.Nursery] | None = None
+        self._nursery: trio.Nursery | None = None
+        self._app_finished = trio.Event()
+        self._accepted = trio.Event()
+        self._rejection_in_progress: Response | None = None
+        self._rejection_body: list[bytes] = []
+        self._rejection: Response | None = None
+        self._rejection_seen = False
+        self._closed_by_app: _Closed | None = None
+        self._disconnected = False
+        #: The subprotocol the app accepted, if any.
+        self.subprotocol: str | None = None
+        #: The headers the app sent with its accept.
+        self.accept_headers = Headers()
+
+    async def __aenter__(self) -> TestWebsocketConnection:
+        self._nursery_manager = trio.open_nursery()
+        self._nursery = await self._nursery_manager.__aenter__()
+        self._to_app_send.send_nowait({"type": "websocket.connect"})
+        self._nursery.start_soon(self._run_app)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._nursery is not None and self._nursery_manager is not None
+        try:
+            if exc is None:
+                await self.close(1000)
+                await self._app_finished.wait()
+            else:
+                self._nursery.cancel_scope.cancel(reason="the test raised")
+        except BaseException:
+            self._nursery.cancel_scope.cancel(reason="the test was cancelled")
+            raise
+        finally:
+            try:
+                await self._nursery_manager.__aexit__(exc_type, exc, tb)
+            except BaseExceptionGroup as group:
+                # The nursery's only child is the app task: a lone error is raised as itself.
+                if len(group.exceptions) == 1:
+                    raise group.exceptions[0] from exc
+                raise
+        if exc is None and self._rejection is not None and not self._rejection_seen:
+            self._rejection_seen = True
+            raise WebsocketResponseError(self._rejection)
+
+    async def _run_app(self) -> None:
+        try:
+            await self._app(self._scope, self._receive_from_client, self._send_from_app)
+        finally:
+            self._app_finished.set()
+            self._from_app_send.close()
+
+    async def _receive_from_client(self) -> ASGIReceiveEvent:
+        try:
+            return await self._to_app_receive.receive()
+        except trio.EndOfChannel:
+            return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
+
+    async def _send_from_app(self, message: ASGISendEvent) -> None:
+        await trio.lowlevel.checkpoint()
+        kind = message["type"]
+        if self._disconnected or self._closed_by_app is not None:
+            return  # as Hypercorn does: messages after a close are dropped
+        if kind == "websocket.accept":
+            self._check_handshake_open(kind)
+            self.subprotocol = message.get("subprotocol")
+            for name, value in message.get("headers") or []:
+                self.accept_headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            self._accepted.set()
+        elif kind == "websocket.send":
+            if not self._accepted.is_set():
+                raise RuntimeError("The app sent a message before accepting the websocket")
+            text = message.get("text")
+            self._from_app_send.send_nowait(text if text is not None else bytes(message["bytes"]))
+        elif kind == "websocket.close":
+            if not self._accepted.is_set():
+                # Before accept a server can only refuse the handshake: HTTP 403.
+                self._reject(Response(status=403))
+                return
+            closed = _Closed(int(message.get("code", 1000)), message.get("reason") or "")
+            self._closed_by_app = closed
+            self._from_app_send.send_nowait(closed)
+            # The client answers the close, and the server reports it to the app.
+            self._to_app_send.send_nowait(
+                {"type": "websocket.disconnect", "code": closed.code, "reason": closed.reason}
+            )
+        elif kind == "websocket.http.response.start":
+            self._check_handshake_open(kind)
+            self._rejection_in_progress = Response(status=int(message["status"]))
+            self._rejection_in_progress.headers = Headers(
+                [(n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", [])]
+            )
+        elif kind == "websocket.http.response.body":
+            rejection = self._rejection_in_progress
+            if rejection is None:
+                raise RuntimeError("websocket.http.response.body before its start message")
+            self._rejection_body.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                headers = rejection.headers
+                rejection.set_data(b"".join(self._rejection_body))
+                # The app's own Content-Length (if any) stays as sent.
+                rejection.headers = headers
+                self._reject(rejection)
+        else:
+            raise RuntimeError(f"Unexpected ASGI message for a websocket: {kind!r}")
+
+    def _check_handshake_open(self, kind: str) -> None:
+        answered = self._accepted.is_set() or self._rejection_in_progress is not None
+        if answered or self._rejection is not None:
+            raise RuntimeError(f"The app sent {kind!r} after the handshake was answered")
+
+    def _reject(self, response: Response) -> None:
+        self._rejection = response
+        self._from_app_send.send_nowait(response)
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message to the app.
+
+        Raises:
+            TypeError: ``data`` is neither ``str`` nor ``bytes``.
+        """
+        if isinstance(data, str):
+            message: dict[str, Any] = {"type": "websocket.receive", "text": data, "bytes": None}
+        elif isinstance(data, bytes | bytearray | memoryview):
+            message = {"type": "websocket.receive", "bytes": bytes(data), "text": None}
+        else:
+            raise TypeError(f"send() takes str or bytes, not {type(data).__name__}")
+        self._raise_if_rejected()
+        await self._to_app_send.send(message)
+
+    async def send_json(self, value: Any) -> None:
+        """Send ``value`` as JSON in a text message."""
+        await self.send(json_module.dumps(value))
+
+    async def receive(self) -> str | bytes:
+        """The app's next message: ``str`` for text, ``bytes`` for binary.
+
+        Raises:
+            WebsocketResponseError: the app rejected the connection.
+            WebsocketDisconnectError: the app closed the connection.
+        """
+        try:
+            item = await self._from_app_receive.receive()
+        except trio.EndOfChannel:
+            self._raise_if_rejected()
+            closed = self._closed_by_app or _Closed(1006, "the app finished without closing")
+            raise WebsocketDisconnectError(closed.code, closed.reason) from None
+        if isinstance(item, Response):
+            self._rejection_seen = True
+            raise WebsocketResponseError(item)
+        if isinstance(item, _Closed):
+            # Keep raising on later calls too.
+            self._from_app_send.close()
+            raise WebsocketDisconnectError(item.code, item.reason)
+        return item
+
+    async def receive_json(self) -> Any:
+        """Receive a message and decode it as JSON."""
+        return json_module.loads(await self.receive())
+
+    async def accepted(self) -> None:
+        """Wait until the app accepts the connection.
+
+        Raises:
+            WebsocketResponseError: the app rejected it instead.
+        """
+        async with trio.open_nursery() as nursery:
+
+            async def watch_rejection() -> None:
+                await self._app_finished.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(watch_rejection)
+            await self._accepted.wait()
+            nursery.cancel_scope.cancel()
+        self._raise_if_rejected()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection from the client's side; the app sees ``websocket.disconnect``.
+
+        A second call is a no-op.
+        """
+        if self._disconnected:
+            await trio.lowlevel.checkpoint()
+            return
+        self._disconnected = True
+        await self._to_app_send.send({"type": "websocket.disconnect", "code": code, "reason": reason})
+        await self._to_app_send.aclose()
+
+    def _raise_if_rejected(self) -> None:
+        if self._rejection is not None:
+            self._rejection_seen = True
+            raise WebsocketResponseError(self._rejection)

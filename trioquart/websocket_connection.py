@@ -1,0 +1,173 @@
+"""Drives one ASGI websocket connection: routing, the connection nursery, hooks, and the end.
+
+Structure of one connection (outermost first)::
+
+    websocket context (current_app, g, websocket; teardown_websocket on the way out)
+    └─ connection cancel scope        cancelled when the client leaves
+       └─ I/O nursery                 the inbox task (websocket_inbox.py) reads all the time
+          └─ websocket.nursery        before_websocket hooks, the handler, its children
+
+When ``websocket.nursery`` is done, the outcome decides the last message: a rejection response
+before accept, close 1000 after a clean finish, close 1011 after an error. This module does not
+own the message protocol (``wrappers/websocket.py``) or reading (``websocket_inbox.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import trio
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .ctx import WebsocketContext
+from .dispatch import call_view, handle_exception, preprocess
+from .errors import single_error
+from .return_values import http_exception_response, make_response_from
+from .routing import Router
+from .websocket_inbox import WebsocketInbox
+from .wrappers.websocket import Websocket, WebsocketState
+
+if TYPE_CHECKING:
+    from .app import TrioQuart
+    from .typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
+    from .wrappers.response import Response
+
+log = logging.getLogger("trioquart")
+
+#: The close code after an unhandled error (RFC 6455 "internal error"); Quart sends 1000.
+INTERNAL_ERROR = 1011
+
+
+async def handle_websocket(
+    app: TrioQuart, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+) -> None:
+    """Serve one websocket connection until the handler, its children and the close are done."""
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return  # the client left during the handshake
+    config = app.config
+    queue_send, queue_receive = trio.open_memory_channel[str | bytes](config["WEBSOCKET_MAX_QUEUE"])
+    websocket = app.websocket_class(scope, send, queue_receive)
+    match_websocket(app, websocket)
+    ctx = WebsocketContext(app, websocket)
+    ctx.push()
+    error: BaseException | None = None
+    try:
+        with trio.CancelScope() as connection_scope:
+            app._open_websockets[websocket] = connection_scope
+            inbox = WebsocketInbox(
+                receive,
+                connection_scope,
+                queue_send,
+                queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
+                max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
+            )
+            async with trio.open_nursery() as io_nursery:
+                io_nursery.start_soon(inbox.run, websocket)
+                error = await serve_connection(app, websocket)
+                io_nursery.cancel_scope.cancel(reason="connection finished")
+    except Exception as caught:
+        # Raised while the connection was being cancelled (the client left): nobody to tell.
+        error = single_error(caught)
+        log.error("Exception in websocket %s after it was cancelled", websocket.path, exc_info=caught)
+    finally:
+        app._open_websockets.pop(websocket, None)
+        await ctx.pop(error)
+
+
+def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
+    """Route the connection as a websocket, storing the rule or the routing failure."""
+    adapter = app.router.bind(websocket.host, websocket.scheme, websocket.root_path)
+    websocket.url_adapter = adapter
+    try:
+        websocket.url_rule, websocket.view_args = Router.match(
+            adapter,
+            websocket.path,
+            "GET",
+            websocket.query_string.decode("latin-1"),
+            websocket=True,
+        )
+    except HTTPException as error:
+        websocket.routing_exception = error
+
+
+async def serve_connection(app: TrioQuart, websocket: Websocket) -> Exception | None:
+    """Run the hooks and the handler in ``websocket.nursery``, then end the connection.
+
+    Returns the error that ended the handler, if any (already logged or answered).
+    """
+    rv: Any = None
+    error: Exception | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            websocket.nursery = nursery
+            rv = await preprocess(app, "websocket", websocket.blueprint)
+            if rv is None:
+                rv = await call_view(app, websocket)
+    except Exception as caught:
+        error = caught
+    try:
+        await finish(app, websocket, rv, error)
+    except Exception as caught:
+        await fail(app, websocket, caught)
+        return caught
+    return error
+
+
+async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception | None) -> None:
+    """Send the connection's last word for the handler's outcome."""
+    if error is not None:
+        await fail(app, websocket, error)
+        return
+    if websocket.state is WebsocketState.CONNECTING:
+        if rv is None:
+            log.error(
+                "The websocket handler %r finished without accepting the connection or "
+                "returning a response; the client gets a 500. Call websocket.accept(), "
+                "send or receive to accept, or return a response to reject.",
+                websocket.endpoint,
+            )
+            response = http_exception_response(InternalServerError())
+        else:
+            response = make_response_from(rv, websocket.endpoint or "<no view>")
+        response = await after_websocket(app, websocket, response)
+        await websocket.send_rejection(response or response_500())
+        return
+    if rv is not None:
+        log.error(
+            "The websocket handler %r returned a value after accepting the connection; it is "
+            "ignored (a response can only reject a connection that is not yet accepted)",
+            websocket.endpoint,
+        )
+    await after_websocket(app, websocket, None)
+    await websocket.close(1000)
+
+
+async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
+    """Answer an error: a rejection response before accept, close 1011 after it."""
+    if websocket.state is WebsocketState.CONNECTING:
+        # Error handlers, HTTP exceptions (abort) and logged 500s, as for HTTP.
+        await websocket.send_rejection(await handle_exception(app, error, websocket))
+        return
+    log.error(
+        "Exception in websocket handler %r (%s); closing with %d",
+        websocket.endpoint, websocket.path, INTERNAL_ERROR, exc_info=single_error(error),
+    )
+    await websocket.close(INTERNAL_ERROR)
+
+
+async def after_websocket(
+    app: TrioQuart, websocket: Websocket, response: Response | None
+) -> Response | None:
+    """Run the ``after_websocket`` hooks; each gets and returns the rejection response or None."""
+    for hook in app._hooks_for("after_websocket", websocket.blueprint):
+        result = await hook(response)
+        if result is not None or response is None:
+            response = result
+    return response
+
+
+def response_500() -> Response:
+    """The rejection sent when nothing better is available."""
+    return http_exception_response(InternalServerError())

@@ -1,0 +1,254 @@
+"""Websocket: the ``websocket`` global, one connection's messages and its protocol state.
+
+State machine (the only transitions)::
+
+    CONNECTING ──accept / first send or receive──▶ ACCEPTED ──close()──▶ CLOSED
+        │                                              │
+        └──close() or a response──▶ REJECTED           └──client leaves──▶ DISCONNECTED
+
+The state changes *before* the ASGI message is awaited, so two tasks of the connection nursery
+cannot both accept (or close). Incoming messages are read by the connection's inbox task
+(``websocket_inbox.py``); this object only sends, and takes messages from the inbox's queue.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import trio
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import BadRequest
+
+from .. import json as json_module
+from .base import BaseRequestWebsocket
+from .response import Response
+
+if TYPE_CHECKING:
+    from ..typing import ASGISendCallable, WebsocketScope
+
+log = logging.getLogger("trioquart")
+
+
+class WebsocketState(enum.Enum):
+    """Where a connection is in its lifecycle."""
+
+    CONNECTING = "connecting"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    DISCONNECTED = "disconnected"
+
+
+class WebsocketClosedError(RuntimeError):
+    """Sending or receiving on a connection that this side has already closed or rejected."""
+
+
+def _spec_version(scope: WebsocketScope) -> tuple[int, ...]:
+    raw = scope.get("asgi", {}).get("spec_version", "2.0")
+    return tuple(int(part) for part in raw.split("."))
+
+
+class Websocket(BaseRequestWebsocket):
+    """One websocket connection, seen from its handler (the ``websocket`` global).
+
+    Args:
+        scope: the connection's ASGI scope.
+        send: the ASGI ``send`` callable.
+        messages: where the inbox task delivers the client's messages.
+    """
+
+    #: The per-connection nursery: the handler runs in it; children are cancelled when the
+    #: client leaves and awaited before the connection is finished.
+    nursery: trio.Nursery
+
+    def __init__(
+        self,
+        scope: WebsocketScope,
+        send: ASGISendCallable,
+        messages: trio.MemoryReceiveChannel[str | bytes],
+    ) -> None:
+        super().__init__(scope, "GET")
+        self._send = send
+        self._messages = messages
+        self.state = WebsocketState.CONNECTING
+        #: The subprotocols the client offered, in its order of preference.
+        self.requested_subprotocols: list[str] = list(scope.get("subprotocols", ()))
+        #: The subprotocol chosen at accept, if any.
+        self.subprotocol: str | None = None
+        #: The close code: the client's after a disconnect, or ours after ``close()``.
+        self.close_code: int | None = None
+        #: The close reason that goes with ``close_code``.
+        self.close_reason: str = ""
+        version = _spec_version(scope)
+        self._accept_headers_supported = version >= (2, 1)
+        self._close_reason_supported = version >= (2, 3)
+        extensions = scope.get("extensions") or {}
+        self._http_response_supported = "websocket.http.response" in extensions
+        self._was_accepted = False
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the connection was accepted (it may have closed since)."""
+        return self._was_accepted
+
+    async def accept(
+        self,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        subprotocol: str | None = None,
+    ) -> None:
+        """Accept the connection, optionally with extra headers and a chosen subprotocol.
+
+        A second call is a no-op.
+
+        Raises:
+            ValueError: ``subprotocol`` is not one the client requested.
+            WebsocketClosedError: the connection was already rejected or closed.
+        """
+        if self.state is WebsocketState.ACCEPTED:
+            await trio.lowlevel.checkpoint()
+            return
+        self._check_open("accept")
+        if subprotocol is not None and subprotocol not in self.requested_subprotocols:
+            raise ValueError(
+                f"Cannot accept with subprotocol {subprotocol!r}: the client requested "
+                f"{self.requested_subprotocols!r}"
+            )
+        message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers is not None and self._accept_headers_supported:
+            items = headers.items() if isinstance(headers, Headers | Mapping) else headers
+            message["headers"] = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
+            ]
+        self.state = WebsocketState.ACCEPTED
+        self._was_accepted = True
+        self.subprotocol = subprotocol
+        await self._send(message)
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for a text frame, ``bytes`` for a binary one.
+
+        Accepts the connection first if needed. If the client leaves, the connection's scope is
+        cancelled, so this raises ``trio.Cancelled`` like any other wait in the handler.
+
+        Raises:
+            WebsocketClosedError: this side closed or rejected the connection.
+        """
+        await self._accept_if_needed()
+        try:
+            return await self._messages.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise WebsocketClosedError(
+                f"Cannot receive: the websocket is {self.state.value}"
+            ) from None
+
+    async def send(self, data: str | bytes | bytearray | memoryview) -> None:
+        """Send ``data``: ``str`` as a text frame, bytes-like as a binary frame.
+
+        Accepts the connection first if needed.
+
+        Raises:
+            TypeError: ``data`` is neither ``str`` nor bytes-like (nothing is sent).
+            WebsocketClosedError: this side closed or rejected the connection.
+        """
+        if isinstance(data, str):
+            message: dict[str, Any] = {"type": "websocket.send", "text": data}
+        elif isinstance(data, bytes | bytearray | memoryview):
+            message = {"type": "websocket.send", "bytes": bytes(data)}
+        else:
+            raise TypeError(
+                f"websocket.send() takes str or bytes, not {type(data).__name__}; "
+                "use send_json() for other values"
+            )
+        await self._accept_if_needed()
+        if self.state is not WebsocketState.ACCEPTED:
+            raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
+        await self._send(message)
+
+    async def receive_json(self) -> Any:
+        """Receive a message and decode it as JSON.
+
+        Raises:
+            werkzeug.exceptions.BadRequest: the message is not valid JSON.
+        """
+        data = await self.receive()
+        try:
+            return json_module.loads(data)
+        except ValueError as error:
+            raise BadRequest(f"The websocket message is not valid JSON: {error}") from error
+
+    async def send_json(self, value: Any) -> None:
+        """Encode ``value`` as JSON and send it as a text frame."""
+        await self.send(json_module.dumps(value))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection with ``code`` and ``reason``.
+
+        Before accept this rejects the handshake: the client gets an HTTP 403 response.
+        A second call (or a call after the client left) is a no-op.
+        """
+        if self.state is WebsocketState.CONNECTING:
+            await self.send_rejection(Response(status=403))
+            return
+        if self.state is not WebsocketState.ACCEPTED:
+            await trio.lowlevel.checkpoint()
+            return
+        self.state = WebsocketState.CLOSED
+        self.close_code = code
+        self.close_reason = reason
+        self._messages.close()
+        message: dict[str, Any] = {"type": "websocket.close", "code": code}
+        if reason and self._close_reason_supported:
+            message["reason"] = reason
+        await self._send(message)
+
+    async def send_rejection(self, response: Response) -> None:
+        """Reject the handshake with ``response`` (status, headers and body).
+
+        Uses the ``websocket.http.response`` extension when the server offers it; otherwise
+        the server can only answer 403.
+
+        Raises:
+            WebsocketClosedError: the connection was already accepted, rejected or closed.
+        """
+        self._check_open("reject")
+        self.state = WebsocketState.REJECTED
+        self._messages.close()
+        if not self._http_response_supported:
+            await self._send({"type": "websocket.close", "code": 1000})
+            return
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response.headers.items()
+        ]
+        await self._send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status_code,
+                "headers": headers,
+            }
+        )
+        async for chunk in response.iter_body():
+            await self._send({"type": "websocket.http.response.body", "body": chunk, "more_body": True})
+        await self._send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
+
+    def disconnected(self, code: int, reason: str) -> None:
+        """Record that the client left with ``code`` and ``reason`` (called by the inbox)."""
+        if self.state in {WebsocketState.CLOSED, WebsocketState.REJECTED}:
+            return
+        self.state = WebsocketState.DISCONNECTED
+        self.close_code = code
+        self.close_reason = reason
+
+    async def _accept_if_needed(self) -> None:
+        if self.state is WebsocketState.CONNECTING:
+            await self.accept()
+
+    def _check_open(self, action: str) -> None:
+        if self.state is not WebsocketState.CONNECTING:
+            raise WebsocketClosedError(f"Cannot {action}: the websocket is {self.state.value}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r} {self.state.value}>"
