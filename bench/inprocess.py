@@ -13,7 +13,7 @@ import gc
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +25,7 @@ from bench.lifespan import running_lifespan
 from bench.stats import Sample
 
 SCENARIO_TIMEOUT = 120.0
-WS_PAYLOAD = "benchmark websocket message, 64 bytes long..........................."[:64]
-WS_CONCURRENT = 100
+WS_PAYLOAD = "benchmark websocket message, 64 bytes long".ljust(64, ".")
 
 
 class BenchError(RuntimeError):
@@ -145,15 +144,17 @@ async def _time_http(app: ASGIApp, route: HttpRoute, state: dict[str, Any], d: D
             return Sample(count / (now - start))
 
 
-async def _http_scenarios(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+async def _http_scenarios(
+    app: ASGIApp, routes: Sequence[HttpRoute], d: Durations
+) -> dict[str, Sample]:
     with trio.fail_after(SCENARIO_TIMEOUT):
         async with running_lifespan(app) as state:
-            return {route.name: await _time_http(app, route, state, d) for route in HTTP_ROUTES}
+            return {route.name: await _time_http(app, route, state, d) for route in routes}
 
 
-def run_http(app: ASGIApp, d: Durations) -> dict[str, Sample]:
-    """Requests per second for each route, in a fresh trio run."""
-    return trio.run(_http_scenarios, app, d)
+def run_http(app: ASGIApp, routes: Sequence[HttpRoute], d: Durations) -> dict[str, Sample]:
+    """Requests per second for each route, in a fresh trio run inside the app's lifespan."""
+    return trio.run(_http_scenarios, app, routes, d)
 
 
 class _WsConnection:
@@ -229,15 +230,18 @@ async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, second
     return Sample(sum(counts) / (end - start))
 
 
-async def _ws_scenarios(app: ASGIApp, d: Durations) -> dict[str, Sample]:
+def ws_scenario_name(connections: int) -> str:
+    """The scenario's name in the report."""
+    return f"ws echo, {connections} connection{'s' if connections > 1 else ''}"
+
+
+async def _ws_scenarios(app: ASGIApp, fan_outs: Sequence[int], d: Durations) -> dict[str, Sample]:
     with trio.fail_after(SCENARIO_TIMEOUT):
         async with running_lifespan(app) as state:
             await _time_ws(app, state, 1, d.ws / 10)  # warm-up
-            single = await _time_ws(app, state, 1, d.ws)
-            many = await _time_ws(app, state, WS_CONCURRENT, d.ws)
-    return {"ws echo, 1 connection": single, f"ws echo, {WS_CONCURRENT} connections": many}
+            return {ws_scenario_name(n): await _time_ws(app, state, n, d.ws) for n in fan_outs}
 
 
-def run_ws(app: ASGIApp, d: Durations) -> dict[str, Sample]:
-    """Websocket echo messages per second, one connection and many, in a fresh trio run."""
-    return trio.run(_ws_scenarios, app, d)
+def run_ws(app: ASGIApp, fan_outs: Sequence[int], d: Durations) -> dict[str, Sample]:
+    """Websocket echo messages per second on ``n`` concurrent connections for each ``n``."""
+    return trio.run(_ws_scenarios, app, fan_outs, d)

@@ -75,11 +75,9 @@ def _stderr_tail(log: IO[str]) -> str:
 
 
 @contextlib.contextmanager
-def serving(module: str, extra_rules: int = 0) -> Iterator[Server]:
+def serving(module: str) -> Iterator[Server]:
     """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits."""
     command = [sys.executable, "-m", "bench.server", module]
-    if extra_rules:
-        command += ["--extra-rules", str(extra_rules)]
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
             command,

@@ -1,6 +1,6 @@
 """Serve one benchmark app with Hypercorn's trio worker, in its own process.
 
-``python -m bench.server MODULE [--extra-rules N]`` binds 127.0.0.1:0, prints one JSON line
+``python -m bench.server MODULE`` binds 127.0.0.1:0, prints one JSON line
 ``{"urls": [...], "pid": ...}`` on stdout once it is listening, and shuts down gracefully when
 its stdin reaches end of file.
 """
@@ -60,12 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     """Import the app module and serve its app until stdin closes."""
     parser = argparse.ArgumentParser(prog="python -m bench.server")
     parser.add_argument("module", help="e.g. bench.apps.raw")
-    parser.add_argument("--extra-rules", type=int, default=0)
     args = parser.parse_args(argv)
     raise_fd_limit()
     module = importlib.import_module(args.module)
-    app = module.make_app(args.extra_rules) if args.extra_rules else module.app
-    trio.run(_serve, app)
+    trio.run(_serve, module.app)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ async def serve(
 
     Reports the bound addresses through ``task_status`` (use with ``nursery.start``).
     """
-    stop = shutdown_trigger or trio.Event()
+    stop = shutdown_trigger if shutdown_trigger is not None else trio.Event()
     hypercorn_stop = trio.Event()
     async with trio.open_nursery() as nursery:
 

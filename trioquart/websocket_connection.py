@@ -26,7 +26,7 @@ from .errors import single_error
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .websocket_inbox import WebsocketInbox
-from .wrappers.websocket import Websocket, WebsocketState
+from .wrappers.websocket import Websocket, WebsocketClosedError, WebsocketState
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -149,6 +149,12 @@ async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
     if websocket.state is WebsocketState.CONNECTING:
         # Error handlers, HTTP exceptions (abort) and logged 500s, as for HTTP.
         await websocket.send_rejection(await handle_exception(app, error, websocket))
+        return
+    if websocket.state is not WebsocketState.ACCEPTED and isinstance(
+        single_error(error), WebsocketClosedError
+    ):
+        # A task noticed that the connection had been closed: the end, not a bug.
+        log.debug("Websocket %s: %s", websocket.path, single_error(error))
         return
     log.error(
         "Exception in websocket handler %r (%s); closing with %d",

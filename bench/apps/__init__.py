@@ -1,15 +1,20 @@
 """The benchmarked applications: one module per contender, all with the same routes.
 
-Every module exposes ``app`` (an ASGI 3 callable that also answers the lifespan protocol) and
-``make_app(extra_rules)``, which builds a fresh app with ``extra_rules`` more HTTP routes
-``/r<i>/<int:id>`` for the route-table scaling scenario.
+Every module exposes ``app``, an ASGI 3 callable that also answers the lifespan protocol, with
+``GET /`` (plain text), ``GET /items/<int:id>`` (JSON), ``POST /echo`` and a websocket echo
+on ``/ws``.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
+
+from bench.asgi import ASGIApp
+
+HELLO = "Hello, world!"
+ECHO_BODY_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -18,23 +23,21 @@ class Contender:
 
     name: str
     module: str
-    has_router: bool = True
 
 
+SUBJECT = "trioquart"
 CONTENDERS: tuple[Contender, ...] = (
-    Contender("raw", "bench.apps.raw", has_router=False),
-    Contender("trioquart", "bench.apps.trioquart_app"),
+    Contender("raw", "bench.apps.raw"),
+    Contender(SUBJECT, "bench.apps.trioquart_app"),
     Contender("starlette", "bench.apps.starlette_app"),
     Contender("quart-trio", "bench.apps.quart_trio_app"),
 )
 
-HELLO = "Hello, world!"
-ECHO_BODY_SIZE = 1024
 
-
-def load(contender: Contender) -> ModuleType:
-    """Import a contender's app module (any import error propagates to the caller)."""
-    return importlib.import_module(contender.module)
+def load(contender: Contender) -> ASGIApp:
+    """Import a contender's app (an ImportError means its framework is not installed)."""
+    app: Any = importlib.import_module(contender.module).app
+    return app  # type: ignore[no-any-return]
 
 
 def item_json(item_id: int) -> dict[str, object]:

@@ -7,40 +7,29 @@ from quart_trio import QuartTrio
 
 from bench.apps import HELLO
 
-
-def _add_rule(app: QuartTrio, index: int) -> None:
-    """Register one generated rule ``/r<index>/<int:id>`` with a unique endpoint."""
-
-    async def view(id: int) -> str:
-        return "ok"
-
-    app.add_url_rule(f"/r{index}/<int:id>", f"r{index}", view)
+app = QuartTrio(__name__)
 
 
-def make_app(extra_rules: int = 0) -> QuartTrio:
-    """Build the app, with ``extra_rules`` more routes ``/r<i>/<int:id>``."""
-    app = QuartTrio(__name__)
-    for index in range(extra_rules):
-        _add_rule(app, index)
-
-    @app.get("/")
-    async def hello() -> str:
-        return HELLO
-
-    @app.get("/items/<int:id>")
-    async def item(id: int) -> dict[str, object]:
-        return {"id": id, "name": f"item {id}"}
-
-    @app.post("/echo")
-    async def echo() -> bytes:
-        return await request.get_data()
-
-    @app.websocket("/ws")
-    async def ws_echo() -> None:
-        while True:
-            await websocket.send(await websocket.receive())
-
-    return app
+@app.get("/")
+async def hello() -> str:
+    """``GET /``: plain text."""
+    return HELLO
 
 
-app = make_app()
+@app.get("/items/<int:id>")
+async def item(id: int) -> dict[str, object]:
+    """``GET /items/<id>``: JSON."""
+    return {"id": id, "name": f"item {id}"}
+
+
+@app.post("/echo")
+async def echo() -> bytes:
+    """``POST /echo``: the request body back."""
+    return await request.get_data()
+
+
+@app.websocket("/ws")
+async def ws_echo() -> None:
+    """``/ws``: echo every message until the client leaves."""
+    while True:
+        await websocket.send(await websocket.receive())

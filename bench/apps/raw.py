@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from bench.apps import HELLO
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
+from bench.asgi import Receive, Scope, Send
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 _JSON = [(b"content-type", b"application/json")]
@@ -16,7 +13,7 @@ _BYTES = [(b"content-type", b"application/octet-stream")]
 _HELLO = HELLO.encode()
 
 
-async def _respond(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     """Send a complete response with a content-length."""
     await send(
         {
@@ -28,7 +25,7 @@ async def _respond(send: Any, status: int, headers: list[tuple[bytes, bytes]], b
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _read_body(receive: Any) -> bytes:
+async def _read_body(receive: Receive) -> bytes:
     """Collect the request body from ``http.request`` messages."""
     chunks = []
     while True:
@@ -41,7 +38,7 @@ async def _read_body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-async def _http(scope: Scope, receive: Any, send: Any) -> None:
+async def _http(scope: Scope, receive: Receive, send: Send) -> None:
     """Route by hand: ``/``, ``/items/<int>``, ``POST /echo``."""
     path: str = scope["path"]
     method: str = scope["method"]
@@ -57,7 +54,7 @@ async def _http(scope: Scope, receive: Any, send: Any) -> None:
         await _respond(send, 404, _TEXT, b"Not Found")
 
 
-async def _websocket(scope: Scope, receive: Any, send: Any) -> None:
+async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
     """Echo every message on ``/ws`` until the client disconnects."""
     while True:
         message = await receive()
@@ -76,7 +73,7 @@ async def _websocket(scope: Scope, receive: Any, send: Any) -> None:
             return
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Receive, send: Send) -> None:
     """Answer ``lifespan.startup`` and ``lifespan.shutdown``."""
     while True:
         message = await receive()
@@ -87,7 +84,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-async def app(scope: Scope, receive: Any, send: Any) -> None:
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI 3 entry point."""
     kind = scope["type"]
     if kind == "http":
@@ -97,9 +94,3 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
     elif kind == "lifespan":
         await _lifespan(receive, send)
 
-
-def make_app(extra_rules: int = 0) -> Any:
-    """The raw app has no router, so it cannot grow a route table."""
-    if extra_rules:
-        raise NotImplementedError("the raw ASGI app has no route table")
-    return app

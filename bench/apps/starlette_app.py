@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bench.apps import HELLO
@@ -37,23 +37,11 @@ async def ws_echo(websocket: WebSocket) -> None:
         pass
 
 
-async def ok(request: Request) -> Response:
-    """One of the generated rules of the route-table scenario."""
-    return PlainTextResponse("ok")
-
-
-def make_app(extra_rules: int = 0) -> Starlette:
-    """Build the app, with ``extra_rules`` more routes ``/r<i>/{id:int}``."""
-    routes: list[BaseRoute] = [
-        Route(f"/r{index}/{{id:int}}", ok, name=f"r{index}") for index in range(extra_rules)
-    ]
-    routes += [
+app = Starlette(
+    routes=[
         Route("/", hello),
         Route("/items/{id:int}", item),
         Route("/echo", echo, methods=["POST"]),
         WebSocketRoute("/ws", ws_echo),
     ]
-    return Starlette(routes=routes)
-
-
-app = make_app()
+)

@@ -1,10 +1,11 @@
 """The websocket side of the test client: a faithful ASGI peer for one connection.
 
-The app runs in a task of a nursery opened when the ``async with`` block is entered. The test
-talks to it through two unbounded queues, as a server would: ``websocket.connect`` first, then
-the test's messages; the app's messages come back as text, bytes, a close, or a rejection
-response. Leaving the block sends ``websocket.disconnect`` (the handler sees cancellation) and
-waits for the app to finish.
+The app runs in a task of a nursery opened when the ``async with`` block is entered, and entering
+waits for the handshake to be answered, as a real client does: an accept, or a rejection (raised
+as ``WebsocketResponseError``). The test talks to the app through two unbounded queues, as a
+server would: ``websocket.connect`` first, then the test's messages; the app's messages come back
+as text, bytes or a close. Leaving the block sends ``websocket.disconnect`` (the handler sees
+cancellation) and waits for the app to finish.
 """
 
 from __future__ import annotations
@@ -78,12 +79,13 @@ class TestWebsocketConnection:
         )
         self._to_app_send, self._to_app_receive = trio.open_memory_channel[dict[str, Any]](math.inf)
         self._from_app_send, self._from_app_receive = trio.open_memory_channel[
-            str | bytes | _Closed | Response
+            str | bytes | _Closed
         ](math.inf)
         self._nursery_manager: AbstractAsyncContextManager[trio.Nursery] | None = None
         self._nursery: trio.Nursery | None = None
         self._app_finished = trio.Event()
         self._accepted = trio.Event()
+        self._handshake_answered = trio.Event()
         self._rejection_in_progress: Response | None = None
         self._rejection_body: list[bytes] = []
         self._rejection: Response | None = None
@@ -96,10 +98,21 @@ class TestWebsocketConnection:
         self.accept_headers = Headers()
 
     async def __aenter__(self) -> TestWebsocketConnection:
+        """Connect, and wait for the app to accept (as a real client waits for the handshake).
+
+        Raises:
+            WebsocketResponseError: the app rejected the connection.
+        """
         self._nursery_manager = trio.open_nursery()
         self._nursery = await self._nursery_manager.__aenter__()
         self._to_app_send.send_nowait({"type": "websocket.connect"})
         self._nursery.start_soon(self._run_app)
+        try:
+            await self._handshake_answered.wait()
+            self._raise_if_rejected()
+        except BaseException as error:
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
         return self
 
     async def __aexit__(
@@ -110,7 +123,7 @@ class TestWebsocketConnection:
     ) -> None:
         assert self._nursery is not None and self._nursery_manager is not None
         try:
-            if exc is None:
+            if exc is None or isinstance(exc, WebsocketResponseError | WebsocketDisconnectError):
                 await self.close(1000)
                 await self._app_finished.wait()
             else:
@@ -134,6 +147,9 @@ class TestWebsocketConnection:
         try:
             await self._app(self._scope, self._receive_from_client, self._send_from_app)
         finally:
+            if not self._handshake_answered.is_set():
+                # A server answers a handshake the app never answered with a 500.
+                self._reject(Response(status=500))
             self._app_finished.set()
             self._from_app_send.close()
 
@@ -154,6 +170,7 @@ class TestWebsocketConnection:
             for name, value in message.get("headers") or []:
                 self.accept_headers.add(name.decode("latin-1"), value.decode("latin-1"))
             self._accepted.set()
+            self._handshake_answered.set()
         elif kind == "websocket.send":
             if not self._accepted.is_set():
                 raise RuntimeError("The app sent a message before accepting the websocket")
@@ -198,7 +215,7 @@ class TestWebsocketConnection:
 
     def _reject(self, response: Response) -> None:
         self._rejection = response
-        self._from_app_send.send_nowait(response)
+        self._handshake_answered.set()
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message to the app.
@@ -232,9 +249,6 @@ class TestWebsocketConnection:
             self._raise_if_rejected()
             closed = self._closed_by_app or _Closed(1006, "the app finished without closing")
             raise WebsocketDisconnectError(closed.code, closed.reason) from None
-        if isinstance(item, Response):
-            self._rejection_seen = True
-            raise WebsocketResponseError(item)
         if isinstance(item, _Closed):
             # Keep raising on later calls too.
             self._from_app_send.close()
@@ -244,23 +258,6 @@ class TestWebsocketConnection:
     async def receive_json(self) -> Any:
         """Receive a message and decode it as JSON."""
         return json_module.loads(await self.receive())
-
-    async def accepted(self) -> None:
-        """Wait until the app accepts the connection.
-
-        Raises:
-            WebsocketResponseError: the app rejected it instead.
-        """
-        async with trio.open_nursery() as nursery:
-
-            async def watch_rejection() -> None:
-                await self._app_finished.wait()
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch_rejection)
-            await self._accepted.wait()
-            nursery.cancel_scope.cancel()
-        self._raise_if_rejected()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection from the client's side; the app sees ``websocket.disconnect``.

@@ -14,6 +14,7 @@ cannot both accept (or close). Incoming messages are read by the connection's in
 from __future__ import annotations
 
 import enum
+from contextlib import aclosing
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,9 @@ class Websocket(BaseRequestWebsocket):
         extensions = scope.get("extensions") or {}
         self._http_response_supported = "websocket.http.response" in extensions
         self._was_accepted = False
+        # Set once the accept message has been handed to the server: until then, other tasks
+        # of the connection must not send frames, which would overtake the accept.
+        self._accept_sent = trio.Event()
 
     @property
     def accepted(self) -> bool:
@@ -108,7 +112,7 @@ class Websocket(BaseRequestWebsocket):
             WebsocketClosedError: the connection was already rejected or closed.
         """
         if self.state is WebsocketState.ACCEPTED:
-            await trio.lowlevel.checkpoint()
+            await self._accept_sent.wait()  # another task may still be sending the accept
             return
         self._check_open("accept")
         if subprotocol is not None and subprotocol not in self.requested_subprotocols:
@@ -125,7 +129,10 @@ class Websocket(BaseRequestWebsocket):
         self.state = WebsocketState.ACCEPTED
         self._was_accepted = True
         self.subprotocol = subprotocol
-        await self._send(message)
+        try:
+            await self._send(message)
+        finally:
+            self._accept_sent.set()
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for a text frame, ``bytes`` for a binary one.
@@ -230,8 +237,11 @@ class Websocket(BaseRequestWebsocket):
                 "headers": headers,
             }
         )
-        async for chunk in response.iter_body():
-            await self._send({"type": "websocket.http.response.body", "body": chunk, "more_body": True})
+        async with aclosing(response.iter_body()) as chunks:
+            async for chunk in chunks:
+                await self._send(
+                    {"type": "websocket.http.response.body", "body": chunk, "more_body": True}
+                )
         await self._send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
 
     def disconnected(self, code: int, reason: str) -> None:
@@ -245,6 +255,8 @@ class Websocket(BaseRequestWebsocket):
     async def _accept_if_needed(self) -> None:
         if self.state is WebsocketState.CONNECTING:
             await self.accept()
+        elif not self._accept_sent.is_set() and self.state is WebsocketState.ACCEPTED:
+            await self._accept_sent.wait()
 
     def _check_open(self, action: str) -> None:
         if self.state is not WebsocketState.CONNECTING:

@@ -1,0 +1,65 @@
+"""A real Hypercorn trio server on 127.0.0.1 for end-to-end tests.
+
+``serve_app(nursery, app)`` starts Hypercorn's trio worker on an ephemeral port inside the
+test's nursery and returns its base URL and a stop function; the ``server`` fixture does this for
+the ``app`` fixture and stops it when the test ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+import trio
+
+from trioquart import TrioQuart
+from trioquart.serving import hypercorn_config, serve
+
+
+@dataclass
+class RunningServer:
+    """A server started by ``serve_app``."""
+
+    url: str
+    host: str
+    port: int
+    stop: Callable[[], Awaitable[None]]
+
+    @property
+    def ws_url(self) -> str:
+        """The base ``ws://`` URL."""
+        return f"ws://{self.host}:{self.port}"
+
+
+async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) -> RunningServer:
+    """Serve ``app`` with Hypercorn's trio worker on an ephemeral port of 127.0.0.1."""
+    config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0, **options)
+    stop_event = trio.Event()
+    finished = trio.Event()
+
+    async def run(task_status: trio.TaskStatus[list[str]]) -> None:
+        try:
+            await serve(app, config, shutdown_trigger=stop_event, handle_signals=False,
+                        task_status=task_status)
+        finally:
+            finished.set()
+
+    binds = await nursery.start(run)
+    url = binds[0]
+    host, _, port = url.removeprefix("http://").rpartition(":")
+
+    async def stop() -> None:
+        stop_event.set()
+        with trio.fail_after(10):
+            await finished.wait()
+
+    return RunningServer(url=url, host=host, port=int(port), stop=stop)
+
+
+@pytest.fixture
+async def server(app: TrioQuart, nursery: trio.Nursery) -> AsyncIterator[RunningServer]:
+    """``app`` served for real on 127.0.0.1; stopped when the test ends."""
+    running = await serve_app(nursery, app)
+    yield running
+    await running.stop()

@@ -1,0 +1,119 @@
+"""The context globals: request, g and current_app over contextvars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+from trioquart import TrioQuart, current_app, g, has_app_context, has_request_context, request
+from trioquart.testing import TestClient
+
+
+async def test_context_globals_in_handler(app: TrioQuart, client: TestClient) -> None:
+    @app.before_request
+    async def remember() -> None:
+        g.user = "ada"
+
+    @app.get("/")
+    async def view() -> Any:
+        return {
+            "app": current_app.name,
+            "same_app": current_app._get_current_object() is app,  # type: ignore[attr-defined]
+            "user": g.user,
+            "get": g.get("missing", "default"),
+            "path": request.path,
+            "has": [has_app_context(), has_request_context()],
+        }
+
+    assert await (await client.get("/")).get_json() == {
+        "app": app.name,
+        "same_app": True,
+        "user": "ada",
+        "get": "default",
+        "path": "/",
+        "has": [True, True],
+    }
+
+
+async def test_context_g_is_fresh_for_each_request(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/")
+    async def view() -> str:
+        count = g.setdefault("count", 0) + 1
+        g.count = count
+        return str(count)
+
+    assert await (await client.get("/")).get_data(as_text=True) == "1"
+    assert await (await client.get("/")).get_data(as_text=True) == "1"
+
+
+async def test_context_visible_in_nursery_children(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/<name>")
+    async def view(name: str) -> Any:
+        seen: list[Any] = []
+        g.marker = name
+
+        async def child() -> None:
+            seen.append((request.path, g.marker, current_app.name))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(child)
+            nursery.start_soon(child)
+        return {"seen": seen}
+
+    async with trio.open_nursery() as nursery:
+        results: dict[str, Any] = {}
+
+        async def fetch(name: str) -> None:
+            results[name] = await (await client.get(f"/{name}")).get_json()
+
+        nursery.start_soon(fetch, "one")
+        nursery.start_soon(fetch, "two")
+    assert results == {
+        "one": {"seen": [["/one", "one", app.name]] * 2},
+        "two": {"seen": [["/two", "two", app.name]] * 2},
+    }
+
+
+def test_context_request_outside_context_is_runtime_error() -> None:
+    assert not has_request_context()
+    with pytest.raises(RuntimeError, match=r"^Working outside of request context\.") as info:
+        _ = request.path
+    assert "await app.test_client().get(...)" in str(info.value)
+
+
+def test_context_app_outside_context_is_runtime_error() -> None:
+    assert not has_app_context()
+    with pytest.raises(RuntimeError, match=r"^Working outside of application context\.") as info:
+        _ = current_app.config
+    assert "async with app.app_context():" in str(info.value)
+    with pytest.raises(RuntimeError, match=r"^Working outside of application context\."):
+        g.value = 1
+
+
+async def test_context_app_context(app: TrioQuart) -> None:
+    app.config["GREETING"] = "hi"
+    async with app.app_context() as ctx:
+        assert current_app.config["GREETING"] == "hi"
+        g.thing = 1
+        assert "thing" in g
+        assert ctx.g.thing == 1
+        assert g.pop("thing") == 1
+        assert "thing" not in g
+        assert not has_request_context()
+    assert not has_app_context()
+
+
+async def test_context_app_context_is_reused_by_requests(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """A request inside an app context of the same app shares its ``g``."""
+
+    @app.get("/")
+    async def view() -> str:
+        return str(g.get("outer"))
+
+    async with app.app_context():
+        g.outer = "shared"
+        assert await (await client.get("/")).get_data(as_text=True) == "shared"

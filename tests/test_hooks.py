@@ -1,0 +1,177 @@
+"""Request hooks: before_request, after_request and teardown_request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from trioquart import Response, TrioQuart, g, request
+from trioquart.testing import TestClient
+
+
+async def test_hooks_order(app: TrioQuart, client: TestClient) -> None:
+    record: list[str] = []
+
+    @app.before_request
+    async def before_one() -> None:
+        record.append("before 1")
+
+    @app.before_request
+    async def before_two() -> None:
+        record.append("before 2")
+
+    @app.after_request
+    async def after_one(response: Response) -> Response:
+        record.append("after 1")
+        return response
+
+    @app.after_request
+    async def after_two(response: Response) -> Response:
+        record.append("after 2")
+        return response
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {error!r} {request.path}")
+
+    @app.get("/")
+    async def view() -> str:
+        record.append("view")
+        return "ok"
+
+    assert (await client.get("/")).status_code == 200
+    assert record == ["before 1", "before 2", "view", "after 2", "after 1", "teardown None /"]
+
+
+async def test_hooks_before_request_short_circuits(app: TrioQuart, client: TestClient) -> None:
+    record: list[str] = []
+
+    @app.before_request
+    async def deny() -> Any:
+        if request.headers.get("X-Token") != "secret":
+            return "denied", 403
+        return None
+
+    @app.before_request
+    async def later() -> None:
+        record.append("later")
+
+    @app.after_request
+    async def after(response: Response) -> Response:
+        response.headers["X-After"] = "yes"
+        return response
+
+    @app.get("/")
+    async def view() -> str:
+        record.append("view")
+        return "welcome"
+
+    response = await client.get("/")
+    assert response.status_code == 403
+    assert await response.get_data(as_text=True) == "denied"
+    assert response.headers["X-After"] == "yes"
+    assert record == []
+    response = await client.get("/", headers={"X-Token": "secret"})
+    assert await response.get_data(as_text=True) == "welcome"
+    assert record == ["later", "view"]
+
+
+async def test_hooks_after_request_can_replace_the_response(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.after_request
+    async def replace(response: Response) -> Response:
+        return Response(f"replaced {response.status_code}", status=202)
+
+    @app.get("/")
+    async def view() -> str:
+        return "original"
+
+    response = await client.get("/")
+    assert response.status_code == 202
+    assert await response.get_data(as_text=True) == "replaced 200"
+
+
+async def test_hooks_after_request_runs_for_error_responses_from_routing(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """A 404 is an error response: after_request does not run, teardown does."""
+    record: list[str] = []
+
+    @app.after_request
+    async def after(response: Response) -> Response:
+        record.append("after")  # pragma: no cover - not for errors
+        return response
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append("teardown")
+
+    assert (await client.get("/missing")).status_code == 404
+    assert record == ["teardown"]
+
+
+async def test_hooks_before_request_exception_is_handled(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.before_request
+    async def fail() -> None:
+        raise KeyError("k")
+
+    @app.errorhandler(KeyError)
+    async def key_error(error: KeyError) -> Any:
+        return "key error", 400
+
+    @app.get("/")
+    async def view() -> str:
+        return "never"  # pragma: no cover - the hook fails
+
+    response = await client.get("/")
+    assert response.status_code == 400
+    assert await response.get_data(as_text=True) == "key error"
+
+
+async def test_hooks_teardown_runs_after_an_unhandled_error(
+    app: TrioQuart, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[Any] = []
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        seen.append((error, g.get("set_in_view")))
+
+    @app.get("/")
+    async def view() -> str:
+        g.set_in_view = True
+        raise ValueError("bad")
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"):
+        assert (await client.get("/")).status_code == 500
+    # The error became a response, so teardown sees a request that ended normally.
+    assert seen == [(None, True)]
+
+
+async def test_hooks_failing_teardown_is_logged_and_others_run(
+    app: TrioQuart, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    record: list[str] = []
+
+    @app.teardown_request
+    async def second(error: BaseException | None) -> None:
+        record.append("second")
+
+    @app.teardown_request
+    async def first(error: BaseException | None) -> None:
+        raise RuntimeError("teardown broke")
+
+    @app.get("/")
+    async def view() -> str:
+        return "ok"
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"):
+        response = await client.get("/")
+    assert response.status_code == 200
+    assert record == ["second"]
+    assert "teardown broke" in caplog.text

@@ -1,0 +1,311 @@
+"""The request object: attributes from the scope, and the body read through trio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+import trio.testing
+
+from trioquart import TrioQuart, request
+from trioquart.testing import TestClient
+
+
+async def test_request_attributes(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/path/<name>")
+    async def view(name: str) -> Any:
+        return {
+            "method": request.method,
+            "path": request.path,
+            "full_path": request.full_path,
+            "url": request.url,
+            "host": request.host,
+            "scheme": request.scheme,
+            "args": request.args.to_dict(flat=False),
+            "header": request.headers["X-Custom"],
+            "cookies": dict(request.cookies),
+            "remote_addr": request.remote_addr,
+            "view_args": request.view_args,
+        }
+
+    response = await client.get(
+        "/path/abc",
+        query_string={"a": ["1", "2"], "b": "x y"},
+        headers={"X-Custom": "value", "Cookie": "session=s1; theme=dark"},
+    )
+    assert await response.get_json() == {
+        "method": "GET",
+        "path": "/path/abc",
+        "full_path": "/path/abc?a=1&a=2&b=x+y",
+        "url": "http://localhost/path/abc?a=1&a=2&b=x+y",
+        "host": "localhost",
+        "scheme": "http",
+        "args": {"a": ["1", "2"], "b": ["x y"]},
+        "header": "value",
+        "cookies": {"session": "s1", "theme": "dark"},
+        "remote_addr": "127.0.0.1",
+        "view_args": {"name": "abc"},
+    }
+
+
+async def test_request_https_scheme_and_root_path(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/page")
+    async def view() -> Any:
+        return {"scheme": request.scheme, "url": request.url, "path": request.path}
+
+    response = await client.get("/page", scheme="https", root_path="/mount")
+    assert await response.get_json() == {
+        "scheme": "https",
+        "url": "https://localhost/mount/page",
+        "path": "/page",
+    }
+
+
+async def test_request_get_data(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        data = await request.get_data()
+        again = await request.get_data()
+        text = await request.get_data(as_text=True)
+        return {"len": len(data), "same": data == again, "text": text}
+
+    response = await client.post("/", data="héllo".encode())
+    assert await response.get_json() == {"len": 6, "same": True, "text": "héllo"}
+
+
+async def test_request_get_json(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return {"got": await request.get_json(), "again": await request.json}
+
+    response = await client.post("/", json={"a": [1, 2]})
+    assert await response.get_json() == {"got": {"a": [1, 2]}, "again": {"a": [1, 2]}}
+
+
+async def test_request_get_json_invalid_is_400(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return await request.get_json()  # pragma: no cover - the body is invalid
+
+    response = await client.post(
+        "/", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "The request body is not valid JSON" in await response.get_data(as_text=True)
+
+
+async def test_request_get_json_wrong_content_type_is_400(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return await request.get_json()  # pragma: no cover - the content type is wrong
+
+    response = await client.post("/", data=b"{}", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400
+    assert "Expected a JSON body" in await response.get_data(as_text=True)
+
+
+async def test_request_get_json_force_and_silent(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        forced = await request.get_json(force=True)
+        return {"forced": forced}
+
+    @app.post("/silent")
+    async def silent() -> Any:
+        return {"silent": await request.get_json(silent=True)}
+
+    response = await client.post("/", data=b"[1]", headers={"Content-Type": "text/plain"})
+    assert await response.get_json() == {"forced": [1]}
+    response = await client.post(
+        "/silent", data=b"{bad", headers={"Content-Type": "application/json"}
+    )
+    assert await response.get_json() == {"silent": None}
+
+
+async def test_request_form_urlencoded(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        form = await request.form
+        return {"form": form.to_dict(flat=False), "files": len(await request.files)}
+
+    response = await client.post("/", form={"name": "Zoë", "tag": ["a", "b"]})
+    assert await response.get_json() == {"form": {"name": ["Zoë"], "tag": ["a", "b"]}, "files": 0}
+
+
+async def test_request_files_multipart(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/upload")
+    async def upload() -> Any:
+        files = await request.files
+        form = await request.form
+        upload = files["document"]
+        return {
+            "title": form["title"],
+            "filename": upload.filename,
+            "content_type": upload.content_type,
+            "content": upload.read().decode(),
+        }
+
+    response = await client.post(
+        "/upload",
+        form={"title": "Report"},
+        files={"document": (b"file content", "report.txt", "text/plain")},
+    )
+    assert await response.get_json() == {
+        "title": "Report",
+        "filename": "report.txt",
+        "content_type": "text/plain",
+        "content": "file content",
+    }
+
+
+async def test_request_multipart_without_boundary_is_400(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return (await request.form).to_dict()  # pragma: no cover - the body is invalid
+
+    response = await client.post(
+        "/", data=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert response.status_code == 400
+    assert "no boundary" in await response.get_data(as_text=True)
+
+
+async def test_request_body_streams_chunks_as_they_arrive(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """The handler sees each chunk before the client has sent the next one."""
+    received: list[bytes] = []
+    got_chunk = trio.Event()
+
+    @app.post("/stream")
+    async def stream() -> str:
+        nonlocal got_chunk
+        async for chunk in request.body:
+            received.append(chunk)
+            got_chunk.set()
+        return f"{len(received)} chunks"
+
+    with trio.fail_after(5):
+        async with client.request("/stream", "POST") as connection:
+            for piece in (b"one", b"two", b"three"):
+                got_chunk = trio.Event()
+                await connection.send(piece)
+                await got_chunk.wait()
+                assert received[-1] == piece
+            await connection.send_complete()
+            response = await connection.as_response()
+    assert await response.get_data(as_text=True) == "3 chunks"
+    assert received == [b"one", b"two", b"three"]
+
+
+async def test_request_body_streamed_twice_is_runtime_error(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.post("/")
+    async def view() -> str:
+        async for _ in request.body:
+            pass
+        try:
+            async for _ in request.body:
+                pass  # pragma: no cover - raises first
+        except RuntimeError as error:
+            return str(error)
+        return "no error"  # pragma: no cover - raises first
+
+    response = await client.post("/", data=b"abc")
+    assert (await response.get_data(as_text=True)).startswith(
+        "The request body was already consumed"
+    )
+
+
+async def test_request_declared_content_length_too_large_is_413_unread(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """The declared length is refused before a single body message is read."""
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/upload")
+    async def upload() -> str:
+        await request.get_data()
+        return "read"  # pragma: no cover - refused
+
+    with trio.fail_after(5):
+        async with client.request(
+            "/upload", "POST", headers={"Content-Length": "1000"}
+        ) as connection:
+            # Nothing of the body was sent: the 413 comes from the header alone.
+            status, _ = await connection.wait_for_headers()
+            response = await connection.as_response()
+    assert status == 413
+    assert response.status_code == 413
+    assert "limit is 10" in await response.get_data(as_text=True)
+
+
+async def test_request_chunked_body_too_large_is_413_without_reading_it_all(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """A body without Content-Length is refused as soon as it passes the limit."""
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/upload")
+    async def upload() -> str:
+        await request.get_data()
+        return "read"  # pragma: no cover - refused
+
+    with trio.fail_after(5):
+        async with client.request("/upload", "POST") as connection:
+            await connection.send(b"x" * 6)
+            await connection.send(b"x" * 6)
+            # The client never ends the body: the answer must not need the rest.
+            status, _ = await connection.wait_for_headers()
+            response = await connection.as_response()
+    assert status == 413
+    assert "limit of 10 bytes" in await response.get_data(as_text=True)
+
+
+async def test_request_body_within_limit_is_read(app: TrioQuart, client: TestClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/")
+    async def view() -> str:
+        return str(len(await request.get_data()))
+
+    assert await (await client.post("/", data=b"x" * 10)).get_data(as_text=True) == "10"
+    assert (await client.post("/", data=b"x" * 11)).status_code == 413
+
+
+async def test_request_no_limit(app: TrioQuart, client: TestClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.post("/")
+    async def view() -> str:
+        return str(len(await request.get_data()))
+
+    response = await client.post("/", data=b"x" * 100_000)
+    assert await response.get_data(as_text=True) == "100000"
+
+
+async def test_request_body_after_disconnect_raises(app: TrioQuart, client: TestClient) -> None:
+    """A client that leaves mid-body cancels the handler reading it."""
+    record: list[str] = []
+
+    @app.post("/")
+    async def view() -> str:
+        try:
+            await request.get_data()
+        except trio.Cancelled:
+            record.append("cancelled")
+            raise
+        return "done"  # pragma: no cover - cancelled
+
+    with trio.fail_after(5):
+        async with client.request("/", "POST") as connection:
+            await connection.send(b"part")
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.disconnect()
+            await connection.app_finished.wait()
+    assert record == ["cancelled"]
