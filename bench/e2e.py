@@ -9,56 +9,100 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench import wrk
-from bench.apps import ECHO_BODY_SIZE, HELLO, item_json
-from bench.process import LOAD_CPU, Server, loadgen, serving
+from bench.apps import ECHO_BODY_SIZE, GET_JSON, GET_TEXT, HELLO, POST_ECHO, item_json
+from bench.process import LOAD_CPU, Server, loadgen
+from bench.procstat import CPU_TICK, cpu_seconds
 from bench.stats import Sample
 
-WS_CLIENTS = (1, 50)
+WARMUP_REQUESTS = 200
+
+
+@dataclass(frozen=True)
+class E2ERoute:
+    """One HTTP scenario under load."""
+
+    name: str
+    method: str
+    path: str
+
+
+E2E_ROUTES = (
+    E2ERoute(GET_TEXT, "GET", "/"),
+    E2ERoute(GET_JSON, "GET", "/items/42"),
+    E2ERoute(POST_ECHO, "POST", "/echo"),
+)
 
 
 @dataclass(frozen=True)
 class E2ESettings:
-    """Duration of each load run, and the number of HTTP connections."""
+    """Duration of each load run (whole seconds for wrk), and the number of HTTP connections."""
 
     seconds: float
     connections: int = 32
 
 
-def check_routes(server: Server) -> None:
-    """One request per route with the standard library client: wrong answers fail loudly."""
+def check_and_warm(server: Server) -> None:
+    """Check every route's answer, then warm it up with a few hundred keep-alive requests.
+
+    A fast wrong answer is no result, so a wrong status or body fails the whole run.
+    """
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     body = b"x" * ECHO_BODY_SIZE
-    checks: list[tuple[str, str, bytes | None]] = [
-        ("GET", "/", HELLO.encode()),
-        ("GET", "/items/42", None),
-        ("POST", "/echo", body),
-    ]
+    expected: dict[str, bytes | None] = {"/": HELLO.encode(), "/items/42": None, "/echo": body}
     try:
-        for method, path, expected in checks:
-            conn.request(method, path, body=body if method == "POST" else None)
-            response = conn.getresponse()
-            data = response.read()
+        for route in E2E_ROUTES:
+            for _ in range(WARMUP_REQUESTS):
+                conn.request(
+                    route.method, route.path, body=body if route.method == "POST" else None
+                )
+                response = conn.getresponse()
+                data = response.read()
+            want = expected[route.path]
             ok = response.status == 200 and (
-                data == expected if expected is not None else json.loads(data) == item_json(42)
+                data == want if want is not None else json.loads(data) == item_json(42)
             )
             if not ok:
-                raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+                raise RuntimeError(f"{route.name}: {response.status} {data[:200]!r}")
     finally:
         conn.close()
 
 
-def _http_load(server: Server, method: str, path: str, settings: E2ESettings) -> Sample:
-    body_size = ECHO_BODY_SIZE if method == "POST" else 0
-    url = server.url + path
+def per_server_cpu(sample: Sample) -> Sample:
+    """The same run counted per second of the server's CPU time instead of wall time.
+
+    On a shared machine the server may wait for a core; its CPU time does not grow meanwhile.
+    """
+    return Sample(sample.extras["count"] / sample.extras["server_cpu_s"])
+
+
+def _with_server_cpu(server: Server, load: Callable[[], Sample]) -> Sample:
+    before = cpu_seconds(server.pid)
+    sample = load()
+    sample.extras["server_cpu_s"] = max(cpu_seconds(server.pid) - before, CPU_TICK)
+    return sample
+
+
+def http_load(server: Server, route: E2ERoute, settings: E2ESettings) -> Sample:
+    """Requests/s of one route under ``settings.connections`` keep-alive connections.
+
+    Extras: ``count`` requests and the server's CPU seconds (``server_cpu_s``) during the run.
+    """
+    return _with_server_cpu(server, lambda: _http_load(server, route, settings))
+
+
+def _http_load(server: Server, route: E2ERoute, settings: E2ESettings) -> Sample:
+    body_size = ECHO_BODY_SIZE if route.method == "POST" else 0
+    url = server.url + route.path
     if wrk.available():
         return wrk.run(
             url,
-            method=method,
+            method=route.method,
             body_size=body_size,
             connections=settings.connections,
             seconds=settings.seconds,
@@ -68,7 +112,7 @@ def _http_load(server: Server, method: str, path: str, settings: E2ESettings) ->
         "http",
         url,
         "--method",
-        method,
+        route.method,
         "--body-size",
         str(body_size),
         "--connections",
@@ -80,11 +124,17 @@ def _http_load(server: Server, method: str, path: str, settings: E2ESettings) ->
     return _sample(result)
 
 
-def _sample(result: dict[str, float]) -> Sample:
-    extras = {"p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
-    if result.get("errors"):
-        extras["errors"] = result["errors"]
-    return Sample(result["rate"], extras)
+def ws_scenario_name(clients: int) -> str:
+    """The scenario's name in the report."""
+    return f"ws echo, {clients} client{'s' if clients > 1 else ''}"
+
+
+def ws_load(server: Server, clients: int, settings: E2ESettings) -> Sample:
+    """Echoed messages/s with ``clients`` websockets ping-ponging 64-byte text messages.
+
+    Extras as for :func:`http_load`.
+    """
+    return _with_server_cpu(server, lambda: _ws_load(server, clients, settings))
 
 
 def _ws_load(server: Server, clients: int, settings: E2ESettings) -> Sample:
@@ -100,17 +150,8 @@ def _ws_load(server: Server, clients: int, settings: E2ESettings) -> Sample:
     return _sample(result)
 
 
-def run(module: str, settings: E2ESettings, *, http: bool, ws: bool) -> dict[str, Sample]:
-    """Serve one app and measure the selected end-to-end scenarios against it."""
-    results: dict[str, Sample] = {}
-    with serving(module) as server:
-        check_routes(server)
-        if http:
-            results["GET /"] = _http_load(server, "GET", "/", settings)
-            results["GET /items/<id>"] = _http_load(server, "GET", "/items/42", settings)
-            results["POST /echo (1 KiB)"] = _http_load(server, "POST", "/echo", settings)
-        if ws:
-            for clients in WS_CLIENTS:
-                noun = "client" if clients == 1 else "clients"
-                results[f"ws echo, {clients} {noun}"] = _ws_load(server, clients, settings)
-    return results
+def _sample(result: dict[str, float]) -> Sample:
+    extras = {"count": result["count"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+    if result.get("errors"):
+        extras["errors"] = result["errors"]
+    return Sample(result["rate"], extras)

@@ -1,6 +1,7 @@
 """In-process scenarios: each ASGI app driven directly from trio, with no sockets.
 
-Every measurement runs inside the app's lifespan. HTTP requests are sequential, each with a
+Every measurement runs inside the app's lifespan, and rates are per CPU second of the
+benchmark thread (see :class:`Clock`). HTTP requests are sequential, each with a
 fresh scope; the request body arrives as one ``http.request`` message, after which
 ``receive()`` blocks until the response is complete and then reports ``http.disconnect``, as
 Hypercorn does. Websocket connections get ``websocket.connect``, ping-pong text messages, and
@@ -19,7 +20,7 @@ from typing import Any
 
 import trio
 
-from bench.apps import ECHO_BODY_SIZE, HELLO, item_json
+from bench.apps import ECHO_BODY_SIZE, GET_JSON, GET_TEXT, HELLO, POST_ECHO, item_json
 from bench.asgi import ASGIApp, Message, Scope, http_scope, websocket_scope
 from bench.lifespan import running_lifespan
 from bench.stats import Sample
@@ -39,6 +40,33 @@ class Durations:
     http: float
     ws: float
     warmup: int
+
+
+class Clock:
+    """Wall and CPU time since creation; rates are per CPU second of this thread.
+
+    The in-process scenarios never wait for I/O, so the thread's CPU time is the time the work
+    took, minus the spells when another process had the core (common on a shared machine).
+    """
+
+    def __init__(self) -> None:
+        self.start_wall, self.start_cpu = self.now()
+
+    @staticmethod
+    def now() -> tuple[float, float]:
+        """(wall, CPU) readings, for :meth:`rate`'s ``at``."""
+        return time.perf_counter(), time.thread_time()
+
+    def wall(self) -> float:
+        """Wall-clock seconds since creation."""
+        return time.perf_counter() - self.start_wall
+
+    def rate(self, count: int, at: tuple[float, float] | None = None) -> Sample:
+        """``count`` per CPU second up to ``at`` (default: now); the wall rate as an extra."""
+        wall, cpu = at or self.now()
+        return Sample(
+            count / (cpu - self.start_cpu), {"wall_rate": count / (wall - self.start_wall)}
+        )
 
 
 class _Exchange:
@@ -102,9 +130,9 @@ def _expect_json(index: int) -> bytes | None:
 
 ECHO_BODY = bytes(range(256)) * (ECHO_BODY_SIZE // 256)
 HTTP_ROUTES = (
-    HttpRoute("GET /", "GET", lambda i: "/", b"", lambda i: HELLO.encode()),
-    HttpRoute("GET /items/<id>", "GET", lambda i: f"/items/{i}", b"", _expect_json),
-    HttpRoute("POST /echo (1 KiB)", "POST", lambda i: "/echo", ECHO_BODY, lambda i: ECHO_BODY),
+    HttpRoute(GET_TEXT, "GET", lambda i: "/", b"", lambda i: HELLO.encode()),
+    HttpRoute(GET_JSON, "GET", lambda i: f"/items/{i}", b"", _expect_json),
+    HttpRoute(POST_ECHO, "POST", lambda i: "/echo", ECHO_BODY, lambda i: ECHO_BODY),
 )
 
 
@@ -130,8 +158,7 @@ async def _time_http(app: ASGIApp, route: HttpRoute, state: dict[str, Any], d: D
         _check(route, index, status, body)
     gc.collect()
     count = 0
-    start = time.perf_counter()
-    deadline = start + d.http
+    clock = Clock()
     while True:
         for _ in range(50):
             scope = http_scope(route.method, route.path(count), body_size, state)
@@ -139,9 +166,8 @@ async def _time_http(app: ASGIApp, route: HttpRoute, state: dict[str, Any], d: D
             if status != 200:
                 raise BenchError(f"{route.name}: status {status}")
             count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return Sample(count / (now - start))
+        if clock.wall() >= d.http:
+            return clock.rate(count)
 
 
 async def _http_scenarios(
@@ -194,13 +220,13 @@ async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, second
     """
     counts = [0] * connections
     connected = finished = 0
-    end = 0.0
+    stopped = (0.0, 0.0)
     all_connected = trio.Event()
     go = trio.Event()
     stop = False
 
     async def client(index: int, conn: _WsConnection) -> None:
-        nonlocal connected, finished, end
+        nonlocal connected, finished, stopped
         await conn.connect()
         connected += 1
         if connected == connections:
@@ -213,7 +239,7 @@ async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, second
         counts[index] = done
         finished += 1
         if finished == connections:
-            end = time.perf_counter()
+            stopped = Clock.now()
         await conn.disconnect()
 
     async with trio.open_nursery() as nursery:
@@ -223,11 +249,11 @@ async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, second
             nursery.start_soon(client, index, conn)
         await all_connected.wait()
         gc.collect()
-        start = time.perf_counter()
+        clock = Clock()
         go.set()
         await trio.sleep(seconds)
         stop = True
-    return Sample(sum(counts) / (end - start))
+    return clock.rate(sum(counts), at=stopped)
 
 
 def ws_scenario_name(connections: int) -> str:

@@ -89,7 +89,8 @@ def serving(module: str) -> Iterator[Server]:
             env=child_env(),
             preexec_fn=pinned(SERVER_CPU),
         )
-        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout is not None
+        assert proc.stdin is not None
         try:
             try:
                 hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)
@@ -139,7 +140,8 @@ def holding(*args: str) -> Iterator[dict[str, Any]]:
         env=child_env(),
         preexec_fn=pinned(LOAD_CPU),
     )
-    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stdin is not None
     try:
         try:
             hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)

@@ -14,7 +14,9 @@ from bench.stats import Sample
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 _PERCENTILE = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_COUNT = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
 def available() -> bool:
@@ -32,17 +34,25 @@ def _post_script(body_size: int) -> str:
 
 
 def parse(output: str) -> Sample:
-    """Requests/s, with p50/p99 latency (ms) and error counts as extras."""
+    """Requests/s, with the request count, p50/p99 latency (ms) and errors as extras."""
     rate = _RATE.search(output)
-    if rate is None:
+    count = _COUNT.search(output)
+    if rate is None or count is None:
         raise RuntimeError(f"could not parse wrk output:\n{output}")
     extras = {
         f"p{percent}_ms": float(value) * _UNITS[unit]
         for percent, value, unit in _PERCENTILE.findall(output)
     }
+    extras["count"] = float(count.group(1))
+    errors = 0
     non_2xx = _NON_2XX.search(output)
     if non_2xx:
-        extras["errors"] = float(non_2xx.group(1))
+        errors += int(non_2xx.group(1))
+    socket_errors = _SOCKET_ERRORS.search(output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    if errors:
+        extras["errors"] = float(errors)
     return Sample(float(rate.group(1)), extras)
 
 

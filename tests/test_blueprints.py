@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trioquart import Blueprint, Response, TrioQuart, request, url_for
+from trioquart import Blueprint, Response, TrioQuart, abort, request, url_for
 from trioquart.testing import TestClient
 
 
@@ -162,6 +162,54 @@ async def test_blueprints_app_error_handler_applies_to_blueprint_routes(
     assert (await client.get("/x")).status_code == 422
 
 
+async def test_blueprints_error_handler_wins_over_more_specific_app_handler(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """Flask's order: the blueprint's handlers are searched (along the MRO) before the app's."""
+    bp = Blueprint("bp", __name__)
+
+    @bp.errorhandler(Exception)
+    async def bp_any(error: Exception) -> Any:
+        return "blueprint", 500
+
+    @bp.get("/x")
+    async def x() -> str:
+        raise KeyError("x")
+
+    @app.errorhandler(KeyError)
+    async def app_key(error: KeyError) -> Any:
+        return "app", 400
+
+    @app.get("/y")
+    async def y() -> str:
+        raise KeyError("y")
+
+    app.register_blueprint(bp)
+    assert await (await client.get("/x")).get_data(as_text=True) == "blueprint"
+    assert await (await client.get("/y")).get_data(as_text=True) == "app"
+
+
+async def test_blueprints_status_code_handler_comes_before_class_handlers(
+    app: TrioQuart, client: TestClient
+) -> None:
+    bp = Blueprint("bp", __name__)
+
+    @bp.errorhandler(Exception)
+    async def bp_any(error: Exception) -> Any:
+        return "blueprint class handler", 500  # pragma: no cover - the code handler wins
+
+    @bp.get("/gone")
+    async def gone() -> str:
+        abort(410)
+
+    @app.errorhandler(410)
+    async def app_gone(error: Exception) -> Any:
+        return "app 410 handler", 410
+
+    app.register_blueprint(bp)
+    assert await (await client.get("/gone")).get_data(as_text=True) == "app 410 handler"
+
+
 def test_blueprints_name_rules() -> None:
     with pytest.raises(ValueError, match=r"^A blueprint name must be non-empty and contain no dot"):
         Blueprint("a.b", __name__)
@@ -176,7 +224,5 @@ def test_blueprints_name_rules() -> None:
 
 def test_blueprints_same_name_twice_is_value_error(app: TrioQuart) -> None:
     app.register_blueprint(Blueprint("dup", __name__))
-    with pytest.raises(
-        ValueError, match=r"^A different blueprint is already registered as 'dup'$"
-    ):
+    with pytest.raises(ValueError, match=r"^A different blueprint is already registered as 'dup'$"):
         app.register_blueprint(Blueprint("dup", __name__))

@@ -94,23 +94,57 @@ async def test_hooks_after_request_can_replace_the_response(
     assert await response.get_data(as_text=True) == "replaced 200"
 
 
-async def test_hooks_after_request_runs_for_error_responses_from_routing(
-    app: TrioQuart, client: TestClient
+async def test_hooks_after_request_sees_error_responses(
+    app: TrioQuart, client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A 404 is an error response: after_request does not run, teardown does."""
-    record: list[str] = []
+    """As in Flask and Quart: a 404 from routing, an error handler's answer and a logged 500
+    all pass through ``after_request`` (where, for example, CORS headers are added)."""
+    seen: list[int] = []
 
     @app.after_request
     async def after(response: Response) -> Response:
-        record.append("after")  # pragma: no cover - not for errors
+        seen.append(response.status_code)
+        response.headers["X-After"] = "yes"
         return response
 
-    @app.teardown_request
-    async def teardown(error: BaseException | None) -> None:
-        record.append("teardown")
+    @app.errorhandler(KeyError)
+    async def key_error(error: KeyError) -> Any:
+        return "handled", 409
 
-    assert (await client.get("/missing")).status_code == 404
-    assert record == ["teardown"]
+    @app.get("/handled")
+    async def handled() -> str:
+        raise KeyError("k")
+
+    @app.get("/unhandled")
+    async def unhandled() -> str:
+        raise ValueError("v")
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"):
+        responses = [await client.get(path) for path in ("/missing", "/handled", "/unhandled")]
+    assert [response.status_code for response in responses] == [404, 409, 500]
+    assert all(response.headers["X-After"] == "yes" for response in responses)
+    assert seen == [404, 409, 500]
+
+
+async def test_hooks_failing_after_request_is_logged_500(
+    app: TrioQuart, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    @app.after_request
+    async def broken(response: Response) -> Response:
+        calls.append(response.status_code)
+        raise RuntimeError("after hook broke")
+
+    @app.get("/")
+    async def view() -> str:
+        return "ok"
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"):
+        response = await client.get("/")
+    assert response.status_code == 500
+    assert calls == [200]
+    assert "after hook broke" in caplog.text
 
 
 async def test_hooks_before_request_exception_is_handled(

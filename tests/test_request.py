@@ -167,9 +167,7 @@ async def test_request_multipart_without_boundary_is_400(
     async def view() -> Any:
         return (await request.form).to_dict()  # pragma: no cover - the body is invalid
 
-    response = await client.post(
-        "/", data=b"x", headers={"Content-Type": "multipart/form-data"}
-    )
+    response = await client.post("/", data=b"x", headers={"Content-Type": "multipart/form-data"})
     assert response.status_code == 400
     assert "no boundary" in await response.get_data(as_text=True)
 

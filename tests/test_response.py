@@ -187,9 +187,7 @@ async def test_response_abort(app: TrioQuart, client: TestClient) -> None:
     assert await response.get_data(as_text=True) == "teapot body"
 
 
-async def test_response_cookies_are_kept_by_the_client(
-    app: TrioQuart, client: TestClient
-) -> None:
+async def test_response_cookies_are_kept_by_the_client(app: TrioQuart, client: TestClient) -> None:
     @app.get("/set")
     async def set_cookie() -> Response:
         response = Response("set")
@@ -282,3 +280,16 @@ async def test_response_after_request_can_read_a_streamed_body(
     response = await client.get("/")
     assert response.headers["X-Len"] == "2"
     assert await response.get_data() == b"xy"
+
+
+async def test_response_tuple_headers_keep_repeated_names(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        return "x", [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Type", "text/csv")]
+
+    response = await client.get("/")
+    assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert response.headers.getlist("Content-Type") == ["text/csv"]
+    assert client.cookies == {"a": "1", "b": "2"}

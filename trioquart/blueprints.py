@@ -34,7 +34,9 @@ class Blueprint(Scaffold):
         super().__init__(import_name)
         self.name = name
         self.url_prefix = url_prefix
-        self._rules: list[tuple[str, str | None, Callable[..., Any], Any, bool, dict[str, Any]]] = []
+        self._rules: list[
+            tuple[str, str | None, Callable[..., Any], Any, bool, dict[str, Any]]
+        ] = []
         self._app_hooks: list[tuple[str, Callable[..., Any]]] = []
 
     def add_url_rule(

@@ -10,7 +10,8 @@ a stream is watched after at most two ticks, and a disconnect then cancels its s
 
 The service runs while the app is served (it is started by the lifespan, see ``lifespan.py``).
 When it is not running, for example under the plain test client, ``register`` says so and the
-caller falls back to a per-request nursery with a watcher task from the start: slower, and equally correct.
+caller falls back to a per-request nursery with a watcher task from the start: slower, and
+equally correct.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class DisconnectWatch:
                 self._wake = None
 
     def _start_watchers(self, nursery: trio.Nursery) -> None:
-        overdue = [inbox for inbox, tick in self._in_flight.items() if tick < self._tick]
+        # Registered before the previous tick, so in flight for at least ``delay`` seconds; a
+        # request registered since then may be a fast one that is about to finish.
+        overdue = [inbox for inbox, tick in self._in_flight.items() if tick < self._tick - 1]
         for inbox in overdue:
             del self._in_flight[inbox]
             inbox.watch_scope = trio.CancelScope()

@@ -53,7 +53,12 @@ def automatic_options_response(app: TrioQuart, request: Request) -> Response:
 
 
 async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
-    """Run the whole pipeline for an HTTP request and return the response to send."""
+    """Run the whole pipeline for an HTTP request and return the response to send.
+
+    As in Flask and Quart, the ``after_request`` hooks see every response, error responses
+    included (a 404, an error handler's answer, a 500); an error in one of them is answered by
+    :func:`handle_exception` without running the hooks again.
+    """
     try:
         rv = await preprocess(app, "request", request.blueprint)
         if rv is None:
@@ -68,11 +73,14 @@ async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
             else:
                 rv = await call_view(app, request)
         response = make_response_from(rv, _view_name(request))
+    except Exception as error:
+        response = await handle_exception(app, error, request)
+    try:
         for hook in app._hooks_for("after_request", request.blueprint):
             response = await hook(response)
-        return response
     except Exception as error:
         return await handle_exception(app, error, request)
+    return response
 
 
 def _view_name(connection: BaseRequestWebsocket) -> str:
@@ -96,7 +104,9 @@ async def handle_exception(
         if isinstance(target, HTTPException):
             return http_exception_response(target)
         log.error(
-            "Exception on %s %s", getattr(connection, "method", "GET"), connection.path,
+            "Exception on %s %s",
+            getattr(connection, "method", "GET"),
+            connection.path,
             exc_info=error,
         )
         server_error = InternalServerError(original_exception=target)

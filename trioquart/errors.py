@@ -17,7 +17,7 @@ matched against error handlers as itself; a group of several is matched as the g
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from werkzeug.exceptions import HTTPException
@@ -56,18 +56,22 @@ def single_error(error: BaseException) -> BaseException:
 
 
 def find_error_handler(
-    error: BaseException, registries: list[Mapping[int | type[BaseException], ErrorHandler]]
+    error: BaseException, registries: Sequence[Mapping[int | type[BaseException], ErrorHandler]]
 ) -> ErrorHandler | None:
-    """Find the handler for ``error``: by status code first (HTTP errors), then by the
-    exception's class hierarchy. Earlier registries (the blueprint's) win over later (the app's).
+    """Find the handler for ``error``, in Flask's order.
+
+    A status-code handler (HTTP errors) comes first, the blueprint's before the app's. Then each
+    registry in turn, the blueprint's first, is searched along the exception's class hierarchy:
+    a blueprint's handler for ``Exception`` wins over the app's for ``KeyError``.
     """
-    keys: list[int | type[BaseException]] = []
     if isinstance(error, HTTPException) and error.code is not None:
-        keys.append(error.code)
-    keys.extend(type(error).__mro__)
-    for key in keys:
         for registry in registries:
-            handler = registry.get(key)
+            handler = registry.get(error.code)
+            if handler is not None:
+                return handler
+    for registry in registries:
+        for cls in type(error).__mro__:
+            handler = registry.get(cls)
             if handler is not None:
                 return handler
     return None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from functools import wraps
-from typing import Any, TypeVar
-
-from werkzeug.routing import BuildError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .globals import _cv_app, _cv_request, _cv_websocket
 from .return_values import make_response_from, redirect_response
 from .wrappers.response import Response
+
+if TYPE_CHECKING:
+    from .wrappers.base import BaseRequestWebsocket
 
 T = TypeVar("T")
 
@@ -35,14 +36,16 @@ def url_for(
         RuntimeError: no application context is active, or no host is known.
         werkzeug.routing.BuildError: no rule of that endpoint fits the values.
     """
-    connection_ctx = _cv_request.get(None) or _cv_websocket.get(None)
-    if connection_ctx is not None:
-        connection = getattr(connection_ctx, "request", None) or getattr(
-            connection_ctx, "websocket"
-        )
+    request_ctx = _cv_request.get(None)
+    websocket_ctx = _cv_websocket.get(None)
+    connection: BaseRequestWebsocket | None = None
+    if request_ctx is not None:
+        connection, app = request_ctx.request, request_ctx.app
+    elif websocket_ctx is not None:
+        connection, app = websocket_ctx.websocket, websocket_ctx.app
+    if connection is not None:
         adapter = connection.url_adapter
         blueprint = connection.blueprint
-        app = connection_ctx.app
     else:
         app_ctx = _cv_app.get(None)
         if app_ctx is None:
@@ -68,10 +71,7 @@ def url_for(
     if _scheme is not None:
         _external = True
         adapter = app.router.bind(adapter.server_name, _scheme, adapter.script_name)
-    try:
-        url = adapter.build(endpoint, values, method=_method, force_external=_external)
-    except BuildError:
-        raise
+    url = adapter.build(endpoint, values, method=_method, force_external=_external)
     if _anchor is not None:
         url = f"{url}#{_anchor}"
     return url

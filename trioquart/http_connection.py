@@ -39,13 +39,13 @@ async def handle_http(
         watch = app._disconnect_watch
         if watch.register(inbox):
             try:
-                await serve_request(app, request, send)
+                await serve_request(app, request, inbox, send)
             finally:
                 watch.unregister(inbox)
         else:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(inbox.watch)
-                await serve_request(app, request, send)
+                await serve_request(app, request, inbox, send)
                 nursery.cancel_scope.cancel(reason="handler finished")
 
 
@@ -65,7 +65,9 @@ def match_request(app: TrioQuart, request: Request) -> None:
         request.routing_exception = error
 
 
-async def serve_request(app: TrioQuart, request: Request, send: ASGISendCallable) -> None:
+async def serve_request(
+    app: TrioQuart, request: Request, inbox: RequestInbox, send: ASGISendCallable
+) -> None:
     """Route, dispatch in a request context, send the response, then tear down."""
     from .dispatch import full_dispatch_request
 
@@ -75,7 +77,7 @@ async def serve_request(app: TrioQuart, request: Request, send: ASGISendCallable
     try:
         match_request(app, request)
         response = await full_dispatch_request(app, request)
-        await send_response(request, response, send)
+        await send_response(request, response, inbox, send)
     except BaseException as caught:
         error = caught
         raise
@@ -101,7 +103,9 @@ def encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
     return raw
 
 
-async def send_response(request: Request, response: Response, send: ASGISendCallable) -> None:
+async def send_response(
+    request: Request, response: Response, inbox: RequestInbox, send: ASGISendCallable
+) -> None:
     """Send ``response``: the start message, then the body (once, or chunk by chunk)."""
     try:
         headers = encode_headers(response)
@@ -111,10 +115,12 @@ async def send_response(request: Request, response: Response, send: ASGISendCall
         headers = encode_headers(response)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
+        inbox.complete_response()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
     body = response.body
     if isinstance(body, bytes):
+        inbox.complete_response()
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
     try:
@@ -126,4 +132,5 @@ async def send_response(request: Request, response: Response, send: ASGISendCall
         # early, which the server shows the client as a truncated response.
         log.exception("Error while streaming the response to %s %s", request.method, request.path)
         return
+    inbox.complete_response()
     await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -28,7 +28,7 @@ log = logging.getLogger("trioquart")
 _READ_AHEAD_LIMIT = 64 * 1024
 
 
-class ClientDisconnected(Exception):
+class ClientDisconnectedError(Exception):
     """The client went away before the request body was complete."""
 
 
@@ -49,6 +49,7 @@ class RequestInbox:
         "body_complete",
         "cancel_scope",
         "disconnected",
+        "response_complete",
         "watch_scope",
     )
 
@@ -61,6 +62,8 @@ class RequestInbox:
         self._news: trio.Event | None = None
         self.body_complete = False
         self.disconnected = False
+        #: Set by :meth:`complete_response`: a disconnect no longer cancels the request.
+        self.response_complete = False
         #: The scope of this inbox's watcher task, once one is started.
         self.watch_scope: trio.CancelScope | None = None
 
@@ -68,7 +71,7 @@ class RequestInbox:
         """Return the next body chunk, or ``None`` once the body is complete.
 
         A checkpoint. Raises:
-            ClientDisconnected: the client left before the body was complete.
+            ClientDisconnectedError: the client left before the body was complete.
         """
         while True:
             if self._chunks:
@@ -81,7 +84,9 @@ class RequestInbox:
                 return None
             if self.disconnected:
                 await trio.lowlevel.checkpoint()
-                raise ClientDisconnected("the client disconnected before the body was complete")
+                raise ClientDisconnectedError(
+                    "the client disconnected before the body was complete"
+                )
             if self._receiving:
                 await self._wait_for_news()
             else:
@@ -105,6 +110,16 @@ class RequestInbox:
                 log.debug("receive() failed while watching for a disconnect", exc_info=True)
                 self._mark_disconnected()
 
+    def complete_response(self) -> None:
+        """Record that the last response message is being sent. Not a checkpoint.
+
+        A server reports ``http.disconnect`` as soon as the response is complete, which is the
+        normal end of the exchange: from now on it must not cancel the request's scope, or the
+        final ``send`` and the teardown hooks would see a ``trio.Cancelled`` for a request that
+        succeeded.
+        """
+        self.response_complete = True
+
     async def _receive_one(self) -> None:
         self._receiving = True
         try:
@@ -125,7 +140,8 @@ class RequestInbox:
 
     def _mark_disconnected(self) -> None:
         self.disconnected = True
-        self.cancel_scope.cancel(reason="client disconnected")
+        if not self.response_complete:
+            self.cancel_scope.cancel(reason="client disconnected")
         self._announce()
 
     def _announce(self) -> None:

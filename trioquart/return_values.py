@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Mapping
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from markupsafe import escape
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -20,7 +20,9 @@ from .errors import ResponseAbort
 from .json import json_response
 from .wrappers.response import Response
 
-_ACCEPTED = "a str, bytes, dict, list, async iterator, Response or a tuple of one with status/headers"
+_ACCEPTED = (
+    "a str, bytes, dict, list, async iterator, Response or a tuple of one with status/headers"
+)
 
 
 def _body_to_response(body: Any, view_name: str) -> Response:
@@ -75,9 +77,13 @@ def make_response_from(rv: Any, view_name: str) -> Response:
     if status is not None:
         response.status_code = status
     if headers is not None:
-        items = headers.items() if isinstance(headers, Mapping | Headers) else headers
-        for name, value in items:
-            response.headers[name] = value
+        # Like Flask, a name the view gives replaces the response's own header of that name;
+        # unlike a plain ``Headers.update``, every value the view gives for it is kept, so
+        # ``[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]`` sends both.
+        extra = headers if isinstance(headers, Headers) else Headers(headers)
+        for name in {name.lower() for name, _ in extra.items()}:
+            response.headers.remove(name)
+        response.headers.extend(extra)
     return response
 
 
@@ -95,7 +101,11 @@ def http_exception_response(error: HTTPException) -> Response:
 
 def redirect_response(location: str, status: int = 302) -> Response:
     """A redirect to ``location`` with a short HTML body naming it."""
-    body = f'<!doctype html>\n<title>Redirecting</title>\n<p>Redirecting to <a href="{escape(location)}">{escape(location)}</a>.</p>\n'
+    link = escape(location)
+    body = (
+        "<!doctype html>\n<title>Redirecting</title>\n"
+        f'<p>Redirecting to <a href="{link}">{link}</a>.</p>\n'
+    )
     response = Response(body, status=status)
     response.headers["Location"] = location
     return response

@@ -9,7 +9,7 @@ and connection kind, or raises the Werkzeug exception that is the answer: ``NotF
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
@@ -94,4 +94,5 @@ class Router:
             path, method, return_rule=True, query_args=query, websocket=websocket
         )
         assert isinstance(rule, TrioQuartRule)
-        return rule, view_args
+        # Werkzeug builds a new dict for each match but types it as a Mapping; no copy needed.
+        return rule, cast("dict[str, Any]", view_args)

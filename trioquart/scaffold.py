@@ -52,7 +52,11 @@ class Scaffold:
         raise NotImplementedError  # pragma: no cover - both subclasses override it
 
     def route(
-        self, rule: str, methods: Iterable[str] | None = None, *, endpoint: str | None = None,
+        self,
+        rule: str,
+        methods: Iterable[str] | None = None,
+        *,
+        endpoint: str | None = None,
         **options: Any,
     ) -> Callable[[F], F]:
         """Decorate an ``async def`` view for ``rule`` (``GET`` unless ``methods`` says otherwise).
@@ -86,7 +90,9 @@ class Scaffold:
         """Shortcut for ``route(rule, methods=["DELETE"])``."""
         return self.route(rule, methods=["DELETE"], **options)
 
-    def websocket(self, rule: str, *, endpoint: str | None = None, **options: Any) -> Callable[[F], F]:
+    def websocket(
+        self, rule: str, *, endpoint: str | None = None, **options: Any
+    ) -> Callable[[F], F]:
         """Decorate an ``async def`` websocket handler for ``rule``."""
 
         def decorator(view: F) -> F:
@@ -129,10 +135,8 @@ class Scaffold:
         Raises:
             ValueError: ``code_or_exception`` is neither an int nor an exception class.
         """
-        if not (
-            isinstance(code_or_exception, int)
-            or (isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException))
-        ):
+        key: object = code_or_exception  # checked as given: callers may be untyped
+        if not (isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))):
             raise ValueError(
                 f"errorhandler() takes a status code or an exception class, "
                 f"not {code_or_exception!r}"

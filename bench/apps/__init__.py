@@ -15,6 +15,10 @@ from bench.asgi import ASGIApp
 
 HELLO = "Hello, world!"
 ECHO_BODY_SIZE = 1024
+# Scenario names, shared by the in-process and the end-to-end tables.
+GET_TEXT = "GET / (text)"
+GET_JSON = "GET /items/<id> (JSON)"
+POST_ECHO = "POST /echo (1 KiB)"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ async def item(id: int) -> dict[str, object]:
 @app.post("/echo")
 async def echo() -> bytes:
     """``POST /echo``: the request body back."""
-    return await request.get_data()
+    return await request.get_data(cache=True, as_text=False, parse_form_data=False)
 
 
 @app.websocket("/ws")

@@ -13,7 +13,9 @@ _BYTES = [(b"content-type", b"application/octet-stream")]
 _HELLO = HELLO.encode()
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
     """Send a complete response with a content-length."""
     await send(
         {
@@ -93,4 +95,3 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _websocket(scope, receive, send)
     elif kind == "lifespan":
         await _lifespan(receive, send)
-

@@ -23,7 +23,8 @@ async def item(id: int) -> dict[str, object]:
 @app.post("/echo")
 async def echo() -> bytes:
     """``POST /echo``: the request body back."""
-    return await request.get_data()
+    data: bytes = await request.get_data(as_text=False)
+    return data
 
 
 @app.websocket("/ws")

@@ -19,7 +19,7 @@ class Presence:
         self.departures: list[tuple[str, int | None, str]] = []
 
     async def leave(self, user: str, code: int | None, reason: str) -> None:
-        await trio.sleep(0)  # pretend to talk to a database
+        await trio.lowlevel.checkpoint()  # pretend to talk to a database
         self.online.discard(user)
         self.departures.append((user, code, reason))
 

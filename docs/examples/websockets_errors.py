@@ -7,19 +7,19 @@ from trioquart import TrioQuart, websocket
 app = TrioQuart(__name__)
 
 
-class NotAllowed(Exception):
+class NotAllowedError(Exception):
     """Raised by the permission check."""
 
 
-@app.errorhandler(NotAllowed)
-async def not_allowed(error: NotAllowed) -> tuple[str, int]:
+@app.errorhandler(NotAllowedError)
+async def not_allowed(error: NotAllowedError) -> tuple[str, int]:
     return f"not allowed: {error}", 403
 
 
 @app.websocket("/room/<name>")
 async def room(name: str) -> None:
     if name == "secret":
-        raise NotAllowed(name)  # before accept: error handlers apply, the client gets a 403
+        raise NotAllowedError(name)  # before accept: error handlers apply, the client gets a 403
     await websocket.send(f"joined {name}")
     await websocket.receive()
 

@@ -7,11 +7,13 @@ the ``app`` fixture and stops it when the test ends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
 import trio
+from trio_websocket import WebSocketConnection, wrap_client_stream
 
 from trioquart import TrioQuart
 from trioquart.serving import hypercorn_config, serve
@@ -63,3 +65,34 @@ async def server(app: TrioQuart, nursery: trio.Nursery) -> AsyncIterator[Running
     running = await serve_app(nursery, app)
     yield running
     await running.stop()
+
+
+@asynccontextmanager
+async def open_websocket(
+    server: RunningServer, path: str, *, subprotocols: Iterable[str] | None = None
+) -> AsyncIterator[WebSocketConnection]:
+    """A trio-websocket client connection to ``server``.
+
+    trio-websocket's ``open_websocket_url`` leaves its TCP socket open after a close the server
+    started or a rejected handshake (its reader stops at end-of-stream without closing), which
+    pytest reports as an unclosed socket. Owning the stream here lets the test close it.
+    Errors are raised as themselves, not wrapped in an exception group.
+    """
+    stream = await trio.open_tcp_stream(server.host, server.port)
+    try:
+        async with trio.open_nursery() as nursery:
+            connection = await wrap_client_stream(
+                nursery, stream, f"{server.host}:{server.port}", path, subprotocols=subprotocols
+            )
+            try:
+                yield connection
+            finally:
+                with trio.move_on_after(5, shield=True):
+                    await connection.aclose()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        await stream.aclose()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from trio_websocket import open_websocket_url
 
 from trioquart import TrioQuart, websocket
 
-from .conftest import RunningServer
+from .conftest import RunningServer, open_websocket
 
 
 async def test_http_and_websocket_round_trip(app: TrioQuart, server: RunningServer) -> None:
@@ -23,6 +22,6 @@ async def test_http_and_websocket_round_trip(app: TrioQuart, server: RunningServ
         response = await http.get("/")
     assert response.status_code == 200
     assert response.text == "hello"
-    async with open_websocket_url(f"{server.ws_url}/ws") as connection:
+    async with open_websocket(server, "/ws") as connection:
         await connection.send_message("ping")
         assert await connection.get_message() == "ping"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Awaitable, Callable, Mapping
-from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
+from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.test import encode_multipart
 
 from .. import json as json_module
@@ -70,8 +70,18 @@ class TestClient:
             ValueError: more than one body argument is given.
         """
         scope, body = self._prepare(
-            path, method, query_string, headers, json, form, data, files, auth, scheme,
-            root_path, http_version,
+            path,
+            method,
+            query_string,
+            headers,
+            json,
+            form,
+            data,
+            files,
+            auth,
+            scheme,
+            root_path,
+            http_version,
         )
         response = await run_request(self.app, scope, body)
         self._store_cookies(response.headers)
@@ -93,8 +103,18 @@ class TestClient:
         block disconnects the client.
         """
         scope, _ = self._prepare(
-            path, method, query_string, headers, _MISSING, None, None, None, None, scheme,
-            root_path, "1.1",
+            path,
+            method,
+            query_string,
+            headers,
+            _MISSING,
+            None,
+            None,
+            None,
+            None,
+            scheme,
+            root_path,
+            "1.1",
         )
         return TestHTTPConnection(self.app, scope)
 
@@ -188,28 +208,43 @@ class TestClient:
         return scope, body
 
     def _add_cookie_header(self, headers: Headers) -> None:
+        # Werkzeug quotes on the way out exactly what its parser unquotes on the way in, so
+        # values with spaces, semicolons or non-ASCII characters arrive as they were set.
         if self.cookies and "Cookie" not in headers:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+            headers["Cookie"] = "; ".join(
+                dump_cookie(name, value, path=None) for name, value in self.cookies.items()
+            )
 
     def _store_cookies(self, headers: Headers) -> None:
         for header in headers.getlist("Set-Cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                expired = morsel["max-age"] == "0" or (
-                    morsel["expires"] and "1970" in morsel["expires"]
-                )
+            pair, _, attributes = header.partition(";")
+            options = {
+                key.strip().lower(): value.strip()
+                for key, _, value in (part.partition("=") for part in attributes.split(";"))
+            }
+            expired = options.get("max-age") == "0" or "1970" in options.get("expires", "")
+            for name, value in parse_cookie(pair).items():
                 if expired:
                     self.cookies.pop(name, None)
                 else:
-                    self.cookies[name] = morsel.value
+                    self.cookies[name] = value
 
 
 def _encode_body(
-    json: Any, form: Mapping[str, Any] | None, data: bytes | str | None, files: Mapping[str, Any] | None
+    json: Any,
+    form: Mapping[str, Any] | None,
+    data: bytes | str | None,
+    files: Mapping[str, Any] | None,
 ) -> tuple[bytes, str | None]:
-    given = [name for name, value in (("json", json is not _MISSING), ("form", form or files),
-             ("data", data is not None)) if value]
+    given = [
+        name
+        for name, value in (
+            ("json", json is not _MISSING),
+            ("form", form or files),
+            ("data", data is not None),
+        )
+        if value
+    ]
     if len(given) > 1:
         raise ValueError(f"Give only one of json, form/files and data, not {' and '.join(given)}")
     if json is not _MISSING:
@@ -235,4 +270,3 @@ def _file_tuple(value: Any) -> Any:
         stream = io.BytesIO(content) if isinstance(content, bytes) else content
         return FileStorage(stream, filename=filename, content_type=rest[0] if rest else None)
     raise TypeError("files values must be (bytes_or_file, filename[, content_type]) tuples")
-

@@ -167,6 +167,16 @@ class TestHTTPConnection:
         """
         return await self._collector.chunk_receive.receive()
 
+    @property
+    def response_started(self) -> bool:
+        """Whether the app has sent the response's status and headers."""
+        return self._collector.started.is_set()
+
+    @property
+    def response_complete(self) -> bool:
+        """Whether the app has sent the whole response."""
+        return self._collector.complete.is_set()
+
     async def wait_for_headers(self) -> tuple[int, Headers]:
         """Wait for the response's status and headers."""
         await self._collector.started.wait()

@@ -158,7 +158,8 @@ class Request(BaseRequestWebsocket):
             await self._load_multipart()
 
     async def _load_multipart(self) -> None:
-        assert self._form is not None and self._files is not None
+        assert self._form is not None
+        assert self._files is not None
         boundary = self.mimetype_params.get("boundary")
         if not boundary:
             raise BadRequest("The multipart body has no boundary in its Content-Type.")
@@ -185,7 +186,8 @@ class Request(BaseRequestWebsocket):
             raise BadRequest("The multipart body ended in the middle of a part.")
 
     def _store_part(self, part: Field | File, content: bytes) -> None:
-        assert self._form is not None and self._files is not None
+        assert self._form is not None
+        assert self._files is not None
         if isinstance(part, File):
             headers = Headers(part.headers)
             self._files.add(

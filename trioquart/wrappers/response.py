@@ -36,7 +36,9 @@ class Response(_SansIOResponse):
         mimetype: str | None = None,
         content_type: str | None = None,
     ) -> None:
-        super().__init__(status=status, headers=headers, mimetype=mimetype, content_type=content_type)
+        super().__init__(
+            status=status, headers=headers, mimetype=mimetype, content_type=content_type
+        )
         self.body: bytes | AsyncIterable[bytes] | AsyncIterable[str] = b""
         self.set_data(b"" if body is None else body)
 

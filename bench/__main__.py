@@ -1,0 +1,58 @@
+"""``python -m bench [--quick] [--only STAGE ...] [--contenders NAME ...]``: run and report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import machine, runner
+from bench.apps import CONTENDERS, SUBJECT
+from bench.plan import FULL, QUICK
+from bench.report import render, to_json, write_json
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    names = [contender.name for contender in CONTENDERS]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=f"Benchmark {SUBJECT} side by side with a raw ASGI app and its peers.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run (under 30 s)")
+    parser.add_argument(
+        "--only", nargs="+", choices=runner.STAGES, default=list(runner.STAGES), metavar="STAGE"
+    )
+    parser.add_argument("--contenders", nargs="+", choices=names, default=names, metavar="NAME")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if SUBJECT not in args.contenders:
+        parser.error(f"the contenders must include {SUBJECT}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks, print the tables and write the JSON file."""
+    args = parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    contenders = [c for c in CONTENDERS if c.name in args.contenders]
+    started = time.time()
+    meta: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "command": shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        "plan": plan.name,
+        "machine": machine.describe(),
+    }
+    results = runner.run(plan, contenders, args.only)
+    meta["seconds"] = round(time.time() - started, 1)
+    print(render(results))
+    path = write_json(to_json(results, meta), args.results_dir, time.strftime("%Y%m%dT%H%M%SZ"))
+    print(f"\n{plan.name} run in {meta['seconds']} s; all figures in {path}")
+
+
+if __name__ == "__main__":
+    main()

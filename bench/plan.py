@@ -1,0 +1,60 @@
+"""How long and how often each scenario runs: the full plan and the ``--quick`` one.
+
+Sized for a small shared machine: the full run takes about a minute and a half, the quick one
+well under thirty seconds. Rounds are interleaved across contenders (see ``runner.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.apps import CONTENDERS, SUBJECT
+from bench.e2e import E2E_ROUTES, E2ERoute, E2ESettings
+from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
+from bench.memory import MemorySettings
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Scenarios, durations and repetitions of one benchmark run."""
+
+    name: str
+    rounds: int
+    inprocess: Durations
+    http_routes: tuple[HttpRoute, ...]
+    ws_fan_outs: tuple[int, ...]
+    e2e_rounds: int
+    e2e: E2ESettings
+    e2e_routes: tuple[E2ERoute, ...]
+    e2e_ws_clients: tuple[int, ...]
+    memory: MemorySettings
+    memory_contenders: tuple[str, ...]
+
+
+FULL = Plan(
+    name="full",
+    rounds=3,
+    inprocess=Durations(http=0.4, ws=0.4, warmup=200),
+    http_routes=HTTP_ROUTES,
+    ws_fan_outs=(1, 100),
+    e2e_rounds=2,
+    e2e=E2ESettings(seconds=1.0),
+    e2e_routes=E2E_ROUTES,
+    e2e_ws_clients=(1, 20),
+    memory=MemorySettings(clients=500),
+    memory_contenders=tuple(contender.name for contender in CONTENDERS),
+)
+
+QUICK = Plan(
+    name="quick",
+    rounds=1,
+    inprocess=Durations(http=0.25, ws=0.25, warmup=100),
+    http_routes=HTTP_ROUTES[:2],
+    ws_fan_outs=(1,),
+    e2e_rounds=1,
+    e2e=E2ESettings(seconds=1.0),
+    e2e_routes=E2E_ROUTES[:2],
+    e2e_ws_clients=(),
+    memory=MemorySettings(clients=200),
+    memory_contenders=("raw", SUBJECT),
+)

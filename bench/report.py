@@ -1,0 +1,192 @@
+"""Collected samples, their ratios against trioquart, the stdout table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.apps import SUBJECT
+from bench.stats import Sample, Summary
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issues: trioquart at least ``min_ratio`` x raw, or at most ``max_value``."""
+
+    min_ratio: float | None = None
+    max_value: float | None = None
+
+    def describe(self, unit: str) -> str:
+        """The goal in words."""
+        if self.min_ratio is not None:
+            return f"{SUBJECT} >= {self.min_ratio:g}x raw"
+        return f"{SUBJECT} <= {self.max_value:g} {unit}"
+
+    def met(self, subject: float, raw: float | None) -> bool | None:
+        """Whether the goal is met (None: no raw figure to compare with)."""
+        if self.min_ratio is not None:
+            return None if not raw else subject / raw >= self.min_ratio
+        return self.max_value is None or subject <= self.max_value
+
+
+@dataclass(frozen=True)
+class Group:
+    """One table: scenarios measured the same way, in one unit."""
+
+    key: str
+    title: str
+    unit: str
+    higher_is_better: bool = True
+    target: Target | None = None
+
+
+@dataclass
+class Results:
+    """Samples per group, scenario and contender, in the order they were first added."""
+
+    contenders: list[str]
+    groups: list[Group] = field(default_factory=list)
+    samples: dict[str, dict[str, dict[str, list[Sample]]]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def add(self, group: Group, scenario: str, contender: str, sample: Sample) -> None:
+        """Record one sample."""
+        if group.key not in self.samples:
+            self.groups.append(group)
+            self.samples[group.key] = {}
+        by_contender = self.samples[group.key].setdefault(scenario, {})
+        by_contender.setdefault(contender, []).append(sample)
+
+    def summaries(self, group: Group) -> dict[str, dict[str, Summary]]:
+        """Scenario -> contender -> summary of its samples."""
+        return {
+            scenario: {name: Summary.of(samples) for name, samples in by_contender.items()}
+            for scenario, by_contender in self.samples[group.key].items()
+        }
+
+
+def ratios(summaries: dict[str, Summary], peers: Sequence[str]) -> dict[str, float]:
+    """``trioquart/<peer>`` of the medians, for each peer that has a figure."""
+    subject = summaries.get(SUBJECT)
+    if subject is None:
+        return {}
+    return {
+        f"{SUBJECT}/{peer}": subject.median / summaries[peer].median
+        for peer in peers
+        if peer in summaries and summaries[peer].median
+    }
+
+
+def overhead_us(summaries: dict[str, Summary]) -> float | None:
+    """Microseconds per operation that trioquart adds to raw ASGI (rates only)."""
+    subject, raw = summaries.get(SUBJECT), summaries.get("raw")
+    if subject is None or raw is None or not subject.median or not raw.median:
+        return None
+    return 1e6 / subject.median - 1e6 / raw.median
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def _cell(summary: Summary | None) -> str:
+    if summary is None:
+        return "n/a"
+    spread = (summary.high - summary.low) / 2 / summary.median * 100 if summary.median else 0.0
+    text = _number(summary.median)
+    if summary.count > 1:
+        text += f" ±{spread:.0f}%"
+    if summary.extras.get("errors"):
+        text += " !"
+    return text
+
+
+def render(results: Results) -> str:
+    """The human-readable tables: medians (± half the range in %), ratios, targets."""
+    peers = [name for name in results.contenders if name != SUBJECT]
+    lines: list[str] = []
+    for group in results.groups:
+        summaries = results.summaries(group)
+        better = "higher" if group.higher_is_better else "lower"
+        lines += ["", f"{group.title}, {group.unit} ({better} is better)"]
+        header = ["scenario", *results.contenders, *(f"tq/{peer}" for peer in peers)]
+        if group.higher_is_better:
+            header.append("+us/op vs raw")
+        if group.target is not None:
+            header.append(f"target: {group.target.describe(group.unit)}")
+        rows = [header]
+        for scenario, by_contender in summaries.items():
+            row = [scenario, *(_cell(by_contender.get(name)) for name in results.contenders)]
+            found = ratios(by_contender, peers)
+            row += [
+                f"{found[f'{SUBJECT}/{peer}']:.2f}x" if f"{SUBJECT}/{peer}" in found else "n/a"
+                for peer in peers
+            ]
+            if group.higher_is_better:
+                extra = overhead_us(by_contender)
+                row.append("n/a" if extra is None else f"{extra:+.1f}")
+            if group.target is not None:
+                row.append(_verdict(group, by_contender))
+            rows.append(row)
+        lines += _align(rows)
+    if any(
+        summary.extras.get("errors")
+        for group in results.groups
+        for by_contender in results.summaries(group).values()
+        for summary in by_contender.values()
+    ):
+        lines += ["", "! the load generator saw errors in that run (see the JSON file)"]
+    for name, reason in results.skipped.items():
+        lines += [f"{name} skipped: {reason}"]
+    return "\n".join(lines)
+
+
+def _verdict(group: Group, by_contender: dict[str, Summary]) -> str:
+    assert group.target is not None
+    subject, raw = by_contender.get(SUBJECT), by_contender.get("raw")
+    if subject is None:
+        return "n/a"
+    met = group.target.met(subject.median, raw.median if raw else None)
+    return {True: "met", False: "NOT met", None: "n/a"}[met]
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
+    """Everything measured: every sample, the summaries, the ratios and the targets."""
+    peers = [name for name in results.contenders if name != SUBJECT]
+    groups = []
+    for group in results.groups:
+        scenarios = {}
+        for scenario, by_contender in results.summaries(group).items():
+            raw_samples = results.samples[group.key][scenario]
+            scenarios[scenario] = {
+                "contenders": {
+                    name: {**asdict(summary), "samples": [s.value for s in raw_samples[name]]}
+                    for name, summary in by_contender.items()
+                },
+                "ratios": ratios(by_contender, peers),
+                "overhead_us_vs_raw": overhead_us(by_contender) if group.higher_is_better else None,
+                "target_met": _verdict(group, by_contender) if group.target else None,
+            }
+        groups.append({**asdict(group), "scenarios": scenarios})
+    return {**meta, "contenders": results.contenders, "skipped": results.skipped, "groups": groups}
+
+
+def write_json(document: dict[str, object], directory: Path, stamp: str) -> Path:
+    """Write ``bench-<stamp>.json`` under ``directory`` (created if needed); return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"bench-{stamp}.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path

@@ -1,0 +1,242 @@
+"""HTTP against a real Hypercorn trio server on 127.0.0.1 (port 0), with httpx and raw sockets.
+
+Every wait is bounded by ``trio.fail_after``; ordering comes from ``trio.Event``s that the test
+and the handler share (both run in the same trio run), never from sleeps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import h11
+import httpx
+import pytest
+import trio
+
+from trioquart import TrioQuart, request
+
+from .conftest import RunningServer
+
+
+async def _raw_exchange(server: RunningServer, *pieces: bytes) -> tuple[h11.Response, bytes]:
+    """Send ``pieces`` over a new TCP connection and read one response with h11.
+
+    The request need not be complete: the server may answer before it has read everything.
+    """
+    stream = await trio.open_tcp_stream(server.host, server.port)
+    async with stream:
+        for piece in pieces:
+            await stream.send_all(piece)
+        connection = h11.Connection(h11.CLIENT)
+        # The request is written by hand; tell h11 so that it expects the response.
+        connection.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+        response: h11.Response | None = None
+        body = b""
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                connection.receive_data(await stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                assert response is not None
+                return response, body
+
+
+async def test_http_e2e_routing_and_json(app: TrioQuart, server: RunningServer) -> None:
+    @app.get("/items/<int:item_id>")
+    async def item(item_id: int) -> Any:
+        return {"id": item_id, "q": request.args.get("q"), "host": request.host}
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        return {"got": await request.get_json()}, 201
+
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await http.get("/items/5", params={"q": "x"})
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/json"
+            assert response.json() == {"id": 5, "q": "x", "host": f"127.0.0.1:{server.port}"}
+            response = await http.post("/echo", json={"a": [1, 2]})
+            assert (response.status_code, response.json()) == (201, {"got": {"a": [1, 2]}})
+
+
+async def test_http_e2e_404_405_and_malformed_json(app: TrioQuart, server: RunningServer) -> None:
+    @app.post("/json")
+    async def parse() -> Any:
+        return await request.get_json()  # pragma: no cover - the body is invalid
+
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.get("/nowhere")).status_code == 404
+            response = await http.get("/json")
+            assert response.status_code == 405
+            assert set(response.headers["allow"].split(", ")) == {"OPTIONS", "POST"}
+            response = await http.post(
+                "/json", content=b"{oops", headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 400
+            assert "The request body is not valid JSON" in response.text
+
+
+async def test_http_e2e_413_for_declared_length(app: TrioQuart, server: RunningServer) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/upload")
+    async def upload() -> str:
+        return str(len(await request.get_data()))
+
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.post("/upload", content=b"x" * 10)).text == "10"
+        # Headers only: the 413 must not wait for the 1000 declared bytes.
+        response, body = await _raw_exchange(
+            server,
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n",
+        )
+    assert response.status_code == 413
+    assert b"limit is 10" in body
+
+
+async def test_http_e2e_413_for_growing_chunked_body(app: TrioQuart, server: RunningServer) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/upload")
+    async def upload() -> str:
+        return str(len(await request.get_data()))  # pragma: no cover - refused
+
+    with trio.fail_after(10):
+        # Two 6-byte chunks and no final chunk: the body never ends.
+        response, body = await _raw_exchange(
+            server,
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"6\r\nxxxxxx\r\n",
+            b"6\r\nxxxxxx\r\n",
+        )
+    assert response.status_code == 413
+    assert b"limit of 10 bytes" in body
+
+
+async def test_http_e2e_streaming_arrives_in_separate_chunks(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    """Chunk 1 reaches the client before the handler has produced chunk 2."""
+    may_continue = trio.Event()
+    produced: list[bytes] = []
+
+    @app.get("/stream")
+    async def stream() -> AsyncIterator[bytes]:
+        async def generate() -> AsyncIterator[bytes]:
+            produced.append(b"chunk 1")
+            yield b"chunk 1"
+            await may_continue.wait()
+            produced.append(b"chunk 2")
+            yield b"chunk 2"
+
+        return generate()
+
+    with trio.fail_after(10):
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            http.stream("GET", "/stream") as response,
+        ):
+            assert response.status_code == 200
+            chunks = response.aiter_raw()
+            assert await chunks.__anext__() == b"chunk 1"
+            assert produced == [b"chunk 1"]
+            may_continue.set()
+            rest = b"".join([chunk async for chunk in chunks])
+    assert rest == b"chunk 2"
+    assert produced == [b"chunk 1", b"chunk 2"]
+
+
+async def test_http_e2e_exception_is_500_and_next_request_succeeds(
+    app: TrioQuart, server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/fail")
+    async def fail() -> str:
+        raise RuntimeError("handler failed")
+
+    @app.get("/ok")
+    async def ok() -> str:
+        return "fine"
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"), trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await http.get("/fail")
+            assert response.status_code == 500
+            # The same keep-alive connection still works.
+            response = await http.get("/ok")
+            assert (response.status_code, response.text) == (200, "fine")
+    assert "RuntimeError: handler failed" in caplog.text
+
+
+async def test_http_e2e_non_latin1_header_bytes_arrive_unchanged(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    @app.get("/")
+    async def header() -> Any:
+        value = request.headers["X-Name"]
+        return {"text": value, "bytes": list(value.encode("latin-1"))}
+
+    with trio.fail_after(10):
+        response, body = await _raw_exchange(
+            server, b"GET / HTTP/1.1\r\nHost: x\r\nX-Name: Zo\xc3\xab \xe2\x98\x83\r\n\r\n"
+        )
+    assert response.status_code == 200
+    data = httpx.Response(200, content=body).json()
+    assert data == {
+        "text": "Zo\xc3\xab \xe2\x98\x83",
+        "bytes": list(b"Zo\xc3\xab \xe2\x98\x83"),
+    }
+
+
+async def test_http_e2e_client_disconnect_cancels_handler(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    entered = trio.Event()
+    finished = trio.Event()
+    record: list[str] = []
+
+    @app.get("/wait")
+    async def wait() -> str:
+        entered.set()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            record.append("cancelled")
+            raise
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+        finished.set()
+
+    with trio.fail_after(10):
+        stream = await trio.open_tcp_stream(server.host, server.port)
+        await stream.send_all(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+        await entered.wait()
+        await stream.aclose()
+        await finished.wait()
+    assert record == ["cancelled", "teardown Cancelled"]
+
+
+async def test_http_e2e_percent_encoded_path_matches_the_test_client(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    @app.get("/files/<path:name>")
+    async def files(name: str) -> Any:
+        return {"name": name, "path": request.path, "args": request.args.to_dict()}
+
+    expected = {"name": "a b/café", "path": "/files/a b/café", "args": {"q": "☃"}}
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await http.get("/files/a%20b/caf%C3%A9", params={"q": "☃"})
+    assert response.json() == expected
+    in_process = await app.test_client().get("/files/a b/café", query_string={"q": "☃"})
+    assert await in_process.get_json() == expected

@@ -1,0 +1,249 @@
+"""A client that leaves cancels its request, with and without the lifespan running.
+
+Without the lifespan, each request watches for the disconnect with a task of its own; with it
+(``app.test_app()``), the app's ``DisconnectWatch`` service hands a watcher to requests that run
+longer than ``DISCONNECT_WATCH_DELAY``. Both must cancel the handler where it waits and still run
+``teardown_request``. Timing uses ``autojump_clock`` (virtual time), never real sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+import trio.testing
+
+from trioquart import TrioQuart, request
+from trioquart.testing import TestClient
+
+
+def _add_waiting_routes(app: TrioQuart, record: list[str], entered: trio.Event) -> None:
+    @app.get("/wait")
+    async def wait() -> str:
+        entered.set()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            record.append("handler cancelled")
+            raise
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        # Teardown may await even though the request was cancelled (it runs shielded).
+        await trio.sleep(0.01)
+        record.append(f"teardown {type(error).__name__} {request.path}")
+
+
+async def test_http_disconnect_cancels_handler_without_lifespan(
+    app: TrioQuart, client: TestClient
+) -> None:
+    record: list[str] = []
+    entered = trio.Event()
+    _add_waiting_routes(app, record, entered)
+
+    with trio.fail_after(5):
+        async with client.request("/wait") as connection:
+            await entered.wait()
+            await trio.testing.wait_all_tasks_blocked()
+            assert record == []
+            await connection.disconnect()
+            await connection.app_finished.wait()
+            assert not connection.response_started
+    assert record == ["handler cancelled", "teardown Cancelled /wait"]
+
+
+async def test_http_disconnect_cancels_handler_with_lifespan(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The request outlives DISCONNECT_WATCH_DELAY, so the DisconnectWatch service watches it."""
+    record: list[str] = []
+    entered = trio.Event()
+    _add_waiting_routes(app, record, entered)
+
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        with trio.fail_after(5):
+            async with client.request("/wait") as connection:
+                await entered.wait()
+                start = trio.current_time()
+                # Several watch ticks pass (virtual time) with the client still there.
+                await trio.sleep(10 * app.config["DISCONNECT_WATCH_DELAY"])
+                assert record == []
+                await connection.disconnect()
+                await connection.app_finished.wait()
+                # Cancelled promptly: no extra ticks once a watcher is running.
+                assert trio.current_time() - start < 11 * app.config["DISCONNECT_WATCH_DELAY"]
+        assert record == ["handler cancelled", "teardown Cancelled /wait"]
+
+
+async def test_http_disconnect_right_away_with_lifespan(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A disconnect before the watch service has looked at the request is still noticed."""
+    record: list[str] = []
+    entered = trio.Event()
+    _add_waiting_routes(app, record, entered)
+
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        with trio.fail_after(5):
+            async with client.request("/wait") as connection:
+                await entered.wait()
+                await connection.disconnect()
+                await connection.app_finished.wait()
+        assert record == ["handler cancelled", "teardown Cancelled /wait"]
+
+
+async def test_http_disconnect_fast_requests_with_lifespan_are_not_cancelled(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Requests that end before the watch delay never get cancelled, and teardown sees None."""
+    record: list[str] = []
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        return {"body": (await request.get_data()).decode()}
+
+    @app.get("/slow")
+    async def slow() -> str:
+        await trio.sleep(1)
+        return "slow"
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(repr(error))
+
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        for index in range(3):
+            response = await client.post("/echo", data=str(index))
+            assert await response.get_json() == {"body": str(index)}
+        response = await client.get("/slow")
+        assert await response.get_data(as_text=True) == "slow"
+    assert record == ["None"] * 4
+
+
+async def test_http_disconnect_mid_stream_cancels_the_generator(
+    app: TrioQuart, client: TestClient
+) -> None:
+    record: list[str] = []
+
+    @app.get("/stream")
+    async def stream() -> AsyncIterator[bytes]:
+        async def generate() -> AsyncIterator[bytes]:
+            yield b"first"
+            try:
+                await trio.sleep_forever()
+            except trio.Cancelled:
+                record.append("generator cancelled")
+                raise
+
+        return generate()
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+
+    with trio.fail_after(5):
+        async with client.request("/stream") as connection:
+            assert await connection.receive_chunk() == b"first"
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.disconnect()
+            await connection.app_finished.wait()
+            assert connection.response_started
+            assert not connection.response_complete
+    assert record == ["generator cancelled", "teardown Cancelled"]
+
+
+async def test_http_disconnect_mid_stream_with_lifespan(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    record: list[str] = []
+    produced = trio.Event()
+
+    @app.get("/stream")
+    async def stream() -> AsyncIterator[bytes]:
+        async def generate() -> AsyncIterator[bytes]:
+            for number in range(1_000_000):
+                yield f"{number}\n".encode()
+                produced.set()
+                try:
+                    await trio.sleep(1)
+                except trio.Cancelled:
+                    record.append(f"generator cancelled after {number}")
+                    raise
+
+        return generate()
+
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        with trio.fail_after(100):
+            async with client.request("/stream") as connection:
+                assert await connection.receive_chunk() == b"0\n"
+                assert await connection.receive_chunk() == b"1\n"
+                await connection.disconnect()
+                await connection.app_finished.wait()
+    assert produced.is_set()
+    assert record == ["generator cancelled after 1"]
+
+
+async def test_http_response_complete_then_disconnect_is_not_an_error(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """Regression: the server's ``http.disconnect`` after a complete response (which every
+    request gets) must not cancel the request's last send or reach teardown as an error."""
+    errors: list[BaseException | None] = []
+
+    @app.get("/")
+    async def index() -> str:
+        return "done"
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        errors.append(error)
+
+    for _ in range(3):
+        assert (await client.get("/")).status_code == 200
+        assert (await client.head("/")).status_code == 200
+    assert errors == [None] * 6
+
+
+async def test_http_disconnect_watch_skips_requests_shorter_than_the_delay(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A request that ends within DISCONNECT_WATCH_DELAY never gets a watcher task (which would
+    read its ``receive``), even when it starts just before the watch service's next tick."""
+    delay = app.config["DISCONNECT_WATCH_DELAY"]
+    read_by: list[str] = []
+
+    @app.get("/long")
+    async def long() -> str:
+        await trio.sleep(100 * delay)
+        return "long"
+
+    @app.get("/short")
+    async def short() -> str:
+        await trio.sleep(0.9 * delay)
+        return "short"
+
+    async def observed_app(scope: Any, receive: Any, send: Any) -> None:
+        async def observed_receive() -> Any:
+            read_by.append(scope["path"])
+            return await receive()
+
+        await app(scope, observed_receive, send)
+
+    async with app.test_app(), trio.open_nursery() as nursery:
+        client = TestClient(observed_app)
+        # The long request wakes the service, whose first tick comes one delay later; the
+        # short one starts half-way there and must not be watched at that tick.
+        nursery.start_soon(client.get, "/long")
+        await trio.sleep(0.5 * delay)
+        assert (await client.get("/short")).status_code == 200
+        assert read_by == []
+        await trio.sleep(2 * delay)
+        # The long request has outlived two ticks: its watcher reads its receive.
+        assert read_by[0] == "/long"
+        assert set(read_by) == {"/long"}
+        nursery.cancel_scope.cancel(reason="test finished")
