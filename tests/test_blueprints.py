@@ -226,3 +226,32 @@ def test_blueprints_same_name_twice_is_value_error(app: TrioQuart) -> None:
     app.register_blueprint(Blueprint("dup", __name__))
     with pytest.raises(ValueError, match=r"^A different blueprint is already registered as 'dup'$"):
         app.register_blueprint(Blueprint("dup", __name__))
+
+
+async def test_blueprints_same_blueprint_twice_is_value_error(
+    app: TrioQuart, client: TestClient
+) -> None:
+    calls: list[str] = []
+    bp = Blueprint("once", __name__)
+
+    @bp.before_request
+    async def before() -> None:
+        calls.append("before")
+
+    @bp.get("/")
+    async def index() -> str:
+        return "index"
+
+    app.register_blueprint(bp)
+    with pytest.raises(
+        ValueError,
+        match=r"^The blueprint 'once' is already registered on this app; register it once "
+        r"\(one URL prefix per blueprint\)\.$",
+    ):
+        app.register_blueprint(bp, url_prefix="/again")
+    assert (await client.get("/")).status_code == 200
+    assert calls == ["before"]
+    # Another app may use the same blueprint.
+    other = TrioQuart(__name__)
+    other.register_blueprint(bp)
+    assert (await other.test_client().get("/")).status_code == 200

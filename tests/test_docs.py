@@ -468,6 +468,7 @@ async def test_docs_errors_handlers(caplog: pytest.LogCaptureFixture) -> None:
     assert response.status_code == 409
     assert await response.get_json() == {"error": "unicorn is out of stock"}
     assert (await client.get("/teapot")).status_code == 418
+    assert "X-Elapsed" in response.headers  # after_request hooks see error responses too
     with caplog.at_level(logging.ERROR, logger="trioquart"):
         response = await client.get("/crash")
     assert response.status_code == 500

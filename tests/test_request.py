@@ -307,3 +307,24 @@ async def test_request_body_after_disconnect_raises(app: TrioQuart, client: Test
             await connection.disconnect()
             await connection.app_finished.wait()
     assert record == ["cancelled"]
+
+
+async def test_request_streamed_body_over_the_limit_is_413(
+    app: TrioQuart, client: TestClient
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    seen: list[int] = []
+
+    @app.post("/")
+    async def view() -> str:
+        async for chunk in request.body:
+            seen.append(len(chunk))
+        return "read"  # pragma: no cover - refused
+
+    with trio.fail_after(5):
+        async with client.request("/", "POST") as connection:
+            for _ in range(3):
+                await connection.send(b"x" * 4)
+            response = await connection.as_response()
+    assert response.status_code == 413
+    assert seen == [4, 4]

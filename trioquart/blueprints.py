@@ -7,6 +7,7 @@ and error handlers so that they apply to that blueprint's requests only.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ class Blueprint(Scaffold):
             tuple[str, str | None, Callable[..., Any], Any, bool, dict[str, Any]]
         ] = []
         self._app_hooks: list[tuple[str, Callable[..., Any]]] = []
+        self._registered_on: weakref.WeakSet[TrioQuart] = weakref.WeakSet()
 
     def add_url_rule(
         self,
@@ -67,7 +69,18 @@ class Blueprint(Scaffold):
         return hook
 
     def register(self, app: TrioQuart, url_prefix: str | None) -> None:
-        """Add this blueprint's routes, hooks and error handlers to ``app``."""
+        """Add this blueprint's routes, hooks and error handlers to ``app``.
+
+        Raises:
+            ValueError: the blueprint is already registered on ``app``.
+        """
+        if app in self._registered_on:
+            # Registering again would add every hook a second time, so each would run twice.
+            raise ValueError(
+                f"The blueprint {self.name!r} is already registered on this app; register it "
+                "once (one URL prefix per blueprint)."
+            )
+        self._registered_on.add(app)
         prefix = (url_prefix if url_prefix is not None else self.url_prefix or "").rstrip("/")
         for rule, endpoint, view_func, methods, websocket, options in self._rules:
             full_rule = f"{prefix}/{rule.lstrip('/')}" if prefix else rule

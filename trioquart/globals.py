@@ -30,7 +30,8 @@ Working outside of request context.
 
 This code reads 'request', which exists only while an HTTP request is being handled, in \
 the handler, its hooks and the tasks they start. In a test, send a request with \
-'await app.test_client().get(...)' or use 'app.test_request_context(...)'."""
+'await app.test_client().get(...)'; code that only needs the app can run inside \
+'async with app.app_context():'."""
 
 _no_websocket_message = """\
 Working outside of websocket context.

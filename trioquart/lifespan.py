@@ -78,6 +78,7 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
     """
     app.shutdown_event = trio.Event()
     app._while_serving_running = []
+    failure: str | None = None
     try:
         async with trio.open_nursery() as nursery:
             app._nursery = BackgroundNursery(nursery)
@@ -85,19 +86,21 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
                 await _start_up(app)
             except Exception as error:
                 log.exception("Startup failed")
+                failure = f"{type(error).__name__}: {error}"
                 nursery.cancel_scope.cancel(reason="startup failed")
-                await _close_generators(app._while_serving_running)
-                await send(
-                    {"type": "lifespan.startup.failed", "message": f"{type(error).__name__}: {error}"}
-                )
-                return False
-            await send({"type": "lifespan.startup.complete"})
-            await receive()  # lifespan.shutdown (or the server going away)
-            app.shutdown_event.set()
-            timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
-            nursery.cancel_scope.deadline = trio.current_time() + timeout
+            else:
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown (or the server going away)
+                app.shutdown_event.set()
+                timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+                nursery.cancel_scope.deadline = trio.current_time() + timeout
     finally:
         app._nursery = None
+    if failure is not None:
+        # Reported only now, outside the cancelled nursery, so the send cannot be cancelled.
+        await _close_generators(app._while_serving_running)
+        await send({"type": "lifespan.startup.failed", "message": failure})
+        return False
     return True
 
 

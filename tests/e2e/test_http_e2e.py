@@ -240,3 +240,46 @@ async def test_http_e2e_percent_encoded_path_matches_the_test_client(
     assert response.json() == expected
     in_process = await app.test_client().get("/files/a b/café", query_string={"q": "☃"})
     assert await in_process.get_json() == expected
+
+
+async def test_http_e2e_error_mid_stream_truncates_the_response(
+    app: TrioQuart, server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The status line is gone when the generator fails: the client sees a truncated body (no
+    final chunk), the error is logged, and the server keeps serving."""
+
+    @app.get("/stream")
+    async def stream() -> AsyncIterator[bytes]:
+        async def generate() -> AsyncIterator[bytes]:
+            yield b"partial"
+            raise RuntimeError("generator failed")
+
+        return generate()
+
+    @app.get("/ok")
+    async def ok() -> str:
+        return "fine"
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"), trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"):
+                await http.get("/stream")
+            assert (await http.get("/ok")).text == "fine"
+    assert "Error while streaming the response to GET /stream" in caplog.text
+    assert "RuntimeError: generator failed" in caplog.text
+
+
+async def test_http_e2e_413_then_the_next_request_succeeds(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/upload")
+    async def upload() -> str:
+        return str(len(await request.get_data()))
+
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.post("/upload", content=b"x" * 5000)).status_code == 413
+            response = await http.post("/upload", content=b"x" * 5)
+    assert (response.status_code, response.text) == (200, "5")
