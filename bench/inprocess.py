@@ -149,7 +149,7 @@ def _check(route: HttpRoute, index: int, status: int, body: bytes) -> None:
 
 
 async def _time_http(app: ASGIApp, route: HttpRoute, state: dict[str, Any], d: Durations) -> Sample:
-    """Sequential requests to one route for ``d.http`` seconds; requests per second."""
+    """Sequential requests to one route for ``d.http`` seconds; requests per CPU second."""
     body_size = len(route.body)
     for index in range(d.warmup):
         status, body = await http_request(
@@ -179,7 +179,7 @@ async def _http_scenarios(
 
 
 def run_http(app: ASGIApp, routes: Sequence[HttpRoute], d: Durations) -> dict[str, Sample]:
-    """Requests per second for each route, in a fresh trio run inside the app's lifespan."""
+    """Requests per CPU second for each route, in a fresh trio run inside the app's lifespan."""
     return trio.run(_http_scenarios, app, routes, d)
 
 
@@ -214,7 +214,7 @@ class _WsConnection:
 
 
 async def _time_ws(app: ASGIApp, state: dict[str, Any], connections: int, seconds: float) -> Sample:
-    """Ping-pong on ``connections`` concurrent connections for ``seconds``; messages/s.
+    """Ping-pong on ``connections`` concurrent connections for ``seconds``; messages per CPU second.
 
     Connecting and disconnecting happen outside the timed window.
     """
@@ -269,5 +269,5 @@ async def _ws_scenarios(app: ASGIApp, fan_outs: Sequence[int], d: Durations) -> 
 
 
 def run_ws(app: ASGIApp, fan_outs: Sequence[int], d: Durations) -> dict[str, Sample]:
-    """Websocket echo messages per second on ``n`` concurrent connections for each ``n``."""
+    """Websocket echo messages per CPU second on ``n`` concurrent connections, for each ``n``."""
     return trio.run(_ws_scenarios, app, fan_outs, d)

@@ -34,10 +34,10 @@ class Plan:
 FULL = Plan(
     name="full",
     rounds=3,
-    inprocess=Durations(http=0.4, ws=0.4, warmup=200),
+    inprocess=Durations(http=0.3, ws=0.3, warmup=200),
     http_routes=HTTP_ROUTES,
     ws_fan_outs=(1, 100),
-    e2e_rounds=2,
+    e2e_rounds=3,
     e2e=E2ESettings(seconds=1.0),
     e2e_routes=E2E_ROUTES,
     e2e_ws_clients=(1, 20),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -328,3 +329,28 @@ async def test_request_streamed_body_over_the_limit_is_413(
             response = await connection.as_response()
     assert response.status_code == 413
     assert seen == [4, 4]
+
+
+@pytest.mark.parametrize(
+    ("root_path", "path", "expected"),
+    [
+        ("/mount", "/mount/page", "/page"),
+        ("/mount", "/mount", "/"),
+        ("/mount/", "/mount/page", "/page"),
+        ("/mount", "/mountain", "/mountain"),
+        ("", "/page", "/page"),
+    ],
+)
+async def test_request_path_strips_root_path_at_a_segment_boundary(
+    app: TrioQuart, root_path: str, path: str, expected: str
+) -> None:
+    @app.route("/<path:anything>")
+    @app.route("/", endpoint="root")
+    async def view(anything: str = "") -> str:
+        return request.path
+
+    async def mounted(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "root_path": root_path}, receive, send)
+
+    response = await TestClient(mounted).get(path)
+    assert await response.get_data(as_text=True) == expected

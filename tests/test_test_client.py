@@ -194,6 +194,30 @@ async def test_test_client_keeps_cookies(app: TrioQuart, client: TestClient) -> 
     assert await response.get_json() == {"own": "1"}
 
 
+@pytest.mark.parametrize(
+    ("attributes", "kept"),
+    [
+        ("Max-Age=0", False),
+        ("Max-Age=-1", False),
+        ("Max-Age=60", True),
+        ("Expires=Wed, 21 Oct 2015 07:28:00 GMT", False),
+        ("Expires=Fri, 01 Jan 2100 00:00:00 GMT", True),
+        ("Max-Age=60; Expires=Wed, 21 Oct 2015 07:28:00 GMT", True),
+        ("Path=/; HttpOnly", True),
+    ],
+)
+async def test_test_client_cookie_expiry(
+    app: TrioQuart, client: TestClient, attributes: str, kept: bool
+) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        return "", {"Set-Cookie": f"name=value; {attributes}"}
+
+    client.cookies["name"] = "old"
+    await client.get("/")
+    assert client.cookies == ({"name": "value"} if kept else {})
+
+
 async def test_test_client_request_connection_streams_both_ways(
     app: TrioQuart, client: TestClient
 ) -> None:

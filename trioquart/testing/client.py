@@ -7,13 +7,15 @@ collects its answer. Cookies the app sets are kept and sent back, like a browser
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.http import dump_cookie, parse_cookie, parse_date
 from werkzeug.test import encode_multipart
 
 from .. import json as json_module
@@ -222,12 +224,22 @@ class TestClient:
                 key.strip().lower(): value.strip()
                 for key, _, value in (part.partition("=") for part in attributes.split(";"))
             }
-            expired = options.get("max-age") == "0" or "1970" in options.get("expires", "")
+            expired = _is_expired(options)
             for name, value in parse_cookie(pair).items():
                 if expired:
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = value
+
+
+def _is_expired(options: Mapping[str, str]) -> bool:
+    """Whether a ``Set-Cookie``'s ``Max-Age`` (which wins, RFC 6265) or ``Expires`` removes it."""
+    max_age = options.get("max-age")
+    if max_age is not None:
+        with contextlib.suppress(ValueError):
+            return int(max_age) <= 0
+    expires = parse_date(options.get("expires"))
+    return expires is not None and expires <= datetime.now(timezone.utc)
 
 
 def _encode_body(

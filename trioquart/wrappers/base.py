@@ -51,8 +51,10 @@ class BaseRequestWebsocket(_SansIORequest):
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
         root_path = scope.get("root_path", "")
         path = scope["path"]
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :] or "/"
+        # Strip the mount point only at a segment boundary: "/mountain" is not under "/mount".
+        mount = root_path.rstrip("/")
+        if mount and (path == mount or path.startswith(f"{mount}/")):
+            path = path[len(mount) :] or "/"
         client = scope.get("client")
         server = scope.get("server")
         super().__init__(

@@ -1,0 +1,176 @@
+"""Serving: graceful shutdown (1001), signals, the CLI, and the wrong worker class."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncGenerator
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+from trio_websocket import ConnectionClosed
+
+from trioquart import TrioQuart, websocket
+from trioquart.serving import hypercorn_config, serve
+
+from .conftest import RunningServer, open_websocket, serve_app
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_waiting_socket(app: TrioQuart, log: list[str]) -> None:
+    @app.websocket("/ws")
+    async def waiting() -> None:
+        await websocket.send("hello")
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            log.append("handler cancelled")
+            raise
+
+
+async def test_shutdown_closes_websockets_with_1001_then_runs_the_lifespan_shutdown(
+    app: TrioQuart, nursery: trio.Nursery
+) -> None:
+    log: list[str] = []
+    add_waiting_socket(app, log)
+
+    async def background() -> None:
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            log.append("background cancelled")
+            raise
+
+    @app.before_serving
+    async def start_background() -> None:
+        app.nursery.start_soon(background)
+
+    @app.while_serving
+    async def resource() -> AsyncGenerator[None, None]:
+        yield
+        log.append("while_serving teardown")
+
+    @app.after_serving
+    async def after() -> None:
+        log.append("after_serving")
+
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 0
+    running = await serve_app(nursery, app)
+    async with open_websocket(running, "/ws") as connection:
+        assert await connection.get_message() == "hello"
+        await running.stop()
+        with pytest.raises(ConnectionClosed) as caught:
+            await connection.get_message()
+    assert caught.value.reason.code == 1001
+    assert log == [
+        "handler cancelled",
+        "background cancelled",
+        "while_serving teardown",
+        "after_serving",
+    ]
+
+
+async def test_sigterm_triggers_the_graceful_shutdown(app: TrioQuart, nursery: trio.Nursery) -> None:
+    log: list[str] = []
+    add_waiting_socket(app, log)
+    config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0)
+    finished = trio.Event()
+
+    async def run(task_status: trio.TaskStatus[list[str]]) -> None:
+        await serve(app, config, task_status=task_status)
+        finished.set()
+
+    binds = await nursery.start(run)
+    host, _, port = binds[0].removeprefix("http://").rpartition(":")
+    running = RunningServer(binds[0], host, int(port), finished.wait)
+    async with open_websocket(running, "/ws") as connection:
+        assert await connection.get_message() == "hello"
+        os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as caught:
+            await connection.get_message()
+    assert caught.value.reason.code == 1001
+    with trio.fail_after(10):
+        await finished.wait()
+    assert log == ["handler cancelled"]
+
+
+async def start_process(*args: str) -> tuple[trio.Process, trio.abc.ReceiveStream]:
+    process = await trio.lowlevel.open_process(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    return process, process.stderr
+
+
+async def read_until(stream: trio.abc.ReceiveStream, pattern: str) -> tuple[re.Match[str], str]:
+    seen = ""
+    while True:
+        chunk = await stream.receive_some()
+        if not chunk:
+            raise AssertionError(f"The process ended before printing {pattern!r}:\n{seen}")
+        seen += chunk.decode()
+        match = re.search(pattern, seen)
+        if match:
+            return match, seen
+
+
+async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
+    process, stderr = await start_process(
+        "-m", "trioquart", "run", "examples.hello:app", "--port", "0"
+    )
+    try:
+        with trio.fail_after(30):
+            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+        port = int(match.group(1))
+        running = RunningServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint)
+        async with httpx.AsyncClient(base_url=running.url) as http:
+            response = await http.get("/hello/cli")
+        assert response.json() == {"greeting": "Hello, cli!"}
+        async with open_websocket(running, "/ws") as connection:
+            await connection.send_message("echo me")
+            assert await connection.get_message() == "echo me"
+            process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as caught:
+                await connection.get_message()
+        assert caught.value.reason.code == 1001
+        with trio.fail_after(15):
+            assert await process.wait() == 0
+    finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
+
+
+async def test_cli_reports_a_bad_target() -> None:
+    result = await trio.run_process(
+        [sys.executable, "-m", "trioquart", "run", "no_such_module:app"],
+        cwd=PROJECT_ROOT,
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"Cannot import 'no_such_module'" in result.stderr
+
+
+async def test_hypercorn_asyncio_worker_fails_loudly_naming_the_fix() -> None:
+    process, stderr = await start_process(
+        "-m", "hypercorn", "--worker-class", "asyncio", "-b", "127.0.0.1:0", "examples.hello:app"
+    )
+    try:
+        with trio.fail_after(30):
+            _, output = await read_until(stderr, r"--worker-class trio")
+        assert "Lifespan failure in startup" in output
+    finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
