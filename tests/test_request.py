@@ -10,6 +10,7 @@ import trio.testing
 
 from trioquart import TrioQuart, request
 from trioquart.testing import TestClient
+from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
 
 async def test_request_attributes(app: TrioQuart, client: TestClient) -> None:
@@ -349,7 +350,8 @@ async def test_request_path_strips_root_path_at_a_segment_boundary(
     async def view(anything: str = "") -> str:
         return request.path
 
-    async def mounted(scope: Any, receive: Any, send: Any) -> None:
+    async def mounted(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        assert scope["type"] == "http"
         await app({**scope, "root_path": root_path}, receive, send)
 
     response = await TestClient(mounted).get(path)

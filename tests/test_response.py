@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import decimal
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import trio
+from werkzeug.exceptions import Conflict
 
-from trioquart import Response, TrioQuart, abort, jsonify, make_response, redirect, request
+from trioquart import (
+    Response,
+    TrioQuart,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    stream_with_context,
+)
 from trioquart.testing import TestClient
 
 
@@ -257,8 +271,12 @@ async def test_response_non_latin1_header_is_logged_500(
     assert response.status_code == 500
     assert "X-Name" not in response.headers
     [record] = [r for r in caplog.records if r.exc_info]
-    assert "Cannot send the response to GET /" in record.getMessage()
-    assert "'X-Name'" in str(record.exc_info[1]) if record.exc_info else False
+    assert record.getMessage() == "Cannot send the response to GET /"
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == (
+        "The response header 'X-Name' cannot be sent: 'Zoë ☃' is not latin-1; "
+        "percent-encode it or use RFC 8187 encoding"
+    )
 
 
 async def test_response_after_request_can_read_a_streamed_body(
@@ -293,3 +311,78 @@ async def test_response_tuple_headers_keep_repeated_names(
     assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
     assert response.headers.getlist("Content-Type") == ["text/csv"]
     assert client.cookies == {"a": "1", "b": "2"}
+
+
+async def test_response_json_encodes_common_types(app: TrioQuart, client: TestClient) -> None:
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: int
+
+    @app.get("/")
+    async def view() -> Any:
+        return {
+            "when": datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC),
+            "day": datetime.date(2026, 11, 25),
+            "id": uuid.UUID(int=1),
+            "price": decimal.Decimal("1.50"),
+            "point": Point(1, 2),
+            "text": "Zoë",
+        }
+
+    response = await client.get("/")
+    assert await response.get_json() == {
+        "when": "2026-11-25T12:00:00+00:00",
+        "day": "2026-11-25",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "price": "1.50",
+        "point": {"x": 1, "y": 2},
+        "text": "Zoë",
+    }
+
+
+async def test_response_json_unknown_type_is_logged_500(
+    app: TrioQuart, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        return {"value": object()}
+
+    with caplog.at_level(logging.ERROR, logger="trioquart"):
+        response = await client.get("/")
+    assert response.status_code == 500
+    assert "Object of type object is not JSON serializable" in caplog.text
+
+
+async def test_response_json_sort_keys(app: TrioQuart, client: TestClient) -> None:
+    app.config["JSON_SORT_KEYS"] = True
+
+    @app.get("/")
+    async def view() -> Any:
+        return {"b": 1, "a": 2}
+
+    assert await (await client.get("/")).get_data() == b'{"a":2,"b":1}'
+
+
+async def test_response_returned_http_exception(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        return Conflict("Already there")
+
+    response = await client.get("/")
+    assert response.status_code == 409
+    assert "Already there" in await response.get_data(as_text=True)
+
+
+async def test_response_stream_with_context(app: TrioQuart, client: TestClient) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        @stream_with_context
+        async def generate() -> AsyncIterator[str]:
+            yield request.args["name"]
+            yield "!"
+
+        return generate()
+
+    response = await client.get("/", query_string={"name": "ada"})
+    assert await response.get_data(as_text=True) == "ada!"

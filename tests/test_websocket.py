@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.lowlevel
 import trio.testing
 from werkzeug.exceptions import BadRequest
 
@@ -27,7 +28,8 @@ def add_echo(app: TrioQuart, rule: str = "/ws") -> None:
 async def test_text_and_bytes_keep_their_type(app: TrioQuart, client: TestClient) -> None:
     add_echo(app)
     async with client.websocket("/ws") as ws:
-        for message in ["hi", b"\x00\xff", "", b"", "é" * 3]:
+        messages: list[str | bytes] = ["hi", b"\x00\xff", "", b"", "é" * 3]
+        for message in messages:
             await ws.send(message)
             received = await ws.receive()
             assert received == message
@@ -36,8 +38,8 @@ async def test_text_and_bytes_keep_their_type(app: TrioQuart, client: TestClient
 
 async def test_unknown_path_is_rejected_with_404(client: TestClient) -> None:
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/nowhere") as ws:
-            await ws.receive()
+        async with client.websocket("/nowhere"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 404
 
 
@@ -47,8 +49,8 @@ async def test_websocket_to_http_only_route_is_400(app: TrioQuart, client: TestC
         return "page"
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/page") as ws:
-            await ws.receive()
+        async with client.websocket("/page"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 400
 
 
@@ -61,11 +63,13 @@ async def test_http_to_websocket_only_route(app: TrioQuart, client: TestClient) 
     assert "GET" in response.headers["Allow"]
 
 
-async def test_missing_trailing_slash_redirects_to_ws_url(app: TrioQuart, client: TestClient) -> None:
+async def test_missing_trailing_slash_redirects_to_ws_url(
+    app: TrioQuart, client: TestClient
+) -> None:
     add_echo(app, "/room/")
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/room") as ws:
-            await ws.receive()
+        async with client.websocket("/room"):
+            pass  # entering waits for the handshake, which is refused
     response = caught.value.response
     assert response.status_code == 308
     assert response.headers["Location"] == "ws://localhost/room/"
@@ -146,7 +150,9 @@ async def test_send_of_a_wrong_type_is_a_type_error_and_sends_nothing(
     assert "str or bytes" in errors[0]
 
 
-async def test_bytearray_and_memoryview_are_sent_as_bytes(app: TrioQuart, client: TestClient) -> None:
+async def test_bytearray_and_memoryview_are_sent_as_bytes(
+    app: TrioQuart, client: TestClient
+) -> None:
     @app.websocket("/ws")
     async def handler() -> None:
         await websocket.send(bytearray(b"ab"))
@@ -188,7 +194,9 @@ async def test_invalid_json_is_a_bad_request_the_handler_can_catch(
 # Accepting ---------------------------------------------------------------------------------
 
 
-async def test_explicit_accept_with_subprotocol_and_headers(app: TrioQuart, client: TestClient) -> None:
+async def test_explicit_accept_with_subprotocol_and_headers(
+    app: TrioQuart, client: TestClient
+) -> None:
     @app.websocket("/ws")
     async def handler() -> None:
         assert websocket.requested_subprotocols == ["chat.v2", "chat.v1"]
@@ -242,14 +250,16 @@ async def test_two_children_accept_only_once(app: TrioQuart, client: TestClient)
 # Rejecting ---------------------------------------------------------------------------------
 
 
-async def test_returning_a_response_before_accept_rejects(app: TrioQuart, client: TestClient) -> None:
+async def test_returning_a_response_before_accept_rejects(
+    app: TrioQuart, client: TestClient
+) -> None:
     @app.websocket("/ws")
     async def handler() -> Any:
         return "Invalid password", 403, {"X-Reason": "password"}
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     response = caught.value.response
     assert response.status_code == 403
     assert response.headers["X-Reason"] == "password"
@@ -275,9 +285,8 @@ async def test_abort_rejects(app: TrioQuart, client: TestClient) -> None:
         abort(403)
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.send("x")
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 403
 
 
@@ -291,8 +300,8 @@ async def test_before_websocket_hook_can_reject(app: TrioQuart, client: TestClie
         return None
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 401
     assert await caught.value.response.get_data(as_text=True) == "bad token"
     async with client.websocket("/ws?token=secret") as ws:
@@ -306,8 +315,8 @@ async def test_close_before_accept_is_http_403(app: TrioQuart, client: TestClien
         await websocket.close(1000)
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 403
 
 
@@ -319,8 +328,8 @@ async def test_handler_that_never_accepts_gets_500_and_a_log(
         return None
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 500
     assert "finished without accepting" in caplog.text
 
@@ -333,27 +342,27 @@ async def test_error_before_accept_is_a_500_rejection(
         raise KeyError("missing")
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 500
     assert "KeyError" in caplog.text
 
 
 async def test_error_handler_answers_before_accept(app: TrioQuart, client: TestClient) -> None:
-    class Forbidden(Exception):
+    class ForbiddenError(Exception):
         pass
 
-    @app.errorhandler(Forbidden)
-    async def forbidden(error: Forbidden) -> Any:
+    @app.errorhandler(ForbiddenError)
+    async def forbidden(error: ForbiddenError) -> Any:
         return "not for you", 403
 
     @app.websocket("/ws")
     async def handler() -> None:
-        raise Forbidden
+        raise ForbiddenError
 
     with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws") as ws:
-            await ws.receive()
+        async with client.websocket("/ws"):
+            pass  # entering waits for the handshake, which is refused
     assert caught.value.response.status_code == 403
     assert await caught.value.response.get_data() == b"not for you"
 
@@ -365,10 +374,18 @@ async def test_rejection_without_the_response_extension_is_a_close(app: TrioQuar
 
     sent: list[Any] = []
     scope = {
-        "type": "websocket", "asgi": {"version": "3.0", "spec_version": "2.0"},
-        "http_version": "1.1", "scheme": "ws", "path": "/ws", "raw_path": b"/ws",
-        "query_string": b"", "root_path": "", "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 1), "server": ("localhost", 80), "subprotocols": [],
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.0"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1),
+        "server": ("localhost", 80),
+        "subprotocols": [],
     }
     messages = [{"type": "websocket.connect"}]
 
@@ -612,7 +629,9 @@ async def test_leaving_the_block_disconnects(app: TrioQuart, client: TestClient)
     assert seen == [1000]
 
 
-async def test_teardown_runs_shielded_after_a_disconnect(app: TrioQuart, client: TestClient) -> None:
+async def test_teardown_runs_shielded_after_a_disconnect(
+    app: TrioQuart, client: TestClient
+) -> None:
     log: list[str] = []
 
     @app.websocket("/ws")
@@ -761,7 +780,7 @@ async def test_messages_before_accept_are_not_lost(app: TrioQuart, client: TestC
     @app.websocket("/ws")
     async def handler() -> None:
         await websocket.accept()
-        await trio.sleep(0)
+        await trio.lowlevel.checkpoint()
         await websocket.send(await websocket.receive())
 
     async with client.websocket("/ws") as ws:

@@ -17,9 +17,9 @@ from .disconnect_watch import DisconnectWatch
 from .http_connection import handle_http
 from .lifespan import run_lifespan
 from .routing import Router
-from .websocket_connection import handle_websocket
 from .scaffold import F, Scaffold
 from .typing import ErrorHandler
+from .websocket_connection import handle_websocket
 from .wrappers.request import Request
 from .wrappers.response import Response
 from .wrappers.websocket import Websocket
@@ -67,7 +67,9 @@ class TrioQuart(Scaffold):
         """The application's name (from ``import_name``)."""
         return self.import_name.rpartition(".")[2]
 
-    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         """The ASGI 3 entry point."""
         if scope["type"] == "http":
             await handle_http(self, scope, receive, send)

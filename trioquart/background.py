@@ -39,7 +39,9 @@ class BackgroundNursery:
         """Start ``fn(*args)`` as a background task; errors are logged. Not a checkpoint."""
         self._nursery.start_soon(_logging_errors, fn, args, name=name or fn)
 
-    async def start(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: object = None) -> Any:
+    async def start(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> Any:
         """Start ``fn(*args, task_status=...)`` and wait until it reports that it started.
 
         Errors before ``task_status.started()`` are raised here; later ones are logged.

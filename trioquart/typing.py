@@ -80,7 +80,9 @@ ASGISendCallable: TypeAlias = Callable[[ASGISendEvent], Awaitable[None]]
 
 HeadersValue: TypeAlias = "Headers | Mapping[str, str] | Iterable[tuple[str, str]]"
 StatusCode: TypeAlias = int
-ResponseBody: TypeAlias = "str | bytes | dict[str, Any] | list[Any] | AsyncIterable[bytes] | AsyncIterable[str]"
+ResponseBody: TypeAlias = (
+    "str | bytes | dict[str, Any] | list[Any] | AsyncIterable[bytes] | AsyncIterable[str]"
+)
 ResponseValue: TypeAlias = "Response | ResponseBody"
 ResponseReturnValue: TypeAlias = (
     "ResponseValue | tuple[ResponseValue, StatusCode] | tuple[ResponseValue, HeadersValue]"

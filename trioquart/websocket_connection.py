@@ -70,7 +70,9 @@ async def handle_websocket(
     except Exception as caught:
         # Raised while the connection was being cancelled (the client left): nobody to tell.
         error = single_error(caught)
-        log.error("Exception in websocket %s after it was cancelled", websocket.path, exc_info=caught)
+        log.error(
+            "Exception in websocket %s after it was cancelled", websocket.path, exc_info=caught
+        )
     finally:
         app._open_websockets.pop(websocket, None)
         await ctx.pop(error)
@@ -131,8 +133,8 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
             response = http_exception_response(InternalServerError())
         else:
             response = make_response_from(rv, websocket.endpoint or "<no view>")
-        response = await after_websocket(app, websocket, response)
-        await websocket.send_rejection(response or response_500())
+        final = await after_websocket(app, websocket, response)
+        await websocket.send_rejection(final if final is not None else response)
         return
     if rv is not None:
         log.error(
@@ -158,7 +160,10 @@ async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
         return
     log.error(
         "Exception in websocket handler %r (%s); closing with %d",
-        websocket.endpoint, websocket.path, INTERNAL_ERROR, exc_info=single_error(error),
+        websocket.endpoint,
+        websocket.path,
+        INTERNAL_ERROR,
+        exc_info=single_error(error),
     )
     await websocket.close(INTERNAL_ERROR)
 
@@ -172,8 +177,3 @@ async def after_websocket(
         if result is not None or response is None:
             response = result
     return response
-
-
-def response_500() -> Response:
-    """The rejection sent when nothing better is available."""
-    return http_exception_response(InternalServerError())

@@ -15,6 +15,7 @@ notice the client leave; the connection is then closed with 1008 and its scope c
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 import trio
@@ -68,7 +69,9 @@ class WebsocketInbox:
                     if not await self._deliver(websocket, _payload(message)):
                         return
                 elif kind == "websocket.disconnect":
-                    websocket.disconnected(int(message.get("code", 1005)), message.get("reason") or "")
+                    websocket.disconnected(
+                        int(message.get("code", 1005)), message.get("reason") or ""
+                    )
                     # After our own close the handler is finishing: let it, undisturbed.
                     if websocket.state is not WebsocketState.CLOSED:
                         self._connection_scope.cancel(reason="client disconnected")
@@ -79,7 +82,9 @@ class WebsocketInbox:
         if self._max_message_size is not None and len(data) > self._max_message_size:
             log.warning(
                 "Closing websocket %s: a message of %d exceeds MAX_WEBSOCKET_MESSAGE_SIZE (%d)",
-                websocket.path, len(data), self._max_message_size,
+                websocket.path,
+                len(data),
+                self._max_message_size,
             )
             await self._close_by_framework(websocket, MESSAGE_TOO_BIG, "message too big")
             return False
@@ -90,15 +95,14 @@ class WebsocketInbox:
             pass
         except trio.BrokenResourceError:
             return True  # the handler closed its side; nothing will read this any more
-        with trio.move_on_after(self._queue_timeout):
-            try:
-                await self._queue.send(data)
-            except trio.BrokenResourceError:
-                pass
+        with trio.move_on_after(self._queue_timeout), suppress(trio.BrokenResourceError):
+            await self._queue.send(data)
             return True
         log.warning(
             "Closing websocket %s: the handler has not read a message for %ss "
-            "(WEBSOCKET_QUEUE_TIMEOUT)", websocket.path, self._queue_timeout,
+            "(WEBSOCKET_QUEUE_TIMEOUT)",
+            websocket.path,
+            self._queue_timeout,
         )
         await self._close_by_framework(websocket, POLICY_VIOLATION, "not reading messages")
         return False

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 import trio
-from trio_websocket import WebSocketConnection, wrap_client_stream
+from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
 from trioquart import TrioQuart
 from trioquart.serving import hypercorn_config, serve
@@ -42,8 +42,13 @@ async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) ->
 
     async def run(task_status: trio.TaskStatus[list[str]]) -> None:
         try:
-            await serve(app, config, shutdown_trigger=stop_event, handle_signals=False,
-                        task_status=task_status)
+            await serve(
+                app,
+                config,
+                shutdown_trigger=stop_event,
+                handle_signals=False,
+                task_status=task_status,
+            )
         finally:
             finished.set()
 
@@ -96,3 +101,15 @@ async def open_websocket(
         raise
     finally:
         await stream.aclose()
+
+
+def close_code(error: ConnectionClosed) -> int:
+    """The close code a trio-websocket ``ConnectionClosed`` carries."""
+    assert error.reason is not None
+    return int(error.reason.code)
+
+
+def close_reason(error: ConnectionClosed) -> str | None:
+    """The close reason a trio-websocket ``ConnectionClosed`` carries."""
+    assert error.reason is not None
+    return error.reason.reason

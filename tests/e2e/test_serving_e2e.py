@@ -18,7 +18,7 @@ from trio_websocket import ConnectionClosed
 from trioquart import TrioQuart, websocket
 from trioquart.serving import hypercorn_config, serve
 
-from .conftest import RunningServer, open_websocket, serve_app
+from .conftest import RunningServer, close_code, open_websocket, serve_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ async def test_shutdown_closes_websockets_with_1001_then_runs_the_lifespan_shutd
         await running.stop()
         with pytest.raises(ConnectionClosed) as caught:
             await connection.get_message()
-    assert caught.value.reason.code == 1001
+    assert close_code(caught.value) == 1001
     assert log == [
         "handler cancelled",
         "background cancelled",
@@ -76,7 +76,9 @@ async def test_shutdown_closes_websockets_with_1001_then_runs_the_lifespan_shutd
     ]
 
 
-async def test_sigterm_triggers_the_graceful_shutdown(app: TrioQuart, nursery: trio.Nursery) -> None:
+async def test_sigterm_triggers_the_graceful_shutdown(
+    app: TrioQuart, nursery: trio.Nursery
+) -> None:
     log: list[str] = []
     add_waiting_socket(app, log)
     config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0)
@@ -94,7 +96,7 @@ async def test_sigterm_triggers_the_graceful_shutdown(app: TrioQuart, nursery: t
         os.kill(os.getpid(), signal.SIGTERM)
         with pytest.raises(ConnectionClosed) as caught:
             await connection.get_message()
-    assert caught.value.reason.code == 1001
+    assert close_code(caught.value) == 1001
     with trio.fail_after(10):
         await finished.wait()
     assert log == ["handler cancelled"]
@@ -131,7 +133,9 @@ async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
         with trio.fail_after(30):
             match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
         port = int(match.group(1))
-        running = RunningServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint)
+        running = RunningServer(
+            f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint
+        )
         async with httpx.AsyncClient(base_url=running.url) as http:
             response = await http.get("/hello/cli")
         assert response.json() == {"greeting": "Hello, cli!"}
@@ -141,7 +145,7 @@ async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
             process.send_signal(signal.SIGTERM)
             with pytest.raises(ConnectionClosed) as caught:
                 await connection.get_message()
-        assert caught.value.reason.code == 1001
+        assert close_code(caught.value) == 1001
         with trio.fail_after(15):
             assert await process.wait() == 0
     finally:

@@ -10,7 +10,7 @@ import base64
 import contextlib
 import io
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -239,7 +239,7 @@ def _is_expired(options: Mapping[str, str]) -> bool:
         with contextlib.suppress(ValueError):
             return int(max_age) <= 0
     expires = parse_date(options.get("expires"))
-    return expires is not None and expires <= datetime.now(timezone.utc)
+    return expires is not None and expires <= datetime.now(UTC)
 
 
 def _encode_body(

@@ -42,7 +42,9 @@ class WebsocketDisconnectError(Exception):
     """The app closed the connection (``.code`` and ``.reason``)."""
 
     def __init__(self, code: int, reason: str = "") -> None:
-        super().__init__(f"The websocket was closed with code {code}" + (f": {reason}" if reason else ""))
+        super().__init__(
+            f"The websocket was closed with code {code}" + (f": {reason}" if reason else "")
+        )
         #: The close code the app sent.
         self.code = code
         #: The close reason the app sent.
@@ -121,7 +123,8 @@ class TestWebsocketConnection:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._nursery is not None and self._nursery_manager is not None
+        assert self._nursery is not None
+        assert self._nursery_manager is not None
         try:
             if exc is None or isinstance(exc, WebsocketResponseError | WebsocketDisconnectError):
                 await self.close(1000)
@@ -268,7 +271,9 @@ class TestWebsocketConnection:
             await trio.lowlevel.checkpoint()
             return
         self._disconnected = True
-        await self._to_app_send.send({"type": "websocket.disconnect", "code": code, "reason": reason})
+        await self._to_app_send.send(
+            {"type": "websocket.disconnect", "code": code, "reason": reason}
+        )
         await self._to_app_send.aclose()
 
     def _raise_if_rejected(self) -> None:

@@ -7,7 +7,7 @@ the body and the async accessors the test client and after-request hooks use.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -58,7 +58,7 @@ class Response(_SansIOResponse):
         """Whether the body is an async iterator (sent chunk by chunk)."""
         return not isinstance(self.body, bytes)
 
-    async def iter_body(self) -> AsyncIterator[bytes]:
+    async def iter_body(self) -> AsyncGenerator[bytes, None]:
         """Yield the body as ``bytes`` chunks (one chunk for a ``bytes`` body)."""
         if isinstance(self.body, bytes):
             yield self.body

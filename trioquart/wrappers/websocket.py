@@ -14,9 +14,9 @@ cannot both accept (or close). Incoming messages are read by the connection's in
 from __future__ import annotations
 
 import enum
-from contextlib import aclosing
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import trio
