@@ -33,8 +33,8 @@ class Plan:
 
 FULL = Plan(
     name="full",
-    rounds=3,
-    inprocess=Durations(http=0.3, ws=0.3, warmup=200),
+    rounds=5,
+    inprocess=Durations(http=0.2, ws=0.2, warmup=200),
     http_routes=HTTP_ROUTES,
     ws_fan_outs=(1, 100),
     e2e_rounds=3,

@@ -66,6 +66,7 @@ class Server:
 
     @property
     def ws_url(self) -> str:
+        """The base URL with the ``ws`` scheme."""
         return "ws" + self.url.removeprefix("http")
 
 

@@ -138,8 +138,9 @@ def render(results: Results) -> str:
         for summary in by_contender.values()
     ):
         lines += ["", "! the load generator saw errors in that run (see the JSON file)"]
-    for name, reason in results.skipped.items():
-        lines += [f"{name} skipped: {reason}"]
+    if results.skipped:
+        lines.append("")
+    lines += [f"{name} skipped: {reason}" for name, reason in results.skipped.items()]
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ import trio.testing
 
 from trioquart import TrioQuart, request
 from trioquart.testing import TestClient
+from trioquart.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
 
 
 def _add_waiting_routes(app: TrioQuart, record: list[str], entered: trio.Event) -> None:
@@ -247,3 +248,29 @@ async def test_http_disconnect_watch_skips_requests_shorter_than_the_delay(
         assert read_by[0] == "/long"
         assert set(read_by) == {"/long"}
         nursery.cancel_scope.cancel(reason="test finished")
+
+
+async def test_http_disconnect_failing_receive_counts_as_a_disconnect(app: TrioQuart) -> None:
+    """A server whose ``receive`` fails has lost the connection: the handler is cancelled."""
+    record: list[str] = []
+    entered = trio.Event()
+    _add_waiting_routes(app, record, entered)
+    calls = 0
+
+    async def broken_connection(
+        scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        async def failing_receive() -> ASGIReceiveEvent:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                return await receive()
+            raise OSError("connection lost")
+
+        await app(scope, failing_receive, send)
+
+    with trio.fail_after(5):
+        async with TestClient(broken_connection).request("/wait") as connection:
+            await connection.send_complete()
+            await connection.app_finished.wait()
+    assert record == ["handler cancelled", "teardown Cancelled /wait"]

@@ -356,3 +356,34 @@ async def test_request_path_strips_root_path_at_a_segment_boundary(
 
     response = await TestClient(mounted).get(path)
     assert await response.get_data(as_text=True) == expected
+
+
+async def test_request_body_iterated_after_it_was_read(app: TrioQuart, client: TestClient) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        whole = await request.body
+        return {"whole": whole.decode(), "chunks": [chunk.decode() async for chunk in request.body]}
+
+    response = await client.post("/", data=b"abc")
+    assert await response.get_json() == {"whole": "abc", "chunks": ["abc"]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nunfinished',
+        b"--B\r\nno headers end",
+    ],
+)
+async def test_request_malformed_multipart_is_400(
+    app: TrioQuart, client: TestClient, body: bytes
+) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return (await request.form).to_dict()  # pragma: no cover - the body is invalid
+
+    response = await client.post(
+        "/", data=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status_code == 400
+    assert "The multipart body" in await response.get_data(as_text=True)

@@ -108,11 +108,10 @@ class WebsocketInbox:
         return False
 
     async def _close_by_framework(self, websocket: Websocket, code: int, reason: str) -> None:
-        # Cancel first, so the handler's tasks see trio.Cancelled (not a closed queue); this
-        # task is inside the cancelled scope too, hence the shield for the close itself.
+        # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed queue.
+        # This task is inside the cancelled scope too: close() shields its own send.
         self._connection_scope.cancel(reason=f"closed by the framework with {code}")
-        with trio.CancelScope(shield=True):
-            await websocket.close(code, reason)
+        await websocket.close(code, reason)
 
 
 def _payload(message: ASGIReceiveEvent) -> str | bytes:

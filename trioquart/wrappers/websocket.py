@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
+#: Seconds an accept, close or rejection may take to hand over to the server (see below).
+_STATE_CHANGE_TIMEOUT = 5.0
+
 
 class WebsocketState(enum.Enum):
     """Where a connection is in its lifecycle."""
@@ -130,7 +133,7 @@ class Websocket(BaseRequestWebsocket):
         self._was_accepted = True
         self.subprotocol = subprotocol
         try:
-            await self._send(message)
+            await self._send_state_change(message)
         finally:
             self._accept_sent.set()
 
@@ -209,7 +212,7 @@ class Websocket(BaseRequestWebsocket):
         message: dict[str, Any] = {"type": "websocket.close", "code": code}
         if reason and self._close_reason_supported:
             message["reason"] = reason
-        await self._send(message)
+        await self._send_state_change(message)
 
     async def send_rejection(self, response: Response) -> None:
         """Reject the handshake with ``response`` (status, headers and body).
@@ -223,26 +226,36 @@ class Websocket(BaseRequestWebsocket):
         self._check_open("reject")
         self.state = WebsocketState.REJECTED
         self._messages.close()
-        if not self._http_response_supported:
-            await self._send({"type": "websocket.close", "code": 1000})
-            return
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in response.headers.items()
-        ]
-        await self._send(
-            {
-                "type": "websocket.http.response.start",
-                "status": response.status_code,
-                "headers": headers,
-            }
-        )
-        async with aclosing(response.iter_body()) as chunks:
-            async for chunk in chunks:
-                await self._send(
-                    {"type": "websocket.http.response.body", "body": chunk, "more_body": True}
-                )
-        await self._send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
+        with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
+            if not self._http_response_supported:
+                await self._send({"type": "websocket.close", "code": 1000})
+                return
+            headers = [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in response.headers.items()
+            ]
+            await self._send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": response.status_code,
+                    "headers": headers,
+                }
+            )
+            async with aclosing(response.iter_body()) as chunks:
+                async for chunk in chunks:
+                    await self._send(
+                        {"type": "websocket.http.response.body", "body": chunk, "more_body": True}
+                    )
+            await self._send(
+                {"type": "websocket.http.response.body", "body": b"", "more_body": False}
+            )
+
+    async def _send_state_change(self, message: dict[str, Any]) -> None:
+        # Accept, close and rejection change the protocol state before they are sent; if a
+        # cancellation cut the send short, the state would lie. So they finish, shielded, but
+        # never wait longer than _STATE_CHANGE_TIMEOUT on a stuck peer.
+        with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
+            await self._send(message)
 
     def disconnected(self, code: int, reason: str) -> None:
         """Record that the client left with ``code`` and ``reason`` (called by the inbox)."""
