@@ -43,6 +43,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Serve the demo application on Hypercorn's trio worker at http://127.0.0.1:5000."""
+    """Serve the chat demo on Hypercorn's trio worker at http://127.0.0.1:5000."""
     session.install("-e", ".")
-    session.run("python", "-m", "trioquart", "run", "examples.hello:app", *session.posargs)
+    session.run("python", "-m", "trioquart", "run", "examples.chat:app", *session.posargs)

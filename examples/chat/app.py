@@ -57,7 +57,9 @@ async def receive_messages(room: str, subscriber: Subscriber) -> None:
             text = await websocket.receive()
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "replace")
-            rooms.publish(room, {"type": "message", "name": subscriber.name, "text": text[:MAX_TEXT]})
+            rooms.publish(
+                room, {"type": "message", "name": subscriber.name, "text": text[:MAX_TEXT]}
+            )
     finally:
         # Runs on disconnect too (as trio.Cancelled unwinds); leave() does not await.
         rooms.leave(room, subscriber)

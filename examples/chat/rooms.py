@@ -52,7 +52,9 @@ class Rooms:
         members.discard(subscriber)
         subscriber.outbox.close()
         if members:
-            self.publish(room, {"type": "leave", "name": subscriber.name, "members": self.names(room)})
+            self.publish(
+                room, {"type": "leave", "name": subscriber.name, "members": self.names(room)}
+            )
         else:
             del self.members[room]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
+import trio.testing
 from trio_websocket import ConnectionClosed
 
 from trioquart import TrioQuart, websocket
@@ -113,16 +114,19 @@ async def start_process(*args: str) -> tuple[trio.Process, trio.abc.ReceiveStrea
     return process, process.stderr
 
 
-async def read_until(stream: trio.abc.ReceiveStream, pattern: str) -> tuple[re.Match[str], str]:
+async def read_until(
+    stream: trio.abc.ReceiveStream, pattern: str, count: int = 1
+) -> tuple[re.Match[str], str]:
+    """Read ``stream`` until ``pattern`` has appeared ``count`` times; the last match."""
     seen = ""
     while True:
         chunk = await stream.receive_some()
         if not chunk:
             raise AssertionError(f"The process ended before printing {pattern!r}:\n{seen}")
         seen += chunk.decode()
-        match = re.search(pattern, seen)
-        if match:
-            return match, seen
+        matches = list(re.finditer(pattern, seen))
+        if len(matches) >= count:
+            return matches[-1], seen
 
 
 async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
@@ -175,6 +179,124 @@ async def test_hypercorn_asyncio_worker_fails_loudly_naming_the_fix() -> None:
             _, output = await read_until(stderr, r"--worker-class trio")
         assert "Lifespan failure in startup" in output
     finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
+
+
+async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm() -> None:
+    process, stderr = await start_process(
+        "-m", "trioquart", "run", "examples.chat:app", "--port", "0"
+    )
+    try:
+        with trio.fail_after(30):
+            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+        port = int(match.group(1))
+        running = RunningServer(
+            f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint
+        )
+        async with (
+            open_websocket(running, "/ws/lobby?name=ada") as ada,
+            open_websocket(running, "/ws/lobby?name=bob") as bob,
+        ):
+            assert '"name":"ada"' in str(await ada.get_message())
+            assert '"name":"bob"' in str(await ada.get_message())
+            assert '"name":"bob"' in str(await bob.get_message())
+            await bob.send_message("hi ada")
+            assert "hi ada" in str(await ada.get_message())
+            process.send_signal(signal.SIGTERM)
+            codes = []
+            for connection in (ada, bob):
+                with pytest.raises(ConnectionClosed) as caught:
+                    while True:
+                        await connection.get_message()
+                codes.append(close_code(caught.value))
+        assert codes == [1001, 1001]
+        with trio.fail_after(5):
+            assert await process.wait() == 0
+        _, output = await read_until(stderr, r"after_serving: chat closed")
+        assert "Traceback" not in output
+    finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
+
+
+async def test_cli_stops_on_ctrl_c_without_a_traceback() -> None:
+    process, stderr = await start_process(
+        "-m", "trioquart", "run", "examples.hello:app", "--port", "0"
+    )
+    try:
+        with trio.fail_after(30):
+            await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(5):
+            assert await process.wait() == 0
+        rest = (await stderr.receive_some()).decode()
+        assert "Traceback" not in rest
+        assert "KeyboardInterrupt" not in rest
+    finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
+
+
+async def test_in_flight_request_finishes_during_shutdown(
+    app: TrioQuart, nursery: trio.Nursery
+) -> None:
+    entered = trio.Event()
+    release = trio.Event()
+
+    @app.get("/slow")
+    async def slow() -> str:
+        entered.set()
+        await release.wait()
+        return "finished"
+
+    running = await serve_app(nursery, app)
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        responses: list[httpx.Response] = []
+
+        async def request() -> None:
+            responses.append(await http.get("/slow"))
+
+        async with trio.open_nursery() as requests:
+            requests.start_soon(request)
+            await entered.wait()
+            requests.start_soon(running.stop)
+            await trio.testing.wait_all_tasks_blocked()
+            release.set()
+    assert [response.text for response in responses] == ["finished"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "hypercorn", "--worker-class", "trio", "-w", "2", "-b", "127.0.0.1:0"],
+        ["-m", "trioquart", "run", "--port", "0", "--workers", "2"],
+    ],
+    ids=["hypercorn-w2", "trioquart-workers2"],
+)
+async def test_two_worker_processes_each_serve(command: list[str]) -> None:
+    if command[1] == "hypercorn":
+        command = [*command, "examples.hello:app"]
+    else:
+        command = [*command[:3], "examples.hello:app", *command[3:]]
+    process, stderr = await start_process(*command)
+    try:
+        with trio.fail_after(30):
+            match, output = await read_until(
+                stderr, r"\[(\d+)\] \[INFO\] Running on http://127\.0\.0\.1:(\d+)", count=2
+            )
+        pids = set(re.findall(r"\[(\d+)\] \[INFO\] Running on", output))
+        assert len(pids) == 2  # one lifespan and one server per worker process
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{match.group(2)}") as http:
+            response = await http.get("/hello/workers")
+        assert response.json() == {"greeting": "Hello, workers!"}
+    finally:
+        process.terminate()
+        with trio.move_on_after(10):
+            await process.wait()
         process.kill()
         await process.wait()
         await stderr.aclose()

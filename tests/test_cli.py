@@ -1,0 +1,81 @@
+"""The command line, in-process through click's runner (serving itself is tested end to end)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from trioquart import cli, serving
+from trioquart.serving import import_app
+
+
+def test_help_lists_the_run_options() -> None:
+    result = CliRunner().invoke(cli.main, ["run", "--help"])
+    assert result.exit_code == 0
+    for option in ["--host", "--port", "--reload", "--workers", "--debug"]:
+        assert option in result.output
+
+
+def test_top_level_help() -> None:
+    result = CliRunner().invoke(cli.main, ["--help"])
+    assert result.exit_code == 0
+    assert "run" in result.output
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("no_such_module:app", "Cannot import 'no_such_module'"),
+        ("examples.hello:nothing_here", "'examples.hello' has no attribute 'nothing_here'"),
+    ],
+)
+def test_bad_target_names_what_was_not_found(target: str, message: str) -> None:
+    result = CliRunner().invoke(cli.main, ["run", target])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_target_without_attribute_defaults_to_app() -> None:
+    from examples.hello import app
+
+    assert import_app("examples.hello") is app
+
+
+def test_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(app: Any, **options: Any) -> None:
+        calls.append(options)
+
+    monkeypatch.setattr(cli, "run_app", fake_run_app)
+    result = CliRunner().invoke(
+        cli.main,
+        ["run", "examples.hello:app", "--host", "0.0.0.0", "--port", "8001", "--reload", "-w", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        {
+            "host": "0.0.0.0",
+            "port": 8001,
+            "debug": False,
+            "use_reloader": True,
+            "workers": 3,
+            "application_path": "examples.hello:app",
+        }
+    ]
+
+
+def test_hypercorn_config_uses_the_trio_worker() -> None:
+    config = serving.hypercorn_config("::1", 8000, graceful_timeout=2.0)
+    assert config.worker_class == "trio"
+    assert config.bind == ["[::1]:8000"]
+    assert config.graceful_timeout == 2.0
+
+
+def test_reload_without_an_import_path_is_refused() -> None:
+    from examples.hello import app
+
+    with pytest.raises(ValueError, match="import path"):
+        serving.run_app(app, use_reloader=True)
