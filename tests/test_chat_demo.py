@@ -78,5 +78,7 @@ def test_publish_drops_only_the_full_subscriber() -> None:
     hub.publish("r", {"type": "message", "name": "x", "text": "2"})
     assert slow.dropped
     assert hub.names("r") == ["fast"]
-    assert fast.inbox.receive_nowait()["text"] == "2"
-    assert fast.inbox.receive_nowait() == {"type": "leave", "name": "slow", "members": ["fast"]}
+    rest = [fast.inbox.receive_nowait(), fast.inbox.receive_nowait()]
+    # Which comes first depends on the order the room's set yields its members.
+    assert {"type": "message", "name": "x", "text": "2"} in rest
+    assert {"type": "leave", "name": "slow", "members": ["fast"]} in rest
