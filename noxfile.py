@@ -1,6 +1,9 @@
-"""Developer tasks: ``nox -s tests`` (the README's test command), ``lint``, ``docs``, ``bench``, ``demo``."""
+"""Developer tasks: ``nox -s tests`` (the README's test command), ``lint``, ``browser``,
+``docs``, ``bench``, ``demo``."""
 
 from __future__ import annotations
+
+import shutil
 
 import nox
 
@@ -39,6 +42,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with a raw ASGI app and the peers (never part of the tests)."""
     session.install("-e", ".[test]", *PEERS)
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The chat demo in headless Chromium (Debian's package, installed here if missing)."""
+    if shutil.which("chromium") is None:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+    session.install("-e", ".[test]", "playwright")
+    session.run("pytest", "-m", "browser", "tests/browser", *session.posargs)
 
 
 @nox.session

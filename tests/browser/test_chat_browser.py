@@ -1,0 +1,79 @@
+"""The chat demo in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+Runs only in ``nox -s browser`` (marker ``browser``), which installs Playwright and, when it is
+missing, Chromium. The server is the CLI in a subprocess, exactly as the README starts the demo.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling hosts this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chat_url() -> Iterator[str]:
+    """The chat demo served by ``trioquart run`` on an ephemeral port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trioquart", "run", "examples.chat:app", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                yield match.group(1)
+                break
+        else:
+            pytest.fail("The chat demo did not start")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def test_two_pages_chat(chat_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ada = browser.new_page()
+            bob = browser.new_page()
+            for page, name in ((ada, "ada"), (bob, "bob")):
+                page.goto(chat_url)
+                page.fill("#name", name)
+                page.fill("#room", "browsers")
+                page.click("#join button")
+                expect(page.locator("#status")).to_have_text("Connected to browsers.")
+            expect(ada.locator("#log")).to_contain_text("bob joined (ada, bob)")
+            bob.fill("#text", "hello from bob")
+            bob.click("#send")
+            expect(ada.locator("#log .message")).to_have_text(["bob: hello from bob"])
+            bob.close()
+            expect(ada.locator("#log")).to_contain_text("bob left (ada)")
+        finally:
+            browser.close()
