@@ -24,7 +24,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff (format and lint) and mypy --strict."""
-    session.install("-e", ".[test]", "ruff", "mypy")
+    session.install("-e", ".[test]", "ruff", "mypy", "playwright")
     session.run("ruff", "format", "--check", "trioquart", "tests", "docs", "bench", "examples")
     session.run("ruff", "check", "trioquart", "tests", "docs", "bench", "examples")
     session.run("mypy", "trioquart", "tests", "docs/examples")

@@ -65,14 +65,19 @@ async def handle_websocket(
             )
             async with trio.open_nursery() as io_nursery:
                 io_nursery.start_soon(inbox.run, websocket)
-                error = await serve_connection(app, websocket)
+                outcome = await serve_connection(app, websocket)
+                # Teardown hooks get a lone error as itself, not wrapped in a group.
+                error = single_error(outcome) if outcome is not None else None
                 io_nursery.cancel_scope.cancel(reason="connection finished")
     except Exception as caught:
         # Raised while the connection was being cancelled (the client left): nobody to tell.
         error = single_error(caught)
-        log.error(
-            "Exception in websocket %s after it was cancelled", websocket.path, exc_info=caught
-        )
+        if not isinstance(error, WebsocketClosedError):
+            log.error(
+                "Exception in websocket %s after it was cancelled",
+                websocket.path,
+                exc_info=caught,
+            )
     finally:
         app._open_websockets.pop(websocket, None)
         await ctx.pop(error)
