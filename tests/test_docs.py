@@ -286,10 +286,6 @@ async def test_docs_websockets_errors_from_children(caplog: pytest.LogCaptureFix
     assert {type(error) for error in group.exceptions} == {OverflowError, LookupError}
 
 
-@pytest.mark.xfail(
-    reason="framework bug: teardown_websocket receives the nursery's ExceptionGroup, not the "
-    "single error (websocket_connection.serve_connection returns the raw group)"
-)
 async def test_docs_websockets_teardown_gets_a_single_error_as_itself() -> None:
     app = websockets_echo.app.__class__(__name__)
     errors: list[BaseException | None] = []
@@ -642,11 +638,6 @@ async def test_docs_serving_shutdown_closes_websockets_with_1001() -> None:
     assert (closed.reason.code, closed.reason.reason) == (1001, "server shutting down")
 
 
-@pytest.mark.xfail(
-    reason="framework bug: serving.close_websockets() closes the websocket before cancelling "
-    "the connection scope, so a handler blocked in receive() gets WebsocketClosedError "
-    "instead of trio.Cancelled and its 'except trio.Cancelled' cleanup never runs",
-)
 async def test_docs_serving_shutdown_runs_the_disconnect_cleanup() -> None:
     await serve_and_shut_down("/ws/erin")
     assert ("erin", 1001, "server shutting down") in websockets_disconnect.presence.departures
