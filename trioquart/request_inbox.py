@@ -45,7 +45,8 @@ class RequestInbox:
         "_chunks",
         "_news",
         "_receive",
-        "_receiving",
+        "last_active_tick",
+        "receiving",
         "body_complete",
         "cancel_scope",
         "disconnected",
@@ -58,7 +59,7 @@ class RequestInbox:
         self.cancel_scope = cancel_scope
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
-        self._receiving = False
+        self.receiving = False
         self._news: trio.Event | None = None
         self.body_complete = False
         self.disconnected = False
@@ -66,6 +67,8 @@ class RequestInbox:
         self.response_complete = False
         #: The scope of this inbox's watcher task, once one is started.
         self.watch_scope: trio.CancelScope | None = None
+        #: The disconnect watch's tick at registration (see ``disconnect_watch.py``).
+        self.last_active_tick = 0
 
     async def read_chunk(self) -> bytes | None:
         """Return the next body chunk, or ``None`` once the body is complete.
@@ -87,7 +90,7 @@ class RequestInbox:
                 raise ClientDisconnectedError(
                     "the client disconnected before the body was complete"
                 )
-            if self._receiving:
+            if self.receiving:
                 await self._wait_for_news()
             else:
                 await self._receive_one()
@@ -101,7 +104,7 @@ class RequestInbox:
         with self.watch_scope:
             try:
                 while not self.disconnected:
-                    if self._receiving or self._buffered >= _READ_AHEAD_LIMIT:
+                    if self.receiving or self._buffered >= _READ_AHEAD_LIMIT:
                         await self._wait_for_news()
                     else:
                         await self._receive_one()
@@ -121,11 +124,11 @@ class RequestInbox:
         self.response_complete = True
 
     async def _receive_one(self) -> None:
-        self._receiving = True
+        self.receiving = True
         try:
             message = await self._receive()
         finally:
-            self._receiving = False
+            self.receiving = False
         kind = message["type"]
         if kind == "http.request":
             chunk = message.get("body", b"")
