@@ -45,11 +45,11 @@ class RequestInbox:
         "_chunks",
         "_news",
         "_receive",
-        "last_active_tick",
-        "receiving",
         "body_complete",
         "cancel_scope",
         "disconnected",
+        "last_active_tick",
+        "receiving",
         "response_complete",
         "watch_scope",
     )
