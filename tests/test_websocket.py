@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +14,17 @@ from werkzeug.exceptions import BadRequest
 
 from trioquart import TrioQuart, abort, g, websocket
 from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
+
+
+@pytest.fixture(params=["reader", "direct"])
+async def client(request: pytest.FixtureRequest, app: TrioQuart) -> AsyncIterator[TestClient]:
+    """Each test runs twice: without the lifespan (a reader task reads the client from the
+    start) and with it (handlers read directly while they receive; see websocket_inbox.py)."""
+    if request.param == "reader":
+        yield app.test_client()
+    else:
+        async with app.test_app() as test_app:
+            yield test_app.test_client()
 
 
 def add_echo(app: TrioQuart, rule: str = "/ws") -> None:

@@ -4,8 +4,11 @@ Structure of one connection (outermost first)::
 
     websocket context (current_app, g, websocket; teardown_websocket on the way out)
     └─ connection cancel scope        cancelled when the client leaves
-       └─ I/O nursery                 the inbox task (websocket_inbox.py) reads all the time
-          └─ websocket.nursery        before_websocket hooks, the handler, its children
+       └─ websocket.nursery           before_websocket hooks, the handler, its children
+
+The client is read by the handler itself while it receives, and by a reader task when it is
+busy elsewhere (``websocket_inbox.py``); without the lifespan's watch service the reader runs
+from the start, in an I/O nursery around ``websocket.nursery``.
 
 When ``websocket.nursery`` is done, the outcome decides the last message: a rejection response
 before accept, close 1000 after a clean finish, close 1011 after an error. This module does not
@@ -47,28 +50,38 @@ async def handle_websocket(
     if first["type"] != "websocket.connect":
         return  # the client left during the handshake
     config = app.config
-    queue_send, queue_receive = trio.open_memory_channel[str | bytes](config["WEBSOCKET_MAX_QUEUE"])
-    websocket = app.websocket_class(scope, send, queue_receive)
+    connection_scope = trio.CancelScope()
+    inbox = WebsocketInbox(
+        receive,
+        connection_scope,
+        max_queue=config["WEBSOCKET_MAX_QUEUE"],
+        queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
+        max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
+    )
+    websocket = app.websocket_class(scope, send, inbox)
     match_websocket(app, websocket)
     ctx = WebsocketContext(app, websocket)
     ctx.push()
     error: BaseException | None = None
+    watch = app._disconnect_watch
     try:
-        with trio.CancelScope() as connection_scope:
+        with connection_scope:
             app._open_websockets[websocket] = connection_scope
-            inbox = WebsocketInbox(
-                receive,
-                connection_scope,
-                queue_send,
-                queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
-                max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
-            )
-            async with trio.open_nursery() as io_nursery:
-                io_nursery.start_soon(inbox.run, websocket)
-                outcome = await serve_connection(app, websocket)
-                # Teardown hooks get a lone error as itself, not wrapped in a group.
-                error = single_error(outcome) if outcome is not None else None
-                io_nursery.cancel_scope.cancel(reason="connection finished")
+            if watch.register(inbox):
+                # Direct mode: the handler reads the client itself while it receives.
+                inbox.watch_service = watch
+                try:
+                    outcome = await serve_connection(app, websocket)
+                finally:
+                    watch.unregister(inbox)
+            else:
+                inbox.use_reader()
+                async with trio.open_nursery() as io_nursery:
+                    io_nursery.start_soon(inbox.watch)
+                    outcome = await serve_connection(app, websocket)
+                    io_nursery.cancel_scope.cancel(reason="connection finished")
+            # Teardown hooks get a lone error as itself, not wrapped in a group.
+            error = single_error(outcome) if outcome is not None else None
     except Exception as caught:
         # Raised while the connection was being cancelled (the client left): nobody to tell.
         error = single_error(caught)

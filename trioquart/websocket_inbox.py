@@ -1,15 +1,24 @@
 """WebsocketInbox: the one reader of a websocket connection's ASGI ``receive``.
 
-Why a task: the client may leave while the handler waits on anything (a send, a sleep, another
-connection), and ASGI reports that only through ``receive``. So one task per connection reads
-all the time, queues the client's messages for ``websocket.receive()``, and turns
-``websocket.disconnect`` into cancellation of the connection's scope. A websocket lives long
-enough that this task is cheap; HTTP requests avoid it (see ``disconnect_watch.py``).
+The client may leave while the handler waits on anything (a send, a sleep, another
+connection), and ASGI reports that only through ``receive``. Someone must therefore be reading
+whenever the handler is busy elsewhere. Two modes do it:
 
-The queue is bounded: when the handler does not keep up, this task stops reading, so the
+- **Direct** (while the app is served, so the ``DisconnectWatch`` service runs): a handler that
+  calls ``websocket.receive()`` reads the ASGI ``receive`` itself, with no task in between and
+  no queue, and sees a disconnect itself. The connection is registered with the service, and a
+  handler that has not been receiving for a whole tick (``DISCONNECT_WATCH_DELAY``) gets a
+  reader task: the connection switches to the reader mode for good. So does a connection where
+  two tasks receive at once.
+- **Reader**: a task (``watch``) reads all the time, queues the client's messages for
+  ``websocket.receive()`` and turns ``websocket.disconnect`` into cancellation of the
+  connection's scope. Without the service (the plain test client) connections start here.
+
+The queue is bounded: when the handler does not keep up, the reader stops reading, so the
 server stops reading the socket (backpressure). A queue that stays full for
 ``WEBSOCKET_QUEUE_TIMEOUT`` seconds means a handler that no longer reads, which would also never
-notice the client leave; the connection is then closed with 1008 and its scope cancelled.
+notice the client leave; the connection is then closed with 1008 and its scope cancelled. A
+message above ``MAX_WEBSOCKET_MESSAGE_SIZE`` closes the connection with 1009, in either mode.
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .wrappers.websocket import WebsocketState
+from .wrappers.websocket import WebsocketClosedError, WebsocketState
 
 if TYPE_CHECKING:
+    from .disconnect_watch import DisconnectWatch
     from .typing import ASGIReceiveCallable, ASGIReceiveEvent
     from .wrappers.websocket import Websocket
 
@@ -34,84 +44,205 @@ MESSAGE_TOO_BIG = 1009
 
 
 class WebsocketInbox:
-    """Reads the client's messages into a bounded queue and watches for the client leaving.
+    """Delivers the client's messages to ``websocket.receive()`` and watches for its leaving.
 
     Args:
         receive: the ASGI ``receive`` callable of the connection.
         connection_scope: cancelled when the client leaves (or the framework closes).
-        queue: the sending side of the queue ``websocket.receive()`` reads.
+        max_queue: how many messages the reader may queue.
         queue_timeout: how long (seconds) the queue may stay full.
         max_message_size: the largest message accepted, in bytes or characters.
     """
+
+    __slots__ = (
+        "_max_message_size",
+        "_max_queue",
+        "_queue_receive",
+        "_queue_send",
+        "_queue_timeout",
+        "_receive",
+        "_slot_free",
+        "closed",
+        "connection_scope",
+        "last_active_tick",
+        "receiving",
+        "watch_scope",
+        "watch_service",
+        "websocket",
+    )
 
     def __init__(
         self,
         receive: ASGIReceiveCallable,
         connection_scope: trio.CancelScope,
-        queue: trio.MemorySendChannel[str | bytes],
         *,
+        max_queue: int,
         queue_timeout: float,
         max_message_size: int | None,
     ) -> None:
         self._receive = receive
-        self._connection_scope = connection_scope
-        self._queue = queue
+        self.connection_scope = connection_scope
+        self._max_queue = max_queue
         self._queue_timeout = queue_timeout
         self._max_message_size = max_message_size
+        self._queue_send: trio.MemorySendChannel[str | bytes] | None = None
+        self._queue_receive: trio.MemoryReceiveChannel[str | bytes] | None = None
+        self._slot_free: trio.Event | None = None
+        #: The connection these messages belong to (set by ``Websocket``).
+        self.websocket: Websocket | None = None
+        #: Whether a task is inside the ASGI ``receive`` right now.
+        self.receiving = False
+        #: Whether this side closed: receivers get ``WebsocketClosedError``.
+        self.closed = False
+        #: The service that hands out the reader task in direct mode, if any.
+        self.watch_service: DisconnectWatch | None = None
+        #: The service tick of the last direct receive (see ``disconnect_watch.py``).
+        self.last_active_tick = 0
+        #: The scope of the reader task, once one is started.
+        self.watch_scope: trio.CancelScope | None = None
 
-    async def run(self, websocket: Websocket) -> None:
-        """Read until the client leaves (then cancel the connection) or until cancelled."""
-        with self._queue:
+    def use_reader(self) -> None:
+        """Switch to the reader mode: messages go through the bounded queue from now on."""
+        if self._queue_receive is None:
+            self._queue_send, self._queue_receive = trio.open_memory_channel[str | bytes](
+                self._max_queue
+            )
+
+    async def next_message(self) -> str | bytes:
+        """The client's next message, read directly or taken from the reader's queue.
+
+        Raises:
+            WebsocketClosedError: this side closed or rejected the connection.
+        """
+        if self._queue_receive is None and not self.closed:
+            if not self.receiving:
+                return await self._receive_directly()
+            # Two tasks receiving at once: a reader task takes over the socket for good.
+            self.use_reader()
+            if self.watch_service is not None:
+                self.watch_service.watch_now(self)
+        if self._queue_receive is None:
+            await trio.lowlevel.checkpoint()
+            raise self._closed_error()
+        try:
+            return await self._queue_receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise self._closed_error() from None
+
+    def close_receivers(self) -> None:
+        """This side closed: waiting and future receivers get ``WebsocketClosedError``."""
+        self.closed = True
+        if self._queue_receive is not None:
+            self._queue_receive.close()
+
+    async def watch(self) -> None:
+        """The reader task: read until the client leaves (then cancel the connection)."""
+        self.use_reader()
+        assert self._queue_send is not None
+        self.watch_scope = self.watch_scope or trio.CancelScope()
+        with self.watch_scope, self._queue_send:
+            while self.receiving:  # a direct receive is finishing: its message is its own
+                self._slot_free = trio.Event()
+                await self._slot_free.wait()
             while True:
-                message = await self._receive()
+                try:
+                    message = await self._receive_one()
+                except Exception:
+                    # The server's receive failed: the connection is unusable, treat it as gone.
+                    log.debug("receive() failed on websocket", exc_info=True)
+                    self._client_left(1006, "")
+                    return
                 kind = message["type"]
                 if kind == "websocket.receive":
-                    if not await self._deliver(websocket, _payload(message)):
+                    if not await self._deliver(_payload(message)):
                         return
                 elif kind == "websocket.disconnect":
-                    websocket.disconnected(
-                        int(message.get("code", 1005)), message.get("reason") or ""
-                    )
-                    # After our own close the handler is finishing: let it, undisturbed.
-                    if websocket.state is not WebsocketState.CLOSED:
-                        self._connection_scope.cancel(reason="client disconnected")
+                    self._client_left(int(message.get("code", 1005)), message.get("reason") or "")
                     return
 
-    async def _deliver(self, websocket: Websocket, data: str | bytes) -> bool:
+    async def _receive_directly(self) -> str | bytes:
+        message = await self._receive_one()
+        if self.watch_service is not None:
+            self.last_active_tick = self.watch_service.tick
+        kind = message["type"]
+        if kind == "websocket.receive":
+            data = _payload(message)
+            if self._too_big(data):
+                await self._close_by_framework(MESSAGE_TOO_BIG, "message too big")
+            else:
+                return data
+        elif kind == "websocket.disconnect":
+            self._client_left(int(message.get("code", 1005)), message.get("reason") or "")
+        # The connection's scope is cancelled now, unless this side had closed first.
+        await trio.lowlevel.checkpoint()
+        raise self._closed_error()
+
+    async def _receive_one(self) -> ASGIReceiveEvent:
+        self.receiving = True
+        try:
+            return await self._receive()
+        finally:
+            self.receiving = False
+            if self._slot_free is not None:
+                self._slot_free.set()
+                self._slot_free = None
+
+    def _client_left(self, code: int, reason: str) -> None:
+        websocket = self._websocket()
+        websocket.disconnected(code, reason)
+        # After our own close the handler is finishing: let it, undisturbed.
+        if websocket.state is not WebsocketState.CLOSED:
+            self.connection_scope.cancel(reason="client disconnected")
+
+    def _too_big(self, data: str | bytes) -> bool:
+        if self._max_message_size is None or len(data) <= self._max_message_size:
+            return False
+        log.warning(
+            "Closing websocket %s: a message of %d exceeds MAX_WEBSOCKET_MESSAGE_SIZE (%d)",
+            self._websocket().path,
+            len(data),
+            self._max_message_size,
+        )
+        return True
+
+    async def _deliver(self, data: str | bytes) -> bool:
         """Queue ``data``; ``False`` when the framework had to close the connection instead."""
-        if self._max_message_size is not None and len(data) > self._max_message_size:
-            log.warning(
-                "Closing websocket %s: a message of %d exceeds MAX_WEBSOCKET_MESSAGE_SIZE (%d)",
-                websocket.path,
-                len(data),
-                self._max_message_size,
-            )
-            await self._close_by_framework(websocket, MESSAGE_TOO_BIG, "message too big")
+        assert self._queue_send is not None
+        if self._too_big(data):
+            await self._close_by_framework(MESSAGE_TOO_BIG, "message too big")
             return False
         try:
-            self._queue.send_nowait(data)
+            self._queue_send.send_nowait(data)
             return True
         except trio.WouldBlock:
             pass
         except trio.BrokenResourceError:
-            return True  # the handler closed its side; nothing will read this any more
+            return True  # this side closed; nothing will read this any more
         with trio.move_on_after(self._queue_timeout), suppress(trio.BrokenResourceError):
-            await self._queue.send(data)
+            await self._queue_send.send(data)
             return True
         log.warning(
             "Closing websocket %s: the handler has not read a message for %ss "
             "(WEBSOCKET_QUEUE_TIMEOUT)",
-            websocket.path,
+            self._websocket().path,
             self._queue_timeout,
         )
-        await self._close_by_framework(websocket, POLICY_VIOLATION, "not reading messages")
+        await self._close_by_framework(POLICY_VIOLATION, "not reading messages")
         return False
 
-    async def _close_by_framework(self, websocket: Websocket, code: int, reason: str) -> None:
+    async def _close_by_framework(self, code: int, reason: str) -> None:
         # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed queue.
-        # This task is inside the cancelled scope too: close() shields its own send.
-        self._connection_scope.cancel(reason=f"closed by the framework with {code}")
-        await websocket.close(code, reason)
+        # The caller is inside the cancelled scope too: close() shields its own send.
+        self.connection_scope.cancel(reason=f"closed by the framework with {code}")
+        await self._websocket().close(code, reason)
+
+    def _closed_error(self) -> WebsocketClosedError:
+        state = self.websocket.state.value if self.websocket is not None else "closed"
+        return WebsocketClosedError(f"Cannot receive: the websocket is {state}")
+
+    def _websocket(self) -> Websocket:
+        assert self.websocket is not None, "Websocket() links itself to its inbox"
+        return self.websocket
 
 
 def _payload(message: ASGIReceiveEvent) -> str | bytes:

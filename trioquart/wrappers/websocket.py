@@ -8,7 +8,7 @@ State machine (the only transitions)::
 
 The state changes *before* the ASGI message is awaited, so two tasks of the connection nursery
 cannot both accept (or close). Incoming messages are read by the connection's inbox task
-(``websocket_inbox.py``); this object only sends, and takes messages from the inbox's queue.
+(``websocket_inbox.py``); this object sends, and asks the inbox for the next message.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .response import Response
 
 if TYPE_CHECKING:
     from ..typing import ASGISendCallable, WebsocketScope
+    from ..websocket_inbox import WebsocketInbox
 
 log = logging.getLogger("trioquart")
 
@@ -61,7 +62,7 @@ class Websocket(BaseRequestWebsocket):
     Args:
         scope: the connection's ASGI scope.
         send: the ASGI ``send`` callable.
-        messages: where the inbox task delivers the client's messages.
+        inbox: where the client's messages come from (``websocket_inbox.py``).
     """
 
     #: The per-connection nursery: the handler runs in it; children are cancelled when the
@@ -72,11 +73,12 @@ class Websocket(BaseRequestWebsocket):
         self,
         scope: WebsocketScope,
         send: ASGISendCallable,
-        messages: trio.MemoryReceiveChannel[str | bytes],
+        inbox: WebsocketInbox,
     ) -> None:
         super().__init__(scope, "GET")
         self._send = send
-        self._messages = messages
+        self._inbox = inbox
+        inbox.websocket = self
         self.state = WebsocketState.CONNECTING
         #: The subprotocols the client offered, in its order of preference.
         self.requested_subprotocols: list[str] = list(scope.get("subprotocols", ()))
@@ -147,12 +149,7 @@ class Websocket(BaseRequestWebsocket):
             WebsocketClosedError: this side closed or rejected the connection.
         """
         await self._accept_if_needed()
-        try:
-            return await self._messages.receive()
-        except (trio.EndOfChannel, trio.ClosedResourceError):
-            raise WebsocketClosedError(
-                f"Cannot receive: the websocket is {self.state.value}"
-            ) from None
+        return await self._inbox.next_message()
 
     async def send(self, data: str | bytes | bytearray | memoryview) -> None:
         """Send ``data``: ``str`` as a text frame, bytes-like as a binary frame.
@@ -208,7 +205,7 @@ class Websocket(BaseRequestWebsocket):
         self.state = WebsocketState.CLOSED
         self.close_code = code
         self.close_reason = reason
-        self._messages.close()
+        self._inbox.close_receivers()
         message: dict[str, Any] = {"type": "websocket.close", "code": code}
         if reason and self._close_reason_supported:
             message["reason"] = reason
@@ -225,7 +222,7 @@ class Websocket(BaseRequestWebsocket):
         """
         self._check_open("reject")
         self.state = WebsocketState.REJECTED
-        self._messages.close()
+        self._inbox.close_receivers()
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
             if not self._http_response_supported:
                 await self._send({"type": "websocket.close", "code": 1000})
