@@ -94,6 +94,9 @@ class Websocket(BaseRequestWebsocket):
         extensions = scope.get("extensions") or {}
         self._http_response_supported = "websocket.http.response" in extensions
         self._was_accepted = False
+        # True while frames may flow: accepted, the accept handed over, not closed. The hot
+        # path of send() and receive() checks only this flag.
+        self._open = False
         # Set once the accept message has been handed to the server: until then, other tasks
         # of the connection must not send frames, which would overtake the accept.
         self._accept_sent = trio.Event()
@@ -138,6 +141,7 @@ class Websocket(BaseRequestWebsocket):
             await self._send_state_change(message)
         finally:
             self._accept_sent.set()
+            self._open = self.state is WebsocketState.ACCEPTED
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for a text frame, ``bytes`` for a binary one.
@@ -148,7 +152,8 @@ class Websocket(BaseRequestWebsocket):
         Raises:
             WebsocketClosedError: this side closed or rejected the connection.
         """
-        await self._accept_if_needed()
+        if not self._open:
+            await self._accept_if_needed()
         return await self._inbox.next_message()
 
     async def send(self, data: str | bytes | bytearray | memoryview) -> None:
@@ -169,9 +174,10 @@ class Websocket(BaseRequestWebsocket):
                 f"websocket.send() takes str or bytes, not {type(data).__name__}; "
                 "use send_json() for other values"
             )
-        await self._accept_if_needed()
-        if self.state is not WebsocketState.ACCEPTED:
-            raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
+        if not self._open:
+            await self._accept_if_needed()
+            if self.state is not WebsocketState.ACCEPTED:
+                raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
 
     async def receive_json(self) -> Any:
@@ -203,6 +209,7 @@ class Websocket(BaseRequestWebsocket):
             await trio.lowlevel.checkpoint()
             return
         self.state = WebsocketState.CLOSED
+        self._open = False
         self.close_code = code
         self.close_reason = reason
         self._inbox.close_receivers()
@@ -259,6 +266,7 @@ class Websocket(BaseRequestWebsocket):
         if self.state in {WebsocketState.CLOSED, WebsocketState.REJECTED}:
             return
         self.state = WebsocketState.DISCONNECTED
+        self._open = False
         self.close_code = code
         self.close_reason = reason
 
