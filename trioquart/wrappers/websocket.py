@@ -97,9 +97,9 @@ class Websocket(BaseRequestWebsocket):
         # True while frames may flow: accepted, the accept handed over, not closed. The hot
         # path of send() and receive() checks only this flag.
         self._open = False
-        # Set once the accept message has been handed to the server: until then, other tasks
-        # of the connection must not send frames, which would overtake the accept.
-        self._accept_sent = trio.Event()
+        # Exists while the accept message is being handed to the server: until it is set,
+        # other tasks of the connection must not send frames, which would overtake the accept.
+        self._accept_in_flight: trio.Event | None = None
 
     @property
     def accepted(self) -> bool:
@@ -120,7 +120,7 @@ class Websocket(BaseRequestWebsocket):
             WebsocketClosedError: the connection was already rejected or closed.
         """
         if self.state is WebsocketState.ACCEPTED:
-            await self._accept_sent.wait()  # another task may still be sending the accept
+            await self._wait_for_accept()
             return
         self._check_open("accept")
         if subprotocol is not None and subprotocol not in self.requested_subprotocols:
@@ -137,10 +137,12 @@ class Websocket(BaseRequestWebsocket):
         self.state = WebsocketState.ACCEPTED
         self._was_accepted = True
         self.subprotocol = subprotocol
+        self._accept_in_flight = in_flight = trio.Event()
         try:
             await self._send_state_change(message)
         finally:
-            self._accept_sent.set()
+            in_flight.set()
+            self._accept_in_flight = None
             self._open = self.state is WebsocketState.ACCEPTED
 
     async def receive(self) -> str | bytes:
@@ -273,8 +275,16 @@ class Websocket(BaseRequestWebsocket):
     async def _accept_if_needed(self) -> None:
         if self.state is WebsocketState.CONNECTING:
             await self.accept()
-        elif not self._accept_sent.is_set() and self.state is WebsocketState.ACCEPTED:
-            await self._accept_sent.wait()
+        elif self.state is WebsocketState.ACCEPTED:
+            await self._wait_for_accept()
+
+    async def _wait_for_accept(self) -> None:
+        # Another task may still be handing the accept to the server: frames must not
+        # overtake it. The event exists only while an accept is in flight.
+        if self._accept_in_flight is not None:
+            await self._accept_in_flight.wait()
+        else:
+            await trio.lowlevel.checkpoint()
 
     def _check_open(self, action: str) -> None:
         if self.state is not WebsocketState.CONNECTING:
