@@ -304,3 +304,28 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
         process.kill()
         await process.wait()
         await stderr.aclose()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-c", "from examples.hello import app; app.run(port=0)"],
+        ["-m", "trioquart", "run", "examples.hello:app", "--port", "0", "--reload"],
+    ],
+    ids=["app.run", "cli-reload"],
+)
+async def test_app_run_and_reload_serve_then_stop(command: list[str]) -> None:
+    process, stderr = await start_process(*command)
+    try:
+        with trio.fail_after(30):
+            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{match.group(1)}") as http:
+            response = await http.get("/hello/runner")
+        assert response.json() == {"greeting": "Hello, runner!"}
+        process.send_signal(signal.SIGTERM)
+        with trio.fail_after(10):
+            assert await process.wait() == 0
+    finally:
+        process.kill()
+        await process.wait()
+        await stderr.aclose()
