@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import nox
@@ -48,8 +49,10 @@ def bench(session: nox.Session) -> None:
 def browser(session: nox.Session) -> None:
     """The chat demo in headless Chromium (Debian's package, installed here if missing)."""
     if shutil.which("chromium") is None:
-        session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+        apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "apt-get"]
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run(*apt, "update", "-qq", external=True, env=env)
+        session.run(*apt, "install", "-y", "-qq", "chromium", external=True, env=env)
     session.install("-e", ".[test]", "playwright")
     session.run("pytest", "-m", "browser", "tests/browser", *session.posargs)
 
