@@ -11,7 +11,7 @@ from pathlib import Path
 from bench import machine, runner
 from bench.apps import CONTENDERS, SUBJECT
 from bench.plan import FULL, QUICK
-from bench.report import render, to_json, write_json
+from bench.report import markdown, render, to_json, write_json
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -41,15 +41,20 @@ def main(argv: list[str] | None = None) -> None:
     plan = QUICK if args.quick else FULL
     contenders = [c for c in CONTENDERS if c.name in args.contenders]
     started = time.time()
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    description = machine.describe()
     meta: dict[str, object] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "command": shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
         "plan": plan.name,
-        "machine": machine.describe(),
+        "machine": description,
     }
     results = runner.run(plan, contenders, args.only)
-    meta["seconds"] = round(time.time() - started, 1)
+    seconds = round(time.time() - started, 1)
+    meta["seconds"] = seconds
     print(render(results))
+    print("\n--- Markdown ---")
+    print(markdown(results, machine.line(description, date, seconds)))
     path = write_json(to_json(results, meta), args.results_dir, time.strftime("%Y%m%dT%H%M%SZ"))
     print(f"\n{plan.name} run in {meta['seconds']} s; all figures in {path}")
 

@@ -1,4 +1,4 @@
-"""What the figures were measured on: CPUs, load, Python and the libraries' versions."""
+"""What the figures were measured on: CPUs, load, Python, the libraries' versions, the source."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 DISTRIBUTIONS = (
     "trioquart",
@@ -49,6 +52,31 @@ def _wrk_version() -> str | None:
     return first[0].split(" [")[0] if first else None
 
 
+def _git(*args: str) -> str | None:
+    """A read-only git query in the repository, or None outside a checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=root, check=False, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def source() -> str | None:
+    """The commit of the code under test, marked ``+changes`` when trioquart/ differs from it.
+
+    Figures from a working tree with uncommitted changes belong to that tree, not the commit.
+    """
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit is None:
+        return None
+    changed = _git("diff", "--name-only", "HEAD", "--", "trioquart")
+    untracked = _git("ls-files", "--others", "--exclude-standard", "--", "trioquart")
+    return f"{commit}+changes" if changed or untracked else commit
+
+
 def describe() -> dict[str, object]:
     """A JSON-ready description of this machine and of the software under test."""
     return {
@@ -59,5 +87,21 @@ def describe() -> dict[str, object]:
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "wrk": _wrk_version(),
+        "source": source(),
         "versions": {name: _version(name) for name in DISTRIBUTIONS},
     }
+
+
+def line(description: Mapping[str, Any], date: str, seconds: float) -> str:
+    """One line saying when, on what and with which versions the figures were measured."""
+    software = ", ".join(
+        f"{name} {version}" for name, version in description["versions"].items() if version
+    )
+    load = " ".join(str(value) for value in description["load_average"])
+    tree = description["source"] or "unknown"
+    return (
+        f"Measured {date} in {seconds} s, trioquart at {tree}, "
+        f"on {description['usable_cpus']} usable CPUs "
+        f"({description['cpu_model']}), load average {load} at the start; "
+        f"{description['python']}, {software}; {description['wrk'] or 'wrk not installed'}."
+    )

@@ -1,7 +1,7 @@
 """How long and how often each scenario runs: the full plan and the ``--quick`` one.
 
-Sized for a small shared machine: the full run takes about a minute and a half, the quick one
-well under thirty seconds. Rounds are interleaved across contenders (see ``runner.py``).
+Sized for a small shared machine: the full run takes a little over three minutes, the quick
+one under thirty seconds. Rounds are interleaved across contenders (see ``runner.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from bench.apps import CONTENDERS, SUBJECT
 from bench.e2e import E2E_ROUTES, E2ERoute, E2ESettings
 from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
 from bench.memory import MemorySettings
+from bench.route_scale import RoutingSettings
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,12 @@ class Plan:
     inprocess: Durations
     http_routes: tuple[HttpRoute, ...]
     ws_fan_outs: tuple[int, ...]
+    routing: RoutingSettings
     e2e_rounds: int
     e2e: E2ESettings
     e2e_routes: tuple[E2ERoute, ...]
     e2e_ws_clients: tuple[int, ...]
+    memory_rounds: int
     memory: MemorySettings
     memory_contenders: tuple[str, ...]
 
@@ -37,11 +40,14 @@ FULL = Plan(
     inprocess=Durations(http=0.2, ws=0.2, warmup=200),
     http_routes=HTTP_ROUTES,
     ws_fan_outs=(1, 100),
+    routing=RoutingSettings(sizes=(10, 100, 1000), durations=Durations(http=0.2, ws=0, warmup=200)),
     e2e_rounds=3,
     e2e=E2ESettings(seconds=1.0),
     e2e_routes=E2E_ROUTES,
-    e2e_ws_clients=(1, 20),
-    memory=MemorySettings(clients=500),
+    e2e_ws_clients=(1, 50),
+    # Reaching 5,000 websockets takes the server about 7 s per contender: two rounds only.
+    memory_rounds=2,
+    memory=MemorySettings(clients=(1000, 5000)),
     memory_contenders=tuple(contender.name for contender in CONTENDERS),
 )
 
@@ -51,10 +57,12 @@ QUICK = Plan(
     inprocess=Durations(http=0.25, ws=0.25, warmup=100),
     http_routes=HTTP_ROUTES[:2],
     ws_fan_outs=(1,),
+    routing=RoutingSettings(sizes=(10, 1000), durations=Durations(http=0.2, ws=0, warmup=100)),
     e2e_rounds=1,
     e2e=E2ESettings(seconds=1.0),
     e2e_routes=E2E_ROUTES[:2],
     e2e_ws_clients=(),
-    memory=MemorySettings(clients=200),
+    memory_rounds=1,
+    memory=MemorySettings(clients=(200,)),
     memory_contenders=("raw", SUBJECT),
 )

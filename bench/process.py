@@ -75,9 +75,26 @@ def _stderr_tail(log: IO[str]) -> str:
     return log.read()[-2000:].strip()
 
 
+def _stop(proc: subprocess.Popen[str], *, kill: bool) -> None:
+    """Close the child's stdin (its signal to stop gracefully) and wait; or kill it outright."""
+    if kill:
+        proc.kill()
+    assert proc.stdin is not None
+    proc.stdin.close()
+    try:
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
-def serving(module: str) -> Iterator[Server]:
-    """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits."""
+def serving(module: str, *, kill: bool = False) -> Iterator[Server]:
+    """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits.
+
+    ``kill``: kill it instead, without checking how it exits (thousands of open websockets take
+    seconds to close gracefully, which measures nothing).
+    """
     command = [sys.executable, "-m", "bench.server", module]
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
@@ -100,13 +117,8 @@ def serving(module: str) -> Iterator[Server]:
                 raise RuntimeError(f"server did not start: {_stderr_tail(log)}") from None
             yield Server(proc, hello["urls"][0], hello["pid"])
         finally:
-            proc.stdin.close()
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.returncode not in (0, None):
+            _stop(proc, kill=kill)
+        if not kill and proc.returncode not in (0, None):
             raise RuntimeError(f"server exited with {proc.returncode}: {_stderr_tail(log)}")
 
 
@@ -129,8 +141,9 @@ def loadgen(*args: str, timeout: float) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def holding(*args: str) -> Iterator[dict[str, Any]]:
-    """Run a long-lived ``bench.loadgen`` (``ws-idle``) until the block exits."""
+def holding(*args: str, kill: bool = False) -> Iterator[dict[str, Any]]:
+    """Run a long-lived ``bench.loadgen`` (``ws-idle``) until the block exits (``kill``: as for
+    :func:`serving`)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.loadgen", *args],
         stdin=subprocess.PIPE,
@@ -152,9 +165,4 @@ def holding(*args: str) -> Iterator[dict[str, Any]]:
             raise RuntimeError(f"load generator failed: {stderr[-2000:]}") from None
         yield hello
     finally:
-        proc.stdin.close()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, kill=kill)

@@ -88,7 +88,15 @@ def overhead_us(summaries: dict[str, Summary]) -> float | None:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def present(results: Results, group: Group) -> list[str]:
+    """The contenders with a figure in ``group`` (the raw app has no route table, say)."""
+    found = {name for by_contender in results.samples[group.key].values() for name in by_contender}
+    return [name for name in results.contenders if name in found]
 
 
 def _cell(summary: Summary | None) -> str:
@@ -103,34 +111,44 @@ def _cell(summary: Summary | None) -> str:
     return text
 
 
+def table(results: Results, group: Group) -> list[list[str]]:
+    """One group as rows of cells, header first: medians (± half the range in %), ratios."""
+    columns = present(results, group)
+    peers = [name for name in columns if name != SUBJECT]
+    per_op = group.higher_is_better and "raw" in columns
+    header = ["scenario", *columns, *(f"tq/{peer}" for peer in peers)]
+    if per_op:
+        header.append("+us/op vs raw")
+    if group.target is not None:
+        header.append(f"target: {group.target.describe(group.unit)}")
+    rows = [header]
+    for scenario, by_contender in results.summaries(group).items():
+        row = [scenario, *(_cell(by_contender.get(name)) for name in columns)]
+        found = ratios(by_contender, peers)
+        row += [
+            f"{found[f'{SUBJECT}/{peer}']:.2f}x" if f"{SUBJECT}/{peer}" in found else "n/a"
+            for peer in peers
+        ]
+        if per_op:
+            extra = overhead_us(by_contender)
+            row.append("n/a" if extra is None else f"{extra:+.1f}")
+        if group.target is not None:
+            row.append(_verdict(group, by_contender))
+        rows.append(row)
+    return rows
+
+
+def heading(group: Group) -> str:
+    """A group's title with its unit."""
+    better = "higher" if group.higher_is_better else "lower"
+    return f"{group.title}, {group.unit} ({better} is better)"
+
+
 def render(results: Results) -> str:
-    """The human-readable tables: medians (± half the range in %), ratios, targets."""
-    peers = [name for name in results.contenders if name != SUBJECT]
+    """The human-readable tables, aligned for a terminal."""
     lines: list[str] = []
     for group in results.groups:
-        summaries = results.summaries(group)
-        better = "higher" if group.higher_is_better else "lower"
-        lines += ["", f"{group.title}, {group.unit} ({better} is better)"]
-        header = ["scenario", *results.contenders, *(f"tq/{peer}" for peer in peers)]
-        if group.higher_is_better:
-            header.append("+us/op vs raw")
-        if group.target is not None:
-            header.append(f"target: {group.target.describe(group.unit)}")
-        rows = [header]
-        for scenario, by_contender in summaries.items():
-            row = [scenario, *(_cell(by_contender.get(name)) for name in results.contenders)]
-            found = ratios(by_contender, peers)
-            row += [
-                f"{found[f'{SUBJECT}/{peer}']:.2f}x" if f"{SUBJECT}/{peer}" in found else "n/a"
-                for peer in peers
-            ]
-            if group.higher_is_better:
-                extra = overhead_us(by_contender)
-                row.append("n/a" if extra is None else f"{extra:+.1f}")
-            if group.target is not None:
-                row.append(_verdict(group, by_contender))
-            rows.append(row)
-        lines += _align(rows)
+        lines += ["", heading(group), *_align(table(results, group))]
     if any(
         summary.extras.get("errors")
         for group in results.groups
@@ -142,6 +160,23 @@ def render(results: Results) -> str:
         lines.append("")
     lines += [f"{name} skipped: {reason}" for name, reason in results.skipped.items()]
     return "\n".join(lines)
+
+
+def markdown(results: Results, machine_line: str) -> str:
+    """The same tables in Markdown, ready for ``docs/performance.md``, then the machine line."""
+    lines: list[str] = []
+    for group in results.groups:
+        rows = table(results, group)
+        lines += ["", f"{_escape(heading(group))}:", ""]
+        lines.append("| " + " | ".join(rows[0]) + " |")
+        lines.append("|---|" + "---:|" * (len(rows[0]) - 1))
+        lines += ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows[1:]]
+    lines += ["", machine_line]
+    return "\n".join(lines)
+
+
+def _escape(cell: str) -> str:
+    return cell.replace("|", "\\|").replace("<", "\\<")
 
 
 def _verdict(group: Group, by_contender: dict[str, Summary]) -> str:

@@ -13,45 +13,26 @@ import time
 from collections.abc import Sequence
 from typing import TypeVar
 
-from bench import e2e, inprocess, memory
+from bench import e2e, inprocess, memory, route_scale
 from bench.apps import SUBJECT, Contender, load
 from bench.asgi import ASGIApp
+from bench.groups import (
+    E2E_HTTP,
+    E2E_HTTP_CPU,
+    E2E_HTTP_LATENCY,
+    E2E_WS,
+    E2E_WS_CPU,
+    E2E_WS_LATENCY,
+    INPROCESS_HTTP,
+    INPROCESS_WS,
+    MEMORY,
+    ROUTING,
+    ROUTING_GROWTH,
+)
 from bench.plan import Plan
 from bench.process import Server, serving
-from bench.report import Group, Results, Target
-
-INPROCESS_HTTP = Group(
-    "inprocess_http", "In-process HTTP (ASGI app called directly)", "requests per CPU second"
-)
-INPROCESS_WS = Group(
-    "inprocess_ws",
-    "In-process websocket echo",
-    "messages per CPU second",
-    target=Target(min_ratio=0.9),
-)
-E2E_HTTP = Group(
-    "e2e_http",
-    "End-to-end HTTP (Hypercorn trio worker, loaded by wrk)",
-    "requests/s",
-    target=Target(min_ratio=0.95),
-)
-E2E_HTTP_CPU = Group(
-    "e2e_http_cpu",
-    "End-to-end HTTP, same runs",
-    "requests per server CPU second",
-    target=Target(min_ratio=0.95),
-)
-E2E_WS = Group("e2e_ws", "End-to-end websocket echo (Hypercorn trio worker)", "messages/s")
-E2E_WS_CPU = Group(
-    "e2e_ws_cpu", "End-to-end websocket echo, same runs", "messages per server CPU second"
-)
-MEMORY = Group(
-    "memory",
-    "Server RSS per idle websocket (Hypercorn trio worker)",
-    "KiB",
-    higher_is_better=False,
-    target=Target(max_value=26),
-)
+from bench.report import Group, Results
+from bench.stats import Sample
 
 T = TypeVar("T")
 
@@ -75,10 +56,25 @@ def load_apps(contenders: Sequence[Contender], results: Results) -> dict[str, AS
             apps[contender.name] = load(contender)
         except ImportError as error:
             results.skipped[contender.name] = f"not installed ({error})"
-    # Everything imported so far lives on: keep it out of the timed collections, equally for all.
+    return apps
+
+
+def build_routing_apps(
+    plan: Plan, contenders: Sequence[Contender]
+) -> dict[str, dict[int, ASGIApp]]:
+    """Each framework's app at every route-table size (the raw app has no table)."""
+    built = {}
+    for contender in contenders:
+        apps = route_scale.build(contender, plan.routing.sizes)
+        if apps is not None:
+            built[contender.name] = apps
+    return built
+
+
+def freeze_heap() -> None:
+    """Keep everything imported and built so far out of the timed collections, equally for all."""
     gc.collect()
     gc.freeze()
-    return apps
 
 
 def run_inprocess(plan: Plan, apps: dict[str, ASGIApp], results: Results) -> None:
@@ -116,25 +112,52 @@ def run_e2e(plan: Plan, contenders: Sequence[Contender], results: Results) -> No
                     sample = e2e.http_load(servers[name], route, plan.e2e)
                     results.add(E2E_HTTP, route.name, name, sample)
                     results.add(E2E_HTTP_CPU, route.name, name, e2e.per_server_cpu(sample))
+                    add_latencies(results, E2E_HTTP_LATENCY, route.name, name, sample)
             for clients in plan.e2e_ws_clients:
                 scenario = e2e.ws_scenario_name(clients)
                 for name in rotated(names, round_index):
                     sample = e2e.ws_load(servers[name], clients, plan.e2e)
                     results.add(E2E_WS, scenario, name, sample)
                     results.add(E2E_WS_CPU, scenario, name, e2e.per_server_cpu(sample))
+                    add_latencies(results, E2E_WS_LATENCY, scenario, name, sample)
+
+
+def add_latencies(results: Results, group: Group, scenario: str, name: str, run: Sample) -> None:
+    """Record the p50 and p99 latency of a load run as samples of their own."""
+    for key in ("p50_ms", "p99_ms"):
+        if key in run.extras:
+            results.add(group, f"{scenario}, {key[:3]}", name, Sample(run.extras[key]))
+
+
+def run_routing(plan: Plan, apps: dict[str, dict[int, ASGIApp]], results: Results) -> None:
+    """Routing scale, ``plan.rounds`` interleaved rounds; growth computed within each round."""
+    names = list(apps)
+    smallest = min(plan.routing.sizes)
+    for round_index in range(plan.rounds):
+        progress(f"routing scale, round {round_index + 1}/{plan.rounds}")
+        for name in rotated(names, round_index):
+            samples = route_scale.run(apps[name], plan.routing)
+            for size, sample in samples.items():
+                results.add(ROUTING, route_scale.scenario_name(size), name, sample)
+            for size, ratio in route_scale.growth(samples).items():
+                results.add(ROUTING_GROWTH, route_scale.growth_name(size, smallest), name, ratio)
 
 
 def run_memory(plan: Plan, contenders: Sequence[Contender], results: Results) -> None:
-    """Idle-websocket memory, one fresh server at a time."""
-    for contender in contenders:
-        if contender.name in plan.memory_contenders:
-            progress(f"memory: {plan.memory.clients} idle websockets on {contender.name}")
-            sample = memory.run(contender.module, plan.memory)
-            scenario = f"{plan.memory.clients} idle websockets"
-            results.add(MEMORY, scenario, contender.name, sample)
+    """Idle-websocket memory, one fresh server at a time, in interleaved rounds."""
+    chosen = [contender for contender in contenders if contender.name in plan.memory_contenders]
+    scales = ", ".join(f"{n:,}" for n in plan.memory.clients)
+    for round_index in range(plan.memory_rounds):
+        for contender in rotated(chosen, round_index):
+            progress(
+                f"memory, round {round_index + 1}/{plan.memory_rounds}: "
+                f"{scales} idle websockets on {contender.name}"
+            )
+            for clients, sample in memory.run(contender.module, plan.memory).items():
+                results.add(MEMORY, memory.scenario_name(clients), contender.name, sample)
 
 
-STAGES = ("inprocess", "e2e", "memory")
+STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
 def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> Results:
@@ -145,8 +168,12 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
     results.contenders = [contender.name for contender in available]
     if SUBJECT not in apps:
         raise RuntimeError(f"{SUBJECT} itself cannot be imported: {results.skipped[SUBJECT]}")
+    routing_apps = build_routing_apps(plan, available) if "routing" in stages else {}
+    freeze_heap()
     if "inprocess" in stages:
         run_inprocess(plan, apps, results)
+    if "routing" in stages:
+        run_routing(plan, routing_apps, results)
     if "e2e" in stages:
         run_e2e(plan, available, results)
     if "memory" in stages:

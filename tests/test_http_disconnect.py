@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
 from trioquart import TrioQuart, request
+from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
 
@@ -274,3 +276,65 @@ async def test_http_disconnect_failing_receive_counts_as_a_disconnect(app: TrioQ
             await connection.send_complete()
             await connection.app_finished.wait()
     assert record == ["handler cancelled", "teardown Cancelled /wait"]
+
+
+async def test_http_view_that_cannot_wait_raising_base_exception_reaches_teardown(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """A ``BaseException`` from a view run before the request's scope is entered still
+    reaches ``teardown_request`` and propagates."""
+    record: list[str] = []
+
+    class Stop(BaseException):
+        pass
+
+    @app.get("/")
+    async def view() -> str:
+        raise Stop
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(type(error).__name__)
+
+    with pytest.raises(Stop):
+        await client.get("/")
+    assert record == ["Stop"]
+
+
+async def test_http_failing_send_of_an_at_once_response_reaches_teardown(app: TrioQuart) -> None:
+    """The server's ``send`` failing for a response built without waiting: teardown sees the
+    error, and it propagates to the server."""
+    record: list[str] = []
+
+    @app.get("/")
+    async def view() -> str:
+        return "body"
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(repr(error))
+
+    async def failing_send_app(
+        scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        async def failing_send(message: Any) -> None:
+            raise OSError("connection lost")
+
+        await app(scope, receive, failing_send)
+
+    with pytest.raises(OSError, match=r"^connection lost$"):
+        await TestClient(failing_send_app).get("/")
+    assert record == ["OSError('connection lost')"]
+
+
+async def test_http_inbox_without_a_scope_yet_records_a_disconnect() -> None:
+    """Nothing reads a request's ``receive`` before its scope exists; if something did, a
+    disconnect would be recorded without cancelling anything."""
+
+    async def receive() -> Any:
+        return {"type": "http.disconnect"}
+
+    inbox = RequestInbox(receive)
+    with pytest.raises(ClientDisconnectedError):
+        await inbox.read_chunk()
+    assert inbox.disconnected

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from werkzeug.datastructures import Headers
 
 from trioquart import TrioQuart, request
 from trioquart.testing import TestClient
+from trioquart.testing.http import run_request
 from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
 
@@ -387,3 +389,43 @@ async def test_request_malformed_multipart_is_400(
     )
     assert response.status_code == 400
     assert "The multipart body" in await response.get_data(as_text=True)
+
+
+async def test_request_headers_read_lazily_agree_with_headers(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """``host`` and ``content_length`` are read from the scope without building ``headers``,
+    and from ``headers`` once a handler has built or replaced them."""
+
+    @app.post("/")
+    async def view() -> Any:
+        before = (request.host, request.content_length)
+        request.headers = Headers({"Host": "other.example", "Transfer-Encoding": "chunked"})
+        del request.host, request.content_length  # cached_property: read again
+        return [*before, request.host, request.content_length]
+
+    response = await client.post("/", data=b"12345", headers={"Host": "example.com:8080"})
+    assert await response.get_json() == ["example.com:8080", 5, "other.example", None]
+
+
+async def test_request_header_names_are_matched_without_case(app: TrioQuart) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        return [request.host, request.content_length, request.headers["X-Mixed"]]
+
+    scope: Any = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"HOST", b"upper.example"), (b"Content-Length", b"0"), (b"x-mixed", b"v")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    response = await run_request(app, scope, b"")
+    assert await response.get_json() == ["upper.example", 0, "v"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import decimal
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 import trio
+from markupsafe import Markup
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import Conflict
 
 from trioquart import (
@@ -386,3 +389,94 @@ async def test_response_stream_with_context(app: TrioQuart, client: TestClient) 
 
     response = await client.get("/", query_string={"name": "ada"})
     assert await response.get_data(as_text=True) == "ada!"
+
+
+def test_response_headers_are_built_on_first_use_with_the_same_values() -> None:
+    response = Response("héllo")
+    assert response.asgi_headers() == [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", b"6"),
+    ]
+    assert list(response.headers.items()) == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", "6"),
+    ]
+    response.headers["X-Extra"] = "1"
+    response.set_data(b"abc")
+    assert response.asgi_headers() == [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", b"3"),
+        (b"x-extra", b"1"),
+    ]
+
+
+def test_response_set_data_before_headers_are_built() -> None:
+    response = Response(mimetype="application/json")
+    response.set_data(b"[]")
+    assert response.asgi_headers() == [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"2"),
+    ]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    response.set_data(chunks())
+    assert response.asgi_headers() == [(b"content-type", b"application/json")]
+    assert response.is_streamed
+
+
+def test_response_without_a_default_mimetype_has_no_content_type() -> None:
+    class Bare(Response):
+        default_mimetype = None
+
+    assert Bare(b"x").asgi_headers() == [(b"content-length", b"1")]
+    assert Bare(b"x", mimetype="text/plain").headers["Content-Type"] == (
+        "text/plain; charset=utf-8"
+    )
+
+
+def test_response_non_latin1_content_type_is_reported_when_sent() -> None:
+    response = Response(b"x", content_type="text/plain; name=☃")
+    assert response.headers["Content-Type"] == "text/plain; name=☃"
+    with pytest.raises(ValueError, match=r"^The response header 'Content-Type' cannot be sent"):
+        response.asgi_headers()
+
+
+def test_response_headers_can_be_replaced() -> None:
+    response = Response(b"x", status=201)
+    response.headers = Headers({"X-Only": "1"})
+    assert response.asgi_headers() == [(b"x-only", b"1")]
+    assert response.status_code == 201
+
+
+async def test_response_streamed_body_after_headers_were_built_drops_the_length() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"ab"
+
+    response = Response(b"x")
+    assert response.headers["Content-Length"] == "1"
+    response.set_data(chunks())
+    assert "Content-Length" not in response.headers
+    assert await response.get_data() == b"ab"
+    assert response.headers["Content-Length"] == "2"
+    assert repr(response) == "<Response '200 OK'>"
+
+
+@pytest.mark.parametrize(
+    ("value", "body"),
+    [
+        (bytearray(b"ab"), b"ab"),
+        (memoryview(b"ab"), b"ab"),
+        (Markup("<b>"), b"<b>"),
+        (collections.OrderedDict(a=1), b'{"a":1}'),
+    ],
+)
+async def test_response_subclasses_and_buffers_are_bodies(
+    app: TrioQuart, client: TestClient, value: Any, body: bytes
+) -> None:
+    @app.get("/")
+    async def view() -> Any:
+        return value
+
+    assert await (await client.get("/")).get_data() == body

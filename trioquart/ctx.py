@@ -132,9 +132,10 @@ class RequestContext(_ConnectionContext):
     async def pop(self, error: BaseException | None) -> None:
         """Run the ``teardown_request`` hooks (shielded, bounded), then restore the contexts."""
         try:
-            hooks = self.app._hooks_for("teardown_request", self.request.blueprint)
-            if hooks:
-                await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
+            if self.app._hooks["teardown_request"]:
+                hooks = self.app._hooks_for("teardown_request", self.request.blueprint)
+                if hooks:
+                    await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
         finally:
             if self._token is not None:
                 _cv_request.reset(self._token)

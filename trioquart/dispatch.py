@@ -7,7 +7,11 @@ exception's own, or a logged 500). ``trio.Cancelled`` and other ``BaseException`
 
 from __future__ import annotations
 
+import dis
+import functools
+import inspect
 import logging
+from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -26,6 +30,8 @@ log = logging.getLogger("trioquart")
 
 async def preprocess(app: TrioQuart, kind: str, blueprint: str | None) -> Any:
     """Run the ``before_<kind>`` hooks; the first one that returns a value short-circuits."""
+    if not app._hooks[f"before_{kind}"]:
+        return None
     for hook in app._hooks_for(f"before_{kind}", blueprint):
         rv = await hook()
         if rv is not None:
@@ -75,12 +81,90 @@ async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
         response = make_response_from(rv, _view_name(request))
     except Exception as error:
         response = await handle_exception(app, error, request)
+    return await postprocess(app, request, response)
+
+
+async def postprocess(app: TrioQuart, request: Request, response: Response) -> Response:
+    """Run the ``after_request`` hooks on ``response``; an error in one is handled as usual."""
+    if not app._hooks["after_request"]:
+        return response
     try:
         for hook in app._hooks_for("after_request", request.blueprint):
             response = await hook(response)
     except Exception as error:
         return await handle_exception(app, error, request)
     return response
+
+
+def dispatch_at_once(app: TrioQuart, request: Request) -> tuple[Response | None, Exception | None]:
+    """Run the pipeline without awaiting, when nothing in it could wait. Not a checkpoint.
+
+    Theory of operation: a request's cancel scope only matters where its code waits, and
+    entering one costs trio about as much as the rest of a small request. A view whose code
+    contains no ``await``, ``async for`` or ``async with`` (checked once per code object, see
+    :func:`never_waits`) runs to completion in one ``send``, so when no ``before_request`` or
+    ``after_request`` hook is registered, the view runs here, outside any scope, and the
+    caller enters the scope only for what may still wait (error handlers, a streamed body).
+
+    Returns:
+        ``(response, None)`` when the view answered; ``(None, error)`` when it raised
+        ``error``, which :func:`handle_exception` must still turn into a response; and
+        ``(None, None)`` when the view did not run, for :func:`full_dispatch_request`.
+    """
+    rule = request.url_rule
+    if (
+        rule is None
+        or app._hooks["before_request"]
+        or app._hooks["after_request"]
+        or (request.method == "OPTIONS" and rule.provide_automatic_options)
+    ):
+        return None, None
+    view = app.view_functions[rule.endpoint]
+    if not never_waits(view):
+        return None, None
+    try:
+        coroutine = view(**(request.view_args or {}))
+        try:
+            coroutine.send(None)
+        except StopIteration as stop:
+            return make_response_from(stop.value, _view_name(request)), None
+        coroutine.close()  # pragma: no cover - never_waits() proved this cannot happen
+        raise RuntimeError(f"The view {rule.endpoint!r} waited after all")  # pragma: no cover
+    except Exception as error:
+        return None, error
+
+
+# Opcodes with which a coroutine's own frame can suspend (3.11 to 3.13).
+_SUSPENDING_OPCODES = frozenset(
+    opcode
+    for name in (
+        "YIELD_VALUE",
+        "SEND",
+        "GET_AWAITABLE",
+        "GET_AITER",
+        "GET_ANEXT",
+        "BEFORE_ASYNC_WITH",
+        "END_ASYNC_FOR",
+        "CLEANUP_THROW",
+    )
+    if (opcode := dis.opmap.get(name)) is not None
+)
+
+
+def never_waits(view: Any) -> bool:
+    """Whether calling ``view`` and sending ``None`` once surely completes its coroutine.
+
+    True only for a plain ``async def`` function whose own code never suspends; anything
+    else (a wrapper, a ``partial``, a callable object) is assumed to wait.
+    """
+    return type(view) is FunctionType and _code_never_waits(view.__code__)
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_never_waits(code: CodeType) -> bool:
+    if not code.co_flags & inspect.CO_COROUTINE:
+        return False
+    return not any(op.opcode in _SUSPENDING_OPCODES for op in dis.get_instructions(code))
 
 
 def _view_name(connection: BaseRequestWebsocket) -> str:

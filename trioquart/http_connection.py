@@ -16,9 +16,9 @@ import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .ctx import RequestContext
+from .dispatch import dispatch_at_once, full_dispatch_request, handle_exception
 from .request_inbox import RequestInbox
 from .return_values import http_exception_response
-from .routing import Router
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -32,51 +32,75 @@ log = logging.getLogger("trioquart")
 async def handle_http(
     app: TrioQuart, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
 ) -> None:
-    """Serve one HTTP request. Returns early, without a response, if the client leaves."""
+    """Serve one HTTP request. Returns early, without a response, if the client leaves.
+
+    A view that cannot wait is run before the request's cancel scope is entered (see
+    ``dispatch.dispatch_at_once``); if its answer is complete, it is sent without one, since
+    nothing is left that a disconnect could cancel. Everything else runs in the scope.
+    """
+    inbox = RequestInbox(receive)
+    request = app.request_class(scope, inbox, app.config["MAX_CONTENT_LENGTH"])
+    ctx = RequestContext(app, request)
+    ctx.push()
+    try:
+        match_request(app, request)
+        response, view_error = dispatch_at_once(app, request)
+    except BaseException as caught:
+        await ctx.pop(caught)
+        raise
+    if response is not None and isinstance(response.body, bytes):
+        error: BaseException | None = None
+        try:
+            await send_response(request, response, inbox, send)
+        except BaseException as caught:
+            error = caught
+            raise
+        finally:
+            await ctx.pop(error)
+        return
     with trio.CancelScope() as cancel_scope:
-        inbox = RequestInbox(receive, cancel_scope)
-        request = app.request_class(scope, inbox, app.config["MAX_CONTENT_LENGTH"])
+        inbox.cancel_scope = cancel_scope
         watch = app._disconnect_watch
         if watch.register(inbox):
             try:
-                await serve_request(app, request, inbox, send)
+                await serve_request(app, ctx, inbox, send, response, view_error)
             finally:
                 watch.unregister(inbox)
         else:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(inbox.watch)
-                await serve_request(app, request, inbox, send)
+                await serve_request(app, ctx, inbox, send, response, view_error)
                 nursery.cancel_scope.cancel(reason="handler finished")
 
 
 def match_request(app: TrioQuart, request: Request) -> None:
     """Route ``request``, storing the rule and arguments, or the routing failure."""
-    adapter = app.router.bind(request.host, request.scheme, request.root_path)
-    request.url_adapter = adapter
+    request._router = app.router
     try:
-        request.url_rule, request.view_args = Router.match(
-            adapter,
-            request.path,
-            request.method,
-            request.query_string.decode("latin-1"),
-            websocket=False,
-        )
+        request.url_rule, request.view_args = app.router.match_request(request)
     except HTTPException as error:
         request.routing_exception = error
 
 
 async def serve_request(
-    app: TrioQuart, request: Request, inbox: RequestInbox, send: ASGISendCallable
+    app: TrioQuart,
+    ctx: RequestContext,
+    inbox: RequestInbox,
+    send: ASGISendCallable,
+    response: Response | None = None,
+    view_error: Exception | None = None,
 ) -> None:
-    """Route, dispatch in a request context, send the response, then tear down."""
-    from .dispatch import full_dispatch_request
+    """Finish dispatching in the pushed request context, send the response, then tear down.
 
-    ctx = RequestContext(app, request)
-    ctx.push()
+    ``response`` and ``view_error`` are what ``dispatch_at_once`` got, if it ran the view.
+    """
+    request = ctx.request
     error: BaseException | None = None
     try:
-        match_request(app, request)
-        response = await full_dispatch_request(app, request)
+        if view_error is not None:
+            response = await handle_exception(app, view_error, request)
+        elif response is None:
+            response = await full_dispatch_request(app, request)
         await send_response(request, response, inbox, send)
     except BaseException as caught:
         error = caught
@@ -85,34 +109,16 @@ async def serve_request(
         await ctx.pop(error)
 
 
-def encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    """The response headers as ASGI byte pairs.
-
-    Raises:
-        ValueError: a header name or value cannot be encoded as latin-1 (HTTP's header charset).
-    """
-    raw = []
-    for name, value in response.headers.items():
-        try:
-            raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
-        except UnicodeEncodeError as error:
-            raise ValueError(
-                f"The response header {name!r} cannot be sent: {value!r} is not latin-1; "
-                "percent-encode it or use RFC 8187 encoding"
-            ) from error
-    return raw
-
-
 async def send_response(
     request: Request, response: Response, inbox: RequestInbox, send: ASGISendCallable
 ) -> None:
     """Send ``response``: the start message, then the body (once, or chunk by chunk)."""
     try:
-        headers = encode_headers(response)
+        headers = response.asgi_headers()
     except ValueError:
         log.exception("Cannot send the response to %s %s", request.method, request.path)
         response = http_exception_response(InternalServerError())
-        headers = encode_headers(response)
+        headers = response.asgi_headers()
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
         inbox.complete_response()

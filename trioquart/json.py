@@ -23,13 +23,20 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# Built once: ``json.dumps`` with options builds a new encoder for every call.
+_ENCODERS = {
+    sort_keys: _json.JSONEncoder(
+        default=_default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
+    )
+    for sort_keys in (False, True)
+}
+
+
 def dumps(value: Any) -> str:
     """Encode ``value`` as compact JSON (dates, UUIDs, decimals and dataclasses included)."""
     ctx = _cv_app.get(None)
     sort_keys = bool(ctx.app.config["JSON_SORT_KEYS"]) if ctx is not None else False
-    return _json.dumps(
-        value, default=_default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
-    )
+    return _ENCODERS[sort_keys].encode(value)
 
 
 def loads(data: str | bytes) -> Any:

@@ -37,7 +37,8 @@ class RequestInbox:
 
     Args:
         receive: the ASGI ``receive`` callable of the request.
-        cancel_scope: the request's scope, cancelled when the client disconnects.
+        cancel_scope: the request's scope, cancelled when the client disconnects; it may be
+            set later, before anything reads ``receive``.
     """
 
     __slots__ = (
@@ -54,8 +55,11 @@ class RequestInbox:
         "watch_scope",
     )
 
-    def __init__(self, receive: ASGIReceiveCallable, cancel_scope: trio.CancelScope) -> None:
+    def __init__(
+        self, receive: ASGIReceiveCallable, cancel_scope: trio.CancelScope | None = None
+    ) -> None:
         self._receive = receive
+        #: The request's scope; ``None`` until the request needs one (see ``http_connection``).
         self.cancel_scope = cancel_scope
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
@@ -69,6 +73,11 @@ class RequestInbox:
         self.watch_scope: trio.CancelScope | None = None
         #: The disconnect watch's tick at registration (see ``disconnect_watch.py``).
         self.last_active_tick = 0
+
+    @property
+    def body_exhausted(self) -> bool:
+        """Whether the whole body has arrived and been handed out by :meth:`read_chunk`."""
+        return self.body_complete and not self._chunks
 
     async def read_chunk(self) -> bytes | None:
         """Return the next body chunk, or ``None`` once the body is complete.
@@ -143,7 +152,8 @@ class RequestInbox:
 
     def _mark_disconnected(self) -> None:
         self.disconnected = True
-        if not self.response_complete:
+        # No scope yet means nothing has read ``receive`` before: the request runs at once.
+        if not self.response_complete and self.cancel_scope is not None:
             self.cancel_scope.cancel(reason="client disconnected")
         self._announce()
 

@@ -26,6 +26,11 @@ _ACCEPTED = (
 
 
 def _body_to_response(body: Any, view_name: str) -> Response:
+    kind = type(body)  # the common kinds first, without isinstance's slower checks
+    if kind is str or kind is bytes:
+        return Response(body)
+    if kind is dict or kind is list:
+        return json_response(body)
     if isinstance(body, Response):
         return body
     if isinstance(body, str | bytes | bytearray | memoryview):

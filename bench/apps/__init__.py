@@ -2,7 +2,9 @@
 
 Every module exposes ``app``, an ASGI 3 callable that also answers the lifespan protocol, with
 ``GET /`` (plain text), ``GET /items/<int:id>`` (JSON), ``POST /echo`` and a websocket echo
-on ``/ws``.
+on ``/ws``. The framework modules also expose ``make_app(extra_routes)``, which builds the same
+app behind a larger route table (see :func:`extra_static_paths`); the raw app routes by hand
+and has no route table to grow.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def load(contender: Contender) -> ASGIApp:
     """Import a contender's app (an ImportError means its framework is not installed)."""
     app: Any = importlib.import_module(contender.module).app
     return app  # type: ignore[no-any-return]
+
+
+def extra_static_paths(count: int) -> list[str]:
+    """The static rules added before the benchmark routes: ``/static-route-0`` ..."""
+    return [f"/static-route-{index}" for index in range(count)]
+
+
+def extra_converter_prefixes(count: int) -> list[str]:
+    """The prefixes of the converter rules added next: ``/users0`` ..., each then ``/<int:id>``."""
+    return [f"/users{index}" for index in range(count)]
 
 
 def item_json(item_id: int) -> dict[str, object]:

@@ -5,31 +5,47 @@ from __future__ import annotations
 from quart import request, websocket
 from quart_trio import QuartTrio
 
-from bench.apps import HELLO
-
-app = QuartTrio(__name__)
+from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
 
 
-@app.get("/")
 async def hello() -> str:
     """``GET /``: plain text."""
     return HELLO
 
 
-@app.get("/items/<int:id>")
 async def item(id: int) -> dict[str, object]:
     """``GET /items/<id>``: JSON."""
     return {"id": id, "name": f"item {id}"}
 
 
-@app.post("/echo")
 async def echo() -> bytes:
     """``POST /echo``: the request body back."""
     return await request.get_data(cache=True, as_text=False, parse_form_data=False)
 
 
-@app.websocket("/ws")
 async def ws_echo() -> None:
     """``/ws``: echo every message until the client leaves."""
     while True:
         await websocket.send(await websocket.receive())
+
+
+async def extra(id: int | None = None) -> str:
+    """The view of every extra rule (never requested by the benchmark)."""
+    return "extra"
+
+
+def make_app(extra_routes: int = 0) -> QuartTrio:
+    """The benchmark app, after ``extra_routes`` static and as many converter rules."""
+    app = QuartTrio(__name__)
+    for index, path in enumerate(extra_static_paths(extra_routes)):
+        app.add_url_rule(path, f"static_{index}", extra, methods=["GET"])
+    for index, prefix in enumerate(extra_converter_prefixes(extra_routes)):
+        app.add_url_rule(f"{prefix}/<int:id>", f"user_{index}", extra, methods=["GET"])
+    app.get("/")(hello)
+    app.get("/items/<int:id>")(item)
+    app.post("/echo")(echo)
+    app.websocket("/ws")(ws_echo)
+    return app
+
+
+app = make_app()

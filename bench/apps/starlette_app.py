@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bench.apps import HELLO
+from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
 
 
 async def hello(request: Request) -> Response:
@@ -37,11 +37,28 @@ async def ws_echo(websocket: WebSocket) -> None:
         pass
 
 
-app = Starlette(
-    routes=[
+async def extra(request: Request) -> Response:
+    """The view of every extra route (never requested by the benchmark)."""
+    return PlainTextResponse("extra")
+
+
+def make_app(extra_routes: int = 0) -> Starlette:
+    """The benchmark app, after ``extra_routes`` static and as many converter routes."""
+    routes: list[BaseRoute] = [
+        *(
+            Route(path, extra, name=f"static_{i}")
+            for i, path in enumerate(extra_static_paths(extra_routes))
+        ),
+        *(
+            Route(f"{prefix}/{{id:int}}", extra, name=f"user_{i}")
+            for i, prefix in enumerate(extra_converter_prefixes(extra_routes))
+        ),
         Route("/", hello),
         Route("/items/{id:int}", item),
         Route("/echo", echo, methods=["POST"]),
         WebSocketRoute("/ws", ws_echo),
     ]
-)
+    return Starlette(routes=routes)
+
+
+app = make_app()

@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-from bench.apps import HELLO
+from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
 from trioquart import TrioQuart, request, websocket
 
-app = TrioQuart(__name__)
 
-
-@app.get("/")
 async def hello() -> str:
     """``GET /``: plain text."""
     return HELLO
 
 
-@app.get("/items/<int:id>")
 async def item(id: int) -> dict[str, object]:
     """``GET /items/<id>``: JSON."""
     return {"id": id, "name": f"item {id}"}
 
 
-@app.post("/echo")
 async def echo() -> bytes:
     """``POST /echo``: the request body back."""
     data: bytes = await request.get_data(as_text=False)
     return data
 
 
-@app.websocket("/ws")
 async def ws_echo() -> None:
     """``/ws``: echo every message until the client leaves."""
     while True:
         await websocket.send(await websocket.receive())
+
+
+async def extra(id: int | None = None) -> str:
+    """The view of every extra rule (never requested by the benchmark)."""
+    return "extra"
+
+
+def make_app(extra_routes: int = 0) -> TrioQuart:
+    """The benchmark app, after ``extra_routes`` static and as many converter rules."""
+    app = TrioQuart(__name__)
+    for index, path in enumerate(extra_static_paths(extra_routes)):
+        app.add_url_rule(path, f"static_{index}", extra, ["GET"])
+    for index, prefix in enumerate(extra_converter_prefixes(extra_routes)):
+        app.add_url_rule(f"{prefix}/<int:id>", f"user_{index}", extra, ["GET"])
+    app.get("/")(hello)
+    app.get("/items/<int:id>")(item)
+    app.post("/echo")(echo)
+    app.websocket("/ws")(ws_echo)
+    return app
+
+
+app = make_app()

@@ -2,6 +2,11 @@
 
 Werkzeug's sans-I/O request supplies the parsing (args, cookies, url, host, authorization);
 this class adds the routing results and the ASGI-specific attributes.
+
+Strategy: most requests never look at most of their headers, and decoding them into Werkzeug
+``Headers`` costs about as much as routing the request. So ``headers`` is built on first use,
+and the few headers the framework itself needs on every request (``Host``, ``Content-Length``)
+are read straight from the scope's byte pairs.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.sansio.request import Request as _SansIORequest
+from werkzeug.sansio.utils import get_content_length, get_host
+from werkzeug.utils import cached_property
 
 if TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
     from werkzeug.routing import MapAdapter
 
-    from ..routing import TrioQuartRule
+    from ..routing import Router, TrioQuartRule
     from ..typing import HTTPScope, WebsocketScope
 
 
@@ -37,18 +44,24 @@ class BaseRequestWebsocket(_SansIORequest):
 
     Args:
         scope: the ASGI scope of the connection.
+        method: the request method (``GET`` for a websocket).
     """
 
     #: The matched rule, or ``None`` when routing failed.
-    url_rule: TrioQuartRule | None
+    url_rule: TrioQuartRule | None = None
     #: The routing failure to raise when the view would run, or ``None``.
-    routing_exception: HTTPException | None
+    routing_exception: HTTPException | None = None
     #: Keyword arguments the URL converters produced for the view.
-    view_args: dict[str, Any] | None
-    #: The URL map bound to this connection's host and scheme (matching and ``url_for``).
-    url_adapter: MapAdapter | None
+    view_args: dict[str, Any] | None = None
+    _headers: Headers | None = None
+    # The first value of each header by lowercase name, once ``_header`` has needed one.
+    _first_values: dict[bytes, bytes] | None = None
+    _url_adapter: MapAdapter | None = None
+    _router: Router | None = None
 
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
+        # Werkzeug's own ``__init__`` only stores these attributes, but it needs ``Headers``
+        # already built; setting them here keeps the headers lazy.
         root_path = scope.get("root_path", "")
         path = scope["path"]
         # Strip the mount point only at a segment boundary: "/mountain" is not under "/mount".
@@ -57,22 +70,72 @@ class BaseRequestWebsocket(_SansIORequest):
             path = path[len(mount) :] or "/"
         client = scope.get("client")
         server = scope.get("server")
-        super().__init__(
-            method,
-            scope.get("scheme", "http"),
-            (server[0], server[1]) if server else None,
-            root_path,
-            path,
-            scope.get("query_string", b""),
-            headers_from_scope(scope["headers"]),
-            client[0] if client else None,
-        )
+        self.method = method.upper()
+        self.scheme = scope.get("scheme", "http")
+        self.server = (server[0], server[1]) if server else None
+        self.root_path = mount
+        self.path = "/" + path.lstrip("/")
+        self.query_string = scope.get("query_string", b"")
+        self.remote_addr = client[0] if client else None
         self.scope = scope
         self.http_version = scope.get("http_version", "1.1")
-        self.url_rule = None
-        self.routing_exception = None
-        self.view_args = None
-        self.url_adapter = None
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers (built from the scope on first use)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = headers_from_scope(self.scope["headers"])
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+
+    def _header(self, name: bytes) -> str | None:
+        """The first value of the lowercase header ``name``, or ``None``, without ``headers``.
+
+        Werkzeug's ``Headers.get`` raises and catches an exception for a missing name, which
+        costs more than one pass over the few byte pairs a request has.
+        """
+        if self._headers is not None:
+            return self._headers.get(name.decode("latin-1"))
+        first = self._first_values
+        if first is None:
+            first = self._first_values = {}
+            for key, value in self.scope["headers"]:
+                first.setdefault(key.lower(), value)
+        raw = first.get(name)
+        return None if raw is None else raw.decode("latin-1")
+
+    @cached_property
+    def host(self) -> str:
+        """The host the request was made to, with the port if it is not the scheme's default.
+
+        Validated with :attr:`trusted_hosts` as in Werkzeug (``get_host``).
+        """
+        return get_host(self.scheme, self._header(b"host"), self.server, self.trusted_hosts)
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """The declared body size (``Content-Length``), ``None`` if absent or chunked."""
+        return get_content_length(
+            self._header(b"content-length"), self._header(b"transfer-encoding")
+        )
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The URL map bound to this connection's host and scheme (matching and ``url_for``).
+
+        Bound on first use when routing did not need it.
+        """
+        if self._url_adapter is None and self._router is not None:
+            self._url_adapter = self._router.bind(self.host, self.scheme, self.root_path)
+        return self._url_adapter
+
+    @url_adapter.setter
+    def url_adapter(self, adapter: MapAdapter | None) -> None:
+        self._url_adapter = adapter
 
     @property
     def endpoint(self) -> str | None:

@@ -23,6 +23,7 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
     NeedData,
 )
+from werkzeug.utils import cached_property
 
 from .base import BaseRequestWebsocket
 
@@ -52,10 +53,7 @@ class Body:
                 f"The request body is {self._declared} bytes; the limit is {self._limit}."
             )
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._data is not None:
-            yield self._data
-            return
+    def _start(self) -> None:
         if self._streamed:
             raise RuntimeError(
                 "The request body was already consumed by 'async for chunk in request.body'; "
@@ -63,18 +61,42 @@ class Body:
             )
         self._streamed = True
         self._check_declared()
+
+    def _count(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._limit is not None and self._received > self._limit:
+            raise RequestEntityTooLarge(
+                f"The request body is larger than the limit of {self._limit} bytes."
+            )
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._data is not None:
+            yield self._data
+            return
+        self._start()
         while (chunk := await self._inbox.read_chunk()) is not None:
-            self._received += len(chunk)
-            if self._limit is not None and self._received > self._limit:
-                raise RequestEntityTooLarge(
-                    f"The request body is larger than the limit of {self._limit} bytes."
-                )
+            self._count(chunk)
             yield chunk
 
     async def read(self) -> bytes:
-        """Read the whole body (once; later calls return the same bytes). A checkpoint."""
+        """Read the whole body (once; later calls return the same bytes).
+
+        Waits through the server's ``receive`` (a checkpoint under any trio server) until the
+        last chunk has arrived; the body already read returns at once.
+        """
         if self._data is None:
-            self._data = b"".join([chunk async for chunk in self])
+            self._start()
+            inbox = self._inbox
+            chunks = []
+            # Unlike ``async for``, stop as soon as the last chunk is in: asking the inbox for
+            # the end of the body would cost an extra trip through the scheduler.
+            while not inbox.body_exhausted:
+                chunk = await inbox.read_chunk()
+                if chunk is None:
+                    break
+                self._count(chunk)
+                chunks.append(chunk)
+            self._data = b"".join(chunks)
         return self._data
 
     def __await__(self) -> Generator[Any, None, bytes]:
@@ -90,14 +112,24 @@ class Request(BaseRequestWebsocket):
         max_content_length: the largest body accepted, or ``None`` for no limit.
     """
 
+    _form: MultiDict[str, str] | None = None
+    _files: MultiDict[str, FileStorage] | None = None
+    _json: Any = None
+    _json_loaded = False
+
     def __init__(
         self, scope: HTTPScope, inbox: RequestInbox, max_content_length: int | None = None
     ) -> None:
         super().__init__(scope, scope["method"])
-        self.body = Body(inbox, self.content_length, max_content_length)
-        self._form: MultiDict[str, str] | None = None
-        self._files: MultiDict[str, FileStorage] | None = None
-        self._json: Any = _UNSET
+        self._inbox = inbox
+        self._max_content_length = max_content_length
+
+    @cached_property
+    def body(self) -> Body:
+        """The request body: ``await request.body``, or ``async for chunk in request.body``."""
+        # Built on first use: most requests never read a body, and the declared length comes
+        # from the headers.
+        return Body(self._inbox, self.content_length, self._max_content_length)
 
     async def get_data(self, *, as_text: bool = False) -> Any:
         """Return the whole body as ``bytes`` (or ``str`` with ``as_text=True``). A checkpoint.
@@ -124,7 +156,7 @@ class Request(BaseRequestWebsocket):
             BadRequest: the body is not valid JSON, or the content type is not JSON
                 (the client gets a 400 that says which).
         """
-        if self._json is not _UNSET:
+        if self._json_loaded:
             return self._json
         if not (force or self.is_json):
             if silent:
@@ -135,6 +167,7 @@ class Request(BaseRequestWebsocket):
         data = await self.get_data()
         try:
             self._json = json.loads(data)
+            self._json_loaded = True
         except ValueError as error:
             if silent:
                 return None
@@ -225,6 +258,3 @@ class Request(BaseRequestWebsocket):
         await self._load_form()
         assert self._files is not None
         return self._files
-
-
-_UNSET: Any = object()

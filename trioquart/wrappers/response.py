@@ -2,16 +2,42 @@
 
 Werkzeug's sans-I/O response supplies headers, status, mimetype and cookies; this class adds
 the body and the async accessors the test client and after-request hooks use.
+
+Strategy: most responses are built from a body and a media type and sent unchanged. Werkzeug's
+constructor validates every header value it stores and looks the ``Content-Type`` up by
+raising and catching an exception, which together cost more than the rest of a small request.
+So a response built without ``headers`` keeps its two headers as the ASGI byte pairs it will be
+sent with, and ``headers`` becomes a Werkzeug ``Headers`` only when code first reads it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.sansio.response import Response as _SansIOResponse
+from werkzeug.utils import get_content_type
+
+_HEADER_NAMES = {b"content-type": "Content-Type", b"content-length": "Content-Length"}
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(mimetype: str) -> str:
+    return get_content_type(mimetype, "utf-8")
+
+
+def _raw_content_type(content_type: str | None) -> list[tuple[bytes, bytes]] | None:
+    """The ASGI header list for ``content_type``, or ``None`` if it is not latin-1 (then
+    Werkzeug's constructor takes over, and sending reports the bad header)."""
+    if content_type is None:
+        return []
+    try:
+        return [(b"content-type", content_type.encode("latin-1"))]
+    except UnicodeEncodeError:
+        return None
 
 
 class Response(_SansIOResponse):
@@ -26,7 +52,10 @@ class Response(_SansIOResponse):
         content_type: the full ``Content-Type``, overriding ``mimetype``.
     """
 
-    default_mimetype = "text/html"
+    default_mimetype: str | None = "text/html"
+    _headers: Headers | None = None
+    #: The headers as ASGI byte pairs, while ``headers`` has not been built (see above).
+    _raw_headers: list[tuple[bytes, bytes]] | None = None
 
     def __init__(
         self,
@@ -36,22 +65,88 @@ class Response(_SansIOResponse):
         mimetype: str | None = None,
         content_type: str | None = None,
     ) -> None:
-        super().__init__(
-            status=status, headers=headers, mimetype=mimetype, content_type=content_type
-        )
-        self.body: bytes | AsyncIterable[bytes] | AsyncIterable[str] = b""
+        raw = None
+        if headers is None:
+            if content_type is None:
+                if mimetype is None:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    content_type = _content_type(mimetype)
+            raw = _raw_content_type(content_type)
+        if raw is None:
+            super().__init__(
+                status=status, headers=headers, mimetype=mimetype, content_type=content_type
+            )
+        else:
+            self._raw_headers = raw
+            self.status = self.default_status if status is None else status
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            if type(body) is bytes:
+                self.body: bytes | AsyncIterable[bytes] | AsyncIterable[str] = body
+                raw.append((b"content-length", str(len(body)).encode("ascii")))
+                return
+        self.body = b""
         self.set_data(b"" if body is None else body)
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers, a Werkzeug ``Headers`` (built on first use)."""
+        headers = self._headers
+        if headers is None:
+            headers = Headers()
+            for name, value in self._raw_headers or ():
+                headers.add(
+                    _HEADER_NAMES.get(name) or name.decode("latin-1"), value.decode("latin-1")
+                )
+            self._headers = headers
+            self._raw_headers = None
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+        self._raw_headers = None
+
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as the ASGI byte pairs to send (lowercase names).
+
+        Raises:
+            ValueError: a header name or value cannot be encoded as latin-1 (HTTP's header
+                charset).
+        """
+        if self._raw_headers is not None:
+            return list(self._raw_headers)
+        raw = []
+        for name, value in self.headers.items():
+            try:
+                raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+            except UnicodeEncodeError as error:
+                raise ValueError(
+                    f"The response header {name!r} cannot be sent: {value!r} is not latin-1; "
+                    "percent-encode it or use RFC 8187 encoding"
+                ) from error
+        return raw
 
     def set_data(self, data: str | bytes | AsyncIterable[bytes] | AsyncIterable[str]) -> None:
         """Replace the body; a ``bytes``/``str`` body also sets ``Content-Length``."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        raw = self._raw_headers
         if isinstance(data, bytes | bytearray | memoryview):
             self.body = bytes(data)
-            self.headers["Content-Length"] = str(len(self.body))
+            length = str(len(self.body))
+            if raw is None:
+                self.headers["Content-Length"] = length
+            else:
+                raw[:] = [pair for pair in raw if pair[0] != b"content-length"]
+                raw.append((b"content-length", length.encode("ascii")))
         else:
             self.body = data
-            self.headers.pop("Content-Length", None)
+            if raw is None:
+                self.headers.pop("Content-Length", None)
+            else:
+                raw[:] = [pair for pair in raw if pair[0] != b"content-length"]
 
     @property
     def is_streamed(self) -> bool:

@@ -1,0 +1,58 @@
+"""The report's tables: one group per kind of figure, with its unit and target."""
+
+from __future__ import annotations
+
+from bench.report import Group, Target
+
+INPROCESS_HTTP = Group(
+    "inprocess_http", "In-process HTTP (ASGI app called directly)", "requests per CPU second"
+)
+INPROCESS_WS = Group(
+    "inprocess_ws",
+    "In-process websocket echo",
+    "messages per CPU second",
+    target=Target(min_ratio=0.9),
+)
+ROUTING = Group(
+    "routing",
+    "Routing scale: in-process GET /items/<id> matched after N static and N converter rules",
+    "requests per CPU second",
+)
+ROUTING_GROWTH = Group(
+    "routing_growth",
+    "Routing scale: cost per request relative to the smallest table, same rounds",
+    "x",
+    higher_is_better=False,
+)
+E2E_HTTP = Group(
+    "e2e_http",
+    "End-to-end HTTP (Hypercorn trio worker, loaded by wrk)",
+    "requests/s",
+    target=Target(min_ratio=0.95),
+)
+E2E_HTTP_CPU = Group(
+    "e2e_http_cpu",
+    "End-to-end HTTP, same runs",
+    "requests per server CPU second",
+    target=Target(min_ratio=0.95),
+)
+E2E_HTTP_LATENCY = Group(
+    "e2e_http_latency",
+    "End-to-end HTTP latency, same runs (every connection keeps one request in flight)",
+    "ms",
+    higher_is_better=False,
+)
+E2E_WS = Group("e2e_ws", "End-to-end websocket echo (Hypercorn trio worker)", "messages/s")
+E2E_WS_CPU = Group(
+    "e2e_ws_cpu", "End-to-end websocket echo, same runs", "messages per server CPU second"
+)
+E2E_WS_LATENCY = Group(
+    "e2e_ws_latency", "End-to-end websocket round trip, same runs", "ms", higher_is_better=False
+)
+MEMORY = Group(
+    "memory",
+    "Server RSS per idle websocket (Hypercorn trio worker)",
+    "KiB",
+    higher_is_better=False,
+    target=Target(max_value=26),
+)
