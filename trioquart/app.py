@@ -20,6 +20,7 @@ from .routing import Router
 from .scaffold import F, Scaffold
 from .typing import ErrorHandler
 from .websocket_connection import handle_websocket
+from .websocket_inbox import WebsocketInbox
 from .wrappers.request import Request
 from .wrappers.response import Response
 from .wrappers.websocket import Websocket
@@ -52,8 +53,8 @@ class TrioQuart(Scaffold):
         self._while_serving_running: list[AsyncGenerator[None, None]] = []
         self._nursery: BackgroundNursery | None = None
         self._disconnect_watch = DisconnectWatch()
-        # Open websocket connections and their cancel scopes (closed with 1001 at shutdown).
-        self._open_websockets: dict[Websocket, trio.CancelScope] = {}
+        # Open websocket connections and their inboxes (closed with 1001 at shutdown).
+        self._open_websockets: dict[Websocket, WebsocketInbox] = {}
         #: Set when the server starts shutting down (a new Event each time the app is served).
         self.shutdown_event = trio.Event()
 

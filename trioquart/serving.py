@@ -46,10 +46,10 @@ def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
 
 async def close_websockets(app: TrioQuart, code: int = GOING_AWAY, reason: str = "") -> None:
     """Close every open websocket of ``app`` with ``code`` and cancel its handler."""
-    for websocket, connection_scope in list(app._open_websockets.items()):
+    for websocket, inbox in list(app._open_websockets.items()):
         # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed queue;
         # close() shields its own send.
-        connection_scope.cancel(reason="server shutting down")
+        inbox.cancel_connection("server shutting down")
         if websocket.state is WebsocketState.ACCEPTED:
             try:
                 await websocket.close(code, reason)

@@ -3,8 +3,8 @@
 Structure of one connection (outermost first)::
 
     websocket context (current_app, g, websocket; teardown_websocket on the way out)
-    └─ connection cancel scope        cancelled when the client leaves
-       └─ websocket.nursery           before_websocket hooks, the handler, its children
+    └─ websocket.nursery      before_websocket hooks, the handler, its children; its cancel
+                              scope is the connection's, cancelled when the client leaves
 
 The client is read by the handler itself while it receives, and by a reader task when it is
 busy elsewhere (``websocket_inbox.py``); without the lifespan's watch service the reader runs
@@ -50,10 +50,8 @@ async def handle_websocket(
     if first["type"] != "websocket.connect":
         return  # the client left during the handshake
     config = app.config
-    connection_scope = trio.CancelScope()
     inbox = WebsocketInbox(
         receive,
-        connection_scope,
         max_queue=config["WEBSOCKET_MAX_QUEUE"],
         queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
         max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
@@ -63,34 +61,15 @@ async def handle_websocket(
     ctx = WebsocketContext(app, websocket)
     ctx.push()
     error: BaseException | None = None
-    watch = app._disconnect_watch
     try:
-        with connection_scope:
-            app._open_websockets[websocket] = connection_scope
-            if watch.register(inbox):
-                # Direct mode: the handler reads the client itself while it receives.
-                inbox.watch_service = watch
-                try:
-                    outcome = await serve_connection(app, websocket)
-                finally:
-                    watch.unregister(inbox)
-            else:
-                inbox.use_reader()
-                async with trio.open_nursery() as io_nursery:
-                    io_nursery.start_soon(inbox.watch)
-                    outcome = await serve_connection(app, websocket)
-                    io_nursery.cancel_scope.cancel(reason="connection finished")
-            # Teardown hooks get a lone error as itself, not wrapped in a group.
-            error = single_error(outcome) if outcome is not None else None
-    except Exception as caught:
-        # Raised while the connection was being cancelled (the client left): nobody to tell.
-        error = single_error(caught)
-        if not isinstance(error, WebsocketClosedError):
-            log.error(
-                "Exception in websocket %s after it was cancelled",
-                websocket.path,
-                exc_info=caught,
-            )
+        if app._disconnect_watch.running:
+            outcome = await serve_connection(app, websocket, inbox, None)
+        else:
+            async with trio.open_nursery() as io_nursery:
+                outcome = await serve_connection(app, websocket, inbox, io_nursery)
+                io_nursery.cancel_scope.cancel(reason="connection finished")
+        # Teardown hooks get a lone error as itself, not wrapped in a group.
+        error = single_error(outcome) if outcome is not None else None
     finally:
         app._open_websockets.pop(websocket, None)
         await ctx.pop(error)
@@ -112,21 +91,45 @@ def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
         websocket.routing_exception = error
 
 
-async def serve_connection(app: TrioQuart, websocket: Websocket) -> Exception | None:
+async def serve_connection(
+    app: TrioQuart, websocket: Websocket, inbox: WebsocketInbox, io_nursery: trio.Nursery | None
+) -> Exception | None:
     """Run the hooks and the handler in ``websocket.nursery``, then end the connection.
+
+    The nursery's own cancel scope is the connection's: a disconnect (or a framework close, or
+    the server shutting down) cancels it. With ``io_nursery`` a reader task reads the client
+    there from the start; without, the handler reads directly and the watch service hands out
+    a reader when needed (``websocket_inbox.py``).
 
     Returns the error that ended the handler, if any (already logged or answered).
     """
     rv: Any = None
     error: Exception | None = None
+    watch = app._disconnect_watch
     try:
         async with trio.open_nursery() as nursery:
             websocket.nursery = nursery
+            inbox.connection_scope = nursery.cancel_scope
+            app._open_websockets[websocket] = inbox
+            if io_nursery is not None:
+                inbox.use_reader()
+                io_nursery.start_soon(inbox.watch)
+            elif watch.register(inbox):
+                inbox.watch_service = watch
             rv = await preprocess(app, "websocket", websocket.blueprint)
             if rv is None:
                 rv = await call_view(app, websocket)
     except Exception as caught:
         error = caught
+    finally:
+        watch.unregister(inbox)
+    if inbox.connection_cancelled:
+        # The client left, or the framework closed the connection: nobody to answer.
+        if error is not None and not isinstance(single_error(error), WebsocketClosedError):
+            log.error(
+                "Exception in websocket %s after it was cancelled", websocket.path, exc_info=error
+            )
+        return error
     try:
         await finish(app, websocket, rv, error)
     except Exception as caught:

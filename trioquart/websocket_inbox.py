@@ -48,7 +48,6 @@ class WebsocketInbox:
 
     Args:
         receive: the ASGI ``receive`` callable of the connection.
-        connection_scope: cancelled when the client leaves (or the framework closes).
         max_queue: how many messages the reader may queue.
         queue_timeout: how long (seconds) the queue may stay full.
         max_message_size: the largest message accepted, in bytes or characters.
@@ -63,6 +62,7 @@ class WebsocketInbox:
         "_receive",
         "_slot_free",
         "closed",
+        "connection_cancelled",
         "connection_scope",
         "last_active_tick",
         "receiving",
@@ -74,14 +74,16 @@ class WebsocketInbox:
     def __init__(
         self,
         receive: ASGIReceiveCallable,
-        connection_scope: trio.CancelScope,
         *,
         max_queue: int,
         queue_timeout: float,
         max_message_size: int | None,
     ) -> None:
         self._receive = receive
-        self.connection_scope = connection_scope
+        #: Cancelled when the client leaves or the framework closes (``websocket.nursery``'s).
+        self.connection_scope: trio.CancelScope | None = None
+        #: Whether ``cancel_connection`` ended the connection (so there is nobody to answer).
+        self.connection_cancelled = False
         self._max_queue = max_queue
         self._queue_timeout = queue_timeout
         self._max_message_size = max_message_size
@@ -205,7 +207,7 @@ class WebsocketInbox:
         websocket.disconnected(code, reason)
         # After our own close the handler is finishing: let it, undisturbed.
         if websocket.state is not WebsocketState.CLOSED:
-            self.connection_scope.cancel(reason="client disconnected")
+            self.cancel_connection(reason="client disconnected")
 
     def _too_big(self, data: str | bytes) -> bool:
         if self._max_message_size is None or len(data) <= self._max_message_size:
@@ -246,8 +248,16 @@ class WebsocketInbox:
     async def _close_by_framework(self, code: int, reason: str) -> None:
         # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed queue.
         # The caller is inside the cancelled scope too: close() shields its own send.
-        self.connection_scope.cancel(reason=f"closed by the framework with {code}")
+        self.cancel_connection(reason=f"closed by the framework with {code}")
         await self._websocket().close(code, reason)
+
+    def cancel_connection(self, reason: str) -> None:
+        """End the connection from outside its tasks: the client left, the framework closed it,
+        or the server is shutting down. Every task of ``websocket.nursery`` is cancelled."""
+        # Set before anything can read the client: the nursery opens before any receive.
+        assert self.connection_scope is not None
+        self.connection_cancelled = True
+        self.connection_scope.cancel(reason=reason)
 
     def _closed_error(self) -> WebsocketClosedError:
         state = self.websocket.state.value if self.websocket is not None else "closed"
