@@ -139,7 +139,11 @@ class Websocket(BaseRequestWebsocket):
         self.subprotocol = subprotocol
         self._accept_in_flight = in_flight = trio.Event()
         try:
-            await self._send_state_change(message)
+            # Shielded like the other state changes, but without their deadline: a deadline
+            # leaves an entry in trio's deadline heap for seconds, and every open connection
+            # would carry one. Handing a 101 response to the server does not wait on the peer.
+            with trio.CancelScope(shield=True):
+                await self._send(message)
         finally:
             in_flight.set()
             self._accept_in_flight = None
@@ -257,7 +261,7 @@ class Websocket(BaseRequestWebsocket):
             )
 
     async def _send_state_change(self, message: dict[str, Any]) -> None:
-        # Accept, close and rejection change the protocol state before they are sent; if a
+        # Close and rejection (and accept) change the protocol state before they are sent; if a
         # cancellation cut the send short, the state would lie. So they finish, shielded, but
         # never wait longer than _STATE_CHANGE_TIMEOUT on a stuck peer.
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
