@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import Rule
+from werkzeug.routing import BaseConverter, Rule
 
 from trioquart.route_shortcuts import Shortcuts
 from trioquart.routing import Router, TrioQuartRule
@@ -166,3 +166,23 @@ def test_route_shortcuts_a_plain_werkzeug_rule_is_left_to_werkzeug() -> None:
     assert shortcuts.match("/plain", "GET") is None
     assert shortcuts.match("/items/5", "GET") is None
     assert shortcuts.match("/", "GET") is not None
+
+
+class _SlashyConverter(BaseConverter):
+    regex = "[a-z/]+"
+    part_isolating = True
+
+
+class _ClashingConverter(BaseConverter):
+    regex = "(?P<__trioquart_0>x)"
+    part_isolating = True
+
+
+def test_route_shortcuts_odd_converter_regexes() -> None:
+    router = Router(converters={"slashy": _SlashyConverter, "clash": _ClashingConverter})
+    router.add("/s/<slashy:value>", "slashy", ["GET"])
+    shortcuts = Shortcuts(router.url_map)
+    assert shortcuts.match("/s/ab", "GET") == _werkzeug(router, "/s/ab", "GET")
+    assert shortcuts.match("/s/a/b", "GET") is None
+    router.add("/c/<clash:value>", "clash", ["GET"])
+    assert Shortcuts(router.url_map).match("/s/ab", "GET") is None

@@ -65,8 +65,12 @@ async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
     included (a 404, an error handler's answer, a 500); an error in one of them is answered by
     :func:`handle_exception` without running the hooks again.
     """
+    # The hook checks are repeated here so that a request without hooks awaits no coroutine
+    # for them.
     try:
-        rv = await preprocess(app, "request", request.blueprint)
+        rv = None
+        if app._hooks["before_request"]:
+            rv = await preprocess(app, "request", request.blueprint)
         if rv is None:
             rule = request.url_rule
             if (
@@ -81,7 +85,9 @@ async def full_dispatch_request(app: TrioQuart, request: Request) -> Response:
         response = make_response_from(rv, _view_name(request))
     except Exception as error:
         response = await handle_exception(app, error, request)
-    return await postprocess(app, request, response)
+    if app._hooks["after_request"]:
+        response = await postprocess(app, request, response)
+    return response
 
 
 async def postprocess(app: TrioQuart, request: Request, response: Response) -> Response:
@@ -96,15 +102,18 @@ async def postprocess(app: TrioQuart, request: Request, response: Response) -> R
     return response
 
 
-def dispatch_at_once(app: TrioQuart, request: Request) -> tuple[Response | None, Exception | None]:
-    """Run the pipeline without awaiting, when nothing in it could wait. Not a checkpoint.
+async def dispatch_at_once(
+    app: TrioQuart, request: Request
+) -> tuple[Response | None, Exception | None]:
+    """Run the pipeline without waiting, when nothing in it could wait. Not a checkpoint.
 
     Theory of operation: a request's cancel scope only matters where its code waits, and
     entering one costs trio about as much as the rest of a small request. A view whose code
     contains no ``await``, ``async for`` or ``async with`` (checked once per code object, see
-    :func:`never_waits`) runs to completion in one ``send``, so when no ``before_request`` or
-    ``after_request`` hook is registered, the view runs here, outside any scope, and the
-    caller enters the scope only for what may still wait (error handlers, a streamed body).
+    :func:`never_waits`) runs to completion as soon as it is awaited, so when no
+    ``before_request`` or ``after_request`` hook is registered, the view runs here, outside
+    any scope, and the caller enters the scope only for what may still wait (error handlers,
+    a streamed body).
 
     Returns:
         ``(response, None)`` when the view answered; ``(None, error)`` when it raised
@@ -123,13 +132,8 @@ def dispatch_at_once(app: TrioQuart, request: Request) -> tuple[Response | None,
     if not never_waits(view):
         return None, None
     try:
-        coroutine = view(**(request.view_args or {}))
-        try:
-            coroutine.send(None)
-        except StopIteration as stop:
-            return make_response_from(stop.value, _view_name(request)), None
-        coroutine.close()  # pragma: no cover - never_waits() proved this cannot happen
-        raise RuntimeError(f"The view {rule.endpoint!r} waited after all")  # pragma: no cover
+        rv = await view(**(request.view_args or {}))
+        return make_response_from(rv, rule.endpoint), None
     except Exception as error:
         return None, error
 

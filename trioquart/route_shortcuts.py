@@ -51,10 +51,20 @@ class _Simple:
             if isinstance(segment, str):
                 regex += "/" + re.escape(segment)
             else:
-                group = f"_{len(self.converters)}"
+                group = f"__trioquart_{len(self.converters)}"
                 self.converters.append((group, *segment))
                 regex += f"/(?P<{group}>{segment[1].regex})"
         self.pattern = re.compile(regex)
+
+    @classmethod
+    def compile(
+        cls, rule: TrioQuartRule, segments: list[str | tuple[str, BaseConverter]]
+    ) -> _Simple | None:
+        """The rule's pattern, or ``None`` if a converter's regex cannot be embedded in it."""
+        try:
+            return cls(rule, segments)
+        except re.error:
+            return None
 
     def arguments(self, path: str) -> dict[str, str] | None:
         """The raw value of each converter if ``path`` matches this rule segment by segment."""
@@ -92,9 +102,11 @@ class Shortcuts:
             segments = None
             if isinstance(rule, TrioQuartRule):
                 segments = _simple_segments(rule)
-                if segments is not None:
-                    simple = _Simple(rule, segments)
+                simple = _Simple.compile(rule, segments) if segments is not None else None
+                if simple is not None:
                     self.index.setdefault((simple.length, simple.first), []).append(simple)
+                else:
+                    segments = None
                 if segments is not None and not rule.arguments:
                     static = rule
             if segments is None:

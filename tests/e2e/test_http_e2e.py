@@ -283,3 +283,49 @@ async def test_http_e2e_413_then_the_next_request_succeeds(
             assert (await http.post("/upload", content=b"x" * 5000)).status_code == 413
             response = await http.post("/upload", content=b"x" * 5)
     assert (response.status_code, response.text) == (200, "5")
+
+
+async def test_http_e2e_view_that_cannot_wait_then_a_disconnect_in_its_error_handler(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    """Views without ``await`` are answered before the request's cancel scope exists (several
+    on one keep-alive connection); when one raises, its error handler waits inside the scope,
+    and a client that leaves cancels it."""
+    entered = trio.Event()
+    finished = trio.Event()
+    record: list[str] = []
+
+    @app.get("/fast/<int:number>")
+    async def fast(number: int) -> Any:
+        return {"number": number}
+
+    @app.get("/fails")
+    async def fails() -> str:
+        raise KeyError("missing")
+
+    @app.errorhandler(KeyError)
+    async def handle(error: KeyError) -> str:
+        entered.set()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            record.append("error handler cancelled")
+            raise
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        if request.path == "/fails":
+            record.append(f"teardown {type(error).__name__}")
+            finished.set()
+
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for number in range(3):
+                response = await http.get(f"/fast/{number}")
+                assert response.json() == {"number": number}
+        stream = await trio.open_tcp_stream(server.host, server.port)
+        await stream.send_all(b"GET /fails HTTP/1.1\r\nHost: x\r\n\r\n")
+        await entered.wait()
+        await stream.aclose()
+        await finished.wait()
+    assert record == ["error handler cancelled", "teardown Cancelled"]
