@@ -129,7 +129,8 @@ class WebsocketInbox:
             if self.watch_service is not None:
                 self.last_active_tick = self.watch_service.tick
             if message["type"] == "websocket.receive":
-                data = _payload(message)
+                text = message.get("text")
+                data = text if text is not None else bytes(message.get("bytes") or b"")
                 if self._max_message_size is None or len(data) <= self._max_message_size:
                     return data
             return await self._end_of_direct_reading(message)

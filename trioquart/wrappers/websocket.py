@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -149,8 +149,13 @@ class Websocket(BaseRequestWebsocket):
             self._accept_in_flight = None
             self._open = self.state is WebsocketState.ACCEPTED
 
-    async def receive(self) -> str | bytes:
-        """The next message: ``str`` for a text frame, ``bytes`` for a binary one.
+    # receive() and send() are plain methods that return the awaitable to await: on an open
+    # connection they hand back the inbox's (or the server's) own coroutine, so an echo loop
+    # pays for no coroutine frame of this class. They are used exactly like async methods.
+
+    def receive(self) -> Awaitable[str | bytes]:
+        """``await websocket.receive()``: the next message, ``str`` for a text frame, ``bytes``
+        for a binary one.
 
         Accepts the connection first if needed. If the client leaves, the connection's scope is
         cancelled, so this raises ``trio.Cancelled`` like any other wait in the handler.
@@ -158,12 +163,12 @@ class Websocket(BaseRequestWebsocket):
         Raises:
             WebsocketClosedError: this side closed or rejected the connection.
         """
-        if not self._open:
-            await self._accept_if_needed()
-        return await self._inbox.next_message()
+        if self._open:
+            return self._inbox.next_message()
+        return self._accept_then_receive()
 
-    async def send(self, data: str | bytes | bytearray | memoryview) -> None:
-        """Send ``data``: ``str`` as a text frame, bytes-like as a binary frame.
+    def send(self, data: str | bytes | bytearray | memoryview) -> Awaitable[None]:
+        """``await websocket.send(data)``: ``str`` as a text frame, bytes-like as a binary frame.
 
         Accepts the connection first if needed.
 
@@ -180,10 +185,18 @@ class Websocket(BaseRequestWebsocket):
                 f"websocket.send() takes str or bytes, not {type(data).__name__}; "
                 "use send_json() for other values"
             )
-        if not self._open:
-            await self._accept_if_needed()
-            if self.state is not WebsocketState.ACCEPTED:
-                raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
+        if self._open:
+            return self._send(message)
+        return self._accept_then_send(message)
+
+    async def _accept_then_receive(self) -> str | bytes:
+        await self._accept_if_needed()
+        return await self._inbox.next_message()
+
+    async def _accept_then_send(self, message: dict[str, Any]) -> None:
+        await self._accept_if_needed()
+        if self.state is not WebsocketState.ACCEPTED:
+            raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
 
     async def receive_json(self) -> Any:
