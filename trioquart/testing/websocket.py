@@ -91,7 +91,6 @@ class TestWebsocketConnection:
         self._rejection_in_progress: Response | None = None
         self._rejection_body: list[bytes] = []
         self._rejection: Response | None = None
-        self._rejection_seen = False
         self._closed_by_app: _Closed | None = None
         self._disconnected = False
         #: The subprotocol the app accepted, if any.
@@ -142,9 +141,6 @@ class TestWebsocketConnection:
                 if len(group.exceptions) == 1:
                     raise group.exceptions[0] from exc
                 raise
-        if exc is None and self._rejection is not None and not self._rejection_seen:
-            self._rejection_seen = True
-            raise WebsocketResponseError(self._rejection)
 
     async def _run_app(self) -> None:
         try:
@@ -278,5 +274,4 @@ class TestWebsocketConnection:
 
     def _raise_if_rejected(self) -> None:
         if self._rejection is not None:
-            self._rejection_seen = True
             raise WebsocketResponseError(self._rejection)
