@@ -18,10 +18,10 @@ from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .websocket_state import WebsocketClosedError as WebsocketClosedError
 from .wrappers.request import Request as Request
 from .wrappers.response import Response as Response
 from .wrappers.websocket import Websocket as Websocket
-from .wrappers.websocket import WebsocketClosedError as WebsocketClosedError
 
 __all__ = [
     "Blueprint",

@@ -22,7 +22,7 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
-from .wrappers.websocket import WebsocketState
+from .websocket_state import WebsocketState
 
 if TYPE_CHECKING:
     from .app import TrioQuart

@@ -29,7 +29,8 @@ from .errors import single_error
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .websocket_inbox import WebsocketInbox
-from .wrappers.websocket import Websocket, WebsocketClosedError, WebsocketState
+from .websocket_state import WebsocketClosedError, WebsocketState
+from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
     from .app import TrioQuart

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
-from .wrappers.websocket import WebsocketClosedError, WebsocketState
+from .websocket_state import WebsocketClosedError, WebsocketState
 
 if TYPE_CHECKING:
     from .disconnect_watch import DisconnectWatch

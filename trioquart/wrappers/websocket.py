@@ -1,19 +1,13 @@
-"""Websocket: the ``websocket`` global, one connection's messages and its protocol state.
+"""Websocket: the ``websocket`` global, one connection seen from its handler.
 
-State machine (the only transitions)::
-
-    CONNECTING ──accept / first send or receive──▶ ACCEPTED ──close()──▶ CLOSED
-        │                                              │
-        └──close() or a response──▶ REJECTED           └──client leaves──▶ DISCONNECTED
-
-The state changes *before* the ASGI message is awaited, so two tasks of the connection nursery
-cannot both accept (or close). Incoming messages are read by the connection's inbox task
-(``websocket_inbox.py``); this object sends, and asks the inbox for the next message.
+This object sends; the client's messages come from the connection's inbox
+(``websocket_inbox.py``), and the protocol state follows the table in ``websocket_state.py``,
+changed *before* each ASGI message is awaited, so two tasks of the connection nursery cannot
+both accept (or close).
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from contextlib import aclosing
@@ -24,6 +18,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from .. import json as json_module
+from ..websocket_state import WebsocketClosedError, WebsocketEvent, WebsocketState, next_state
 from .base import BaseRequestWebsocket
 from .response import Response
 
@@ -35,20 +30,6 @@ log = logging.getLogger("trioquart")
 
 #: Seconds an accept, close or rejection may take to hand over to the server (see below).
 _STATE_CHANGE_TIMEOUT = 5.0
-
-
-class WebsocketState(enum.Enum):
-    """Where a connection is in its lifecycle."""
-
-    CONNECTING = "connecting"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    CLOSED = "closed"
-    DISCONNECTED = "disconnected"
-
-
-class WebsocketClosedError(RuntimeError):
-    """Sending or receiving on a connection that this side has already closed or rejected."""
 
 
 def _spec_version(scope: WebsocketScope) -> tuple[int, ...]:
@@ -122,7 +103,7 @@ class Websocket(BaseRequestWebsocket):
         if self.state is WebsocketState.ACCEPTED:
             await self._wait_for_accept()
             return
-        self._check_open("accept")
+        state = next_state(self.state, WebsocketEvent.ACCEPT)
         if subprotocol is not None and subprotocol not in self.requested_subprotocols:
             raise ValueError(
                 f"Cannot accept with subprotocol {subprotocol!r}: the client requested "
@@ -134,7 +115,7 @@ class Websocket(BaseRequestWebsocket):
             message["headers"] = [
                 (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
             ]
-        self.state = WebsocketState.ACCEPTED
+        self.state = state
         self._was_accepted = True
         self.subprotocol = subprotocol
         self._accept_in_flight = in_flight = trio.Event()
@@ -227,7 +208,7 @@ class Websocket(BaseRequestWebsocket):
         if self.state is not WebsocketState.ACCEPTED:
             await trio.lowlevel.checkpoint()
             return
-        self.state = WebsocketState.CLOSED
+        self.state = next_state(self.state, WebsocketEvent.CLOSE)
         self._open = False
         self.close_code = code
         self.close_reason = reason
@@ -246,8 +227,7 @@ class Websocket(BaseRequestWebsocket):
         Raises:
             WebsocketClosedError: the connection was already accepted, rejected or closed.
         """
-        self._check_open("reject")
-        self.state = WebsocketState.REJECTED
+        self.state = next_state(self.state, WebsocketEvent.REJECT)
         self._inbox.close_receivers()
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
             if not self._http_response_supported:
@@ -282,9 +262,9 @@ class Websocket(BaseRequestWebsocket):
 
     def disconnected(self, code: int, reason: str) -> None:
         """Record that the client left with ``code`` and ``reason`` (called by the inbox)."""
-        if self.state in {WebsocketState.CLOSED, WebsocketState.REJECTED}:
-            return
-        self.state = WebsocketState.DISCONNECTED
+        self.state = next_state(self.state, WebsocketEvent.CLIENT_LEFT)
+        if self.state is not WebsocketState.DISCONNECTED:
+            return  # the client answering our own close or rejection
         self._open = False
         self.close_code = code
         self.close_reason = reason
@@ -302,10 +282,6 @@ class Websocket(BaseRequestWebsocket):
             await self._accept_in_flight.wait()
         else:
             await trio.lowlevel.checkpoint()
-
-    def _check_open(self, action: str) -> None:
-        if self.state is not WebsocketState.CONNECTING:
-            raise WebsocketClosedError(f"Cannot {action}: the websocket is {self.state.value}")
 
     def _header(self, name: bytes) -> str | None:
         # A connection lives long and reads a header or two once: scan the scope's pairs rather

@@ -1,0 +1,70 @@
+"""The protocol state of one websocket connection: a table of the allowed transitions.
+
+No I/O and no trio here: ``wrappers/websocket.py`` asks this table before it sends anything, and
+changes the state *before* it awaits the ASGI message, so two tasks of one connection cannot
+both accept, or both close.
+
+::
+
+    CONNECTING ──ACCEPT (accept(), first send or receive)──▶ ACCEPTED ──CLOSE (close())──▶ CLOSED
+        │                                                     │
+        ├──REJECT (a response, or close() before accept)──▶ REJECTED
+        │                                                     │
+        └──CLIENT_LEFT──▶ DISCONNECTED ◀──────CLIENT_LEFT─────┘
+
+A client leaving after this side closed or rejected is the expected end of the exchange, not a
+transition: the state stays CLOSED or REJECTED.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class WebsocketState(enum.Enum):
+    """Where a connection is in its lifecycle."""
+
+    CONNECTING = "connecting"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    DISCONNECTED = "disconnected"
+
+
+class WebsocketEvent(enum.Enum):
+    """What can happen to a connection."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    CLOSE = "close"
+    CLIENT_LEFT = "client left"
+
+
+class WebsocketClosedError(RuntimeError):
+    """Sending or receiving on a connection that this side has already closed or rejected."""
+
+
+_TRANSITIONS: dict[tuple[WebsocketState, WebsocketEvent], WebsocketState] = {
+    (WebsocketState.CONNECTING, WebsocketEvent.ACCEPT): WebsocketState.ACCEPTED,
+    (WebsocketState.CONNECTING, WebsocketEvent.REJECT): WebsocketState.REJECTED,
+    (WebsocketState.CONNECTING, WebsocketEvent.CLIENT_LEFT): WebsocketState.DISCONNECTED,
+    (WebsocketState.ACCEPTED, WebsocketEvent.CLOSE): WebsocketState.CLOSED,
+    (WebsocketState.ACCEPTED, WebsocketEvent.CLIENT_LEFT): WebsocketState.DISCONNECTED,
+    (WebsocketState.CLOSED, WebsocketEvent.CLIENT_LEFT): WebsocketState.CLOSED,
+    (WebsocketState.REJECTED, WebsocketEvent.CLIENT_LEFT): WebsocketState.REJECTED,
+}
+
+
+def next_state(state: WebsocketState, event: WebsocketEvent) -> WebsocketState:
+    """The state after ``event`` happens in ``state``.
+
+    Raises:
+        WebsocketClosedError: the event is not allowed in that state (for example accepting a
+            connection that is already closed).
+    """
+    try:
+        return _TRANSITIONS[state, event]
+    except KeyError:
+        raise WebsocketClosedError(
+            f"Cannot {event.value}: the websocket is {state.value}"
+        ) from None
