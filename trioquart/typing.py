@@ -6,7 +6,7 @@ drivers are checked against the shapes the ASGI specification defines.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
@@ -96,7 +96,4 @@ AfterWebsocketHook: TypeAlias = "Callable[[Response | None], Awaitable[Response 
 TeardownHook: TypeAlias = Callable[[BaseException | None], Awaitable[None]]
 ErrorHandler: TypeAlias = Callable[[Any], Awaitable[Any]]
 ServingHook: TypeAlias = Callable[[], Awaitable[None]]
-WhileServingHook: TypeAlias = Callable[[], "AsyncGenerator[None, None]"]
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+WhileServingHook: TypeAlias = Callable[[], AsyncGenerator[None, None]]
