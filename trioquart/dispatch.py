@@ -11,6 +11,7 @@ import dis
 import functools
 import inspect
 import logging
+from collections.abc import Awaitable
 from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +40,18 @@ async def preprocess(app: TrioQuart, kind: str, blueprint: str | None) -> Any:
     return None
 
 
-async def call_view(app: TrioQuart, connection: BaseRequestWebsocket) -> Any:
-    """Raise the routing failure, or call the matched view with its URL arguments."""
+def call_view(app: TrioQuart, connection: BaseRequestWebsocket) -> Awaitable[Any]:
+    """Raise the routing failure, or call the matched view: ``await call_view(...)``.
+
+    A plain function that returns the view's own coroutine, so a long-running view (a
+    websocket loop) is not resumed through one more coroutine frame at every wake-up.
+    """
     if connection.routing_exception is not None:
         raise connection.routing_exception
     rule = connection.url_rule
     assert rule is not None
     view = app.view_functions[rule.endpoint]
-    return await view(**(connection.view_args or {}))
+    return view(**(connection.view_args or {}))  # type: ignore[no-any-return]
 
 
 def automatic_options_response(app: TrioQuart, request: Request) -> Response:

@@ -18,6 +18,7 @@ own the message protocol (``wrappers/websocket.py``) or reading (``websocket_inb
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -61,19 +62,13 @@ async def handle_websocket(
     match_websocket(app, websocket)
     ctx = WebsocketContext(app, websocket)
     ctx.push()
-    error: BaseException | None = None
+    outcome: Exception | None = None
     try:
-        if app._disconnect_watch.running:
-            outcome = await serve_connection(app, websocket, inbox, None)
-        else:
-            async with trio.open_nursery() as io_nursery:
-                outcome = await serve_connection(app, websocket, inbox, io_nursery)
-                io_nursery.cancel_scope.cancel(reason="connection finished")
-        # Teardown hooks get a lone error as itself, not wrapped in a group.
-        error = single_error(outcome) if outcome is not None else None
+        outcome = await serve_connection(app, websocket, inbox)
     finally:
         app._open_websockets.pop(websocket, None)
-        await ctx.pop(error)
+        # Teardown hooks get a lone error as itself, not wrapped in a group.
+        await ctx.pop(single_error(outcome) if outcome is not None else None)
 
 
 def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
@@ -93,39 +88,49 @@ def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
 
 
 async def serve_connection(
-    app: TrioQuart, websocket: Websocket, inbox: WebsocketInbox, io_nursery: trio.Nursery | None
+    app: TrioQuart, websocket: Websocket, inbox: WebsocketInbox
 ) -> Exception | None:
     """Run the hooks and the handler in ``websocket.nursery``, then end the connection.
 
     The nursery's own cancel scope is the connection's: a disconnect (or a framework close, or
-    the server shutting down) cancels it. With ``io_nursery`` a reader task reads the client
-    there from the start; without, the handler reads directly and the watch service hands out
-    a reader when needed (``websocket_inbox.py``).
+    the server shutting down) cancels it. While the app is served, the handler reads the client
+    directly and the watch service hands out a reader task when needed; otherwise a reader
+    task in an I/O nursery around ``websocket.nursery`` reads from the start
+    (``websocket_inbox.py``).
 
     Returns the error that ended the handler, if any (already logged or answered).
     """
     rv: Any = None
     error: Exception | None = None
     watch = app._disconnect_watch
+    # Every frame between the server and the view is resumed at each wake-up of a long-lived
+    # handler, so the nurseries and the view's call are all here, in one frame.
+    io_nurseries = nullcontext(None) if watch.running else trio.open_nursery()
     try:
-        async with trio.open_nursery() as nursery:
-            websocket.nursery = nursery
-            inbox.connection_scope = nursery.cancel_scope
-            app._open_websockets[websocket] = inbox
-            if io_nursery is not None:
-                inbox.use_reader()
-                io_nursery.start_soon(inbox.watch)
-            elif watch.register(inbox):
-                inbox.watch_service = watch
-            rv = await preprocess(app, "websocket", websocket.blueprint)
-            if rv is None:
-                rv = await call_view(app, websocket)
+        async with io_nurseries as io_nursery:
+            try:
+                async with trio.open_nursery() as nursery:
+                    websocket.nursery = nursery
+                    inbox.connection_scope = nursery.cancel_scope
+                    app._open_websockets[websocket] = inbox
+                    if io_nursery is not None:
+                        inbox.use_reader()
+                        io_nursery.start_soon(inbox.watch)
+                    elif watch.register(inbox):
+                        inbox.watch_service = watch
+                    rv = await preprocess(app, "websocket", websocket.blueprint)
+                    if rv is None:
+                        rv = await call_view(app, websocket)
+            finally:
+                if io_nursery is not None:
+                    io_nursery.cancel_scope.cancel(reason="connection finished")
     except Exception as caught:
         error = caught
     finally:
         watch.unregister(inbox)
-    if inbox.connection_cancelled:
-        # The client left, or the framework closed the connection: nobody to answer.
+    if inbox.connection_cancelled and websocket.nursery.cancel_scope.cancelled_caught:
+        # The client left (or the framework closed the connection) while the handler ran:
+        # nobody to answer. A client leaving once the handler is done changes nothing here.
         if error is not None and not isinstance(single_error(error), WebsocketClosedError):
             log.error(
                 "Exception in websocket %s after it was cancelled", websocket.path, exc_info=error
