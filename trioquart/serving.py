@@ -139,9 +139,10 @@ def run_app(
     """
     if debug:
         app.config["DEBUG"] = True
-        logging.basicConfig(level=logging.DEBUG)
-    else:
-        logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO)
+    # Hypercorn prints its own log lines through its own handlers; through the root logger too
+    # would print each of them twice.
+    logging.getLogger("hypercorn.error").propagate = False
     config = hypercorn_config(host, port, **options)
     if use_reloader or workers > 1:
         if application_path is None:
