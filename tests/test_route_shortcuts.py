@@ -186,3 +186,23 @@ def test_route_shortcuts_odd_converter_regexes() -> None:
     assert shortcuts.match("/s/a/b", "GET") is None
     router.add("/c/<clash:value>", "clash", ["GET"])
     assert Shortcuts(router.url_map).match("/s/ab", "GET") is None
+
+
+@pytest.mark.parametrize(
+    ("rules", "path"),
+    [
+        ([("/a/", "slashed"), ("/<name>", "named")], "/a"),
+        ([("/<name>", "named"), ("/<int:i>/", "number")], "/1"),
+    ],
+)
+def test_route_shortcuts_leave_strict_slash_redirects_to_werkzeug(
+    rules: list[tuple[str, str]], path: str
+) -> None:
+    # Werkzeug answers 308 to the rule with the trailing slash, although another rule matches
+    # the path as it is; the shortcut must not answer with that other rule.
+    router = Router()
+    for rule, endpoint in rules:
+        router.add(rule, endpoint, ["GET"])
+    assert Shortcuts(router.url_map).match(path, "GET") is None
+    assert _werkzeug(router, path, "GET").__name__ == "RequestRedirect"
+    _check_agrees(router)

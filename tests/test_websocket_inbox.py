@@ -180,3 +180,55 @@ async def test_receive_after_this_side_closed_is_an_error(
         with pytest.raises(WebsocketDisconnectError):
             await ws.receive()
     assert errors == ["Cannot receive: the websocket is closed"]
+
+
+async def test_own_close_with_a_full_queue_is_not_a_1008(
+    app: TrioQuart,
+    client: TestClient,
+    autojump_clock: trio.testing.MockClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app.config["WEBSOCKET_MAX_QUEUE"] = 1
+    app.config["WEBSOCKET_QUEUE_TIMEOUT"] = 5
+    cleaned_up: list[bool] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        await trio.sleep(1)  # the reader fills the queue and waits on it
+        await websocket.close(1000)  # this side closes: the queue's reading end is closed
+        await trio.sleep(1)  # cleanup that must not be cancelled by a spurious 1008
+        cleaned_up.append(True)
+
+    async with client.websocket("/ws") as ws:
+        for number in range(4):
+            await ws.send(str(number))
+        with pytest.raises(WebsocketDisconnectError) as caught:
+            await ws.receive()
+        assert caught.value.code == 1000
+        await trio.sleep(2)
+    assert cleaned_up == [True]
+    assert "not reading" not in caplog.text
+
+
+async def test_a_reader_started_for_a_second_receiver_survives_the_client_leaving(
+    app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    @app.websocket("/ws")
+    async def two_receivers() -> None:
+        await websocket.accept()
+        websocket.nursery.start_soon(websocket.receive)
+        await websocket.receive()
+
+    @app.websocket("/echo")
+    async def echo() -> None:
+        await websocket.send(await websocket.receive())
+
+    for _ in range(20):
+        async with served_client.websocket("/ws") as ws:
+            await trio.sleep(0.001)
+            await ws.close(1001)
+    # The watch service, shared by every connection, is still serving.
+    async with served_client.websocket("/echo") as ws:
+        await ws.send("still here")
+        assert await ws.receive() == "still here"

@@ -91,6 +91,8 @@ class Shortcuts:
         # Simple rules by their number of segments and their first segment if it is literal
         # (``None`` if it is a converter); ``None`` when some rule of the map is not simple.
         self.index: dict[tuple[int, str | None], list[_Simple]] = {}
+        # Whether a rule ends in "/": then a path without it may be Werkzeug's 308 redirect.
+        self.slash_rules = False
         if url_map.host_matching:
             self.simple = False
             return
@@ -100,6 +102,8 @@ class Shortcuts:
         for rule in url_map.iter_rules():
             static: TrioQuartRule | None = None
             segments = None
+            if rule.rule.endswith("/") and rule.rule != "/":
+                self.slash_rules = True
             if isinstance(rule, TrioQuartRule):
                 segments = _simple_segments(rule)
                 simple = _Simple.compile(rule, segments) if segments is not None else None
@@ -140,7 +144,7 @@ class Shortcuts:
                     if found is not None:
                         return None  # Werkzeug's ordering decides between two candidates.
                     found = (simple, values)
-        if found is None:
+        if found is None or (self.slash_rules and self._redirects(path, length)):
             return None
         simple, values = found
         rule = simple.rule
@@ -153,6 +157,17 @@ class Shortcuts:
             }
         except ValidationError:
             return None
+
+    def _redirects(self, path: str, length: int) -> bool:
+        """Whether some rule matches ``path`` plus a slash: Werkzeug then decides (its
+        strict-slashes redirect may win over a rule that matches ``path`` itself)."""
+        slashed = path + "/"
+        first = path[1:].split("/", 1)[0]
+        return any(
+            simple.arguments(slashed) is not None
+            for key in ((length + 1, first), (length + 1, None))
+            for simple in self.index.get(key, ())
+        )
 
 
 def _simple_segments(rule: Rule) -> list[str | tuple[str, BaseConverter]] | None:

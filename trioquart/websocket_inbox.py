@@ -24,7 +24,6 @@ message above ``MAX_WEBSOCKET_MESSAGE_SIZE`` closes the connection with 1009, in
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from typing import TYPE_CHECKING, NoReturn
 
 import trio
@@ -154,7 +153,18 @@ class WebsocketInbox:
             self._queue_receive.close()
 
     async def watch(self) -> None:
-        """The reader task: read until the client leaves (then cancel the connection)."""
+        """The reader task: read until the client leaves (then cancel the connection).
+
+        It may run in the watch service's nursery, shared by every connection, so an error
+        here is logged and ends this connection only.
+        """
+        try:
+            await self._read_into_queue()
+        except Exception:
+            log.exception("Error while reading websocket %s; closing it", self._websocket().path)
+            self.cancel_connection("reading the client failed")
+
+    async def _read_into_queue(self) -> None:
         self.use_reader()
         assert self._queue_send is not None
         self.watch_scope = self.watch_scope or trio.CancelScope()
@@ -234,9 +244,12 @@ class WebsocketInbox:
             pass
         except trio.BrokenResourceError:
             return True  # this side closed; nothing will read this any more
-        with trio.move_on_after(self._queue_timeout), suppress(trio.BrokenResourceError):
-            await self._queue_send.send(data)
-            return True
+        try:
+            with trio.move_on_after(self._queue_timeout):
+                await self._queue_send.send(data)
+                return True
+        except trio.BrokenResourceError:
+            return True  # this side closed while the message waited: nothing will read it
         log.warning(
             "Closing websocket %s: the handler has not read a message for %ss "
             "(WEBSOCKET_QUEUE_TIMEOUT)",

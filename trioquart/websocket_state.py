@@ -13,7 +13,8 @@ both accept, or both close.
         └──CLIENT_LEFT──▶ DISCONNECTED ◀──────CLIENT_LEFT─────┘
 
 A client leaving after this side closed or rejected is the expected end of the exchange, not a
-transition: the state stays CLOSED or REJECTED.
+transition: the state stays CLOSED or REJECTED (and a repeated report of the client leaving
+leaves DISCONNECTED as it is).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ _TRANSITIONS: dict[tuple[WebsocketState, WebsocketEvent], WebsocketState] = {
     (WebsocketState.CONNECTING, WebsocketEvent.CLIENT_LEFT): WebsocketState.DISCONNECTED,
     (WebsocketState.ACCEPTED, WebsocketEvent.CLOSE): WebsocketState.CLOSED,
     (WebsocketState.ACCEPTED, WebsocketEvent.CLIENT_LEFT): WebsocketState.DISCONNECTED,
+    (WebsocketState.DISCONNECTED, WebsocketEvent.CLIENT_LEFT): WebsocketState.DISCONNECTED,
     (WebsocketState.CLOSED, WebsocketEvent.CLIENT_LEFT): WebsocketState.CLOSED,
     (WebsocketState.REJECTED, WebsocketEvent.CLIENT_LEFT): WebsocketState.REJECTED,
 }

@@ -82,7 +82,7 @@ class TestApp:
             await self._nursery_manager.__aexit__(exc_type, exc, tb)
         except BaseExceptionGroup as group:
             if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
+                raise group.exceptions[0]  # noqa: B904 - the group is a wrapper, not a cause
             raise
 
     async def _run_lifespan(self) -> None:

@@ -128,7 +128,7 @@ class TestHTTPConnection:
         except BaseExceptionGroup as group:
             # The app task is the only child and never raises; a lone error is the test's own.
             if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
+                raise group.exceptions[0]  # noqa: B904 - the group is a wrapper, not a cause
             raise
 
     async def _run_app(self) -> None:

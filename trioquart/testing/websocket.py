@@ -139,7 +139,7 @@ class TestWebsocketConnection:
             except BaseExceptionGroup as group:
                 # The nursery's only child is the app task: a lone error is raised as itself.
                 if len(group.exceptions) == 1:
-                    raise group.exceptions[0] from exc
+                    raise group.exceptions[0]  # noqa: B904 - the group is a wrapper, not a cause
                 raise
 
     async def _run_app(self) -> None:
@@ -156,10 +156,16 @@ class TestWebsocketConnection:
         try:
             return await self._to_app_receive.receive()
         except trio.EndOfChannel:
-            return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
+            # The disconnect was the last message; like Hypercorn, there is nothing more.
+            await trio.sleep_forever()
+            raise AssertionError("unreachable") from None
 
     async def _send_from_app(self, message: ASGISendEvent) -> None:
+        # Handled at once, then a checkpoint: like Hypercorn, a message takes effect when sent.
+        self._handle_from_app(message)
         await trio.lowlevel.checkpoint()
+
+    def _handle_from_app(self, message: ASGISendEvent) -> None:
         kind = message["type"]
         if self._disconnected or self._closed_by_app is not None:
             return  # as Hypercorn does: messages after a close are dropped

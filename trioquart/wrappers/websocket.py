@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
-#: Seconds an accept, close or rejection may take to hand over to the server (see below).
+#: Seconds a close or a rejection may take to hand over to the server. They change the protocol
+#: state before they are sent; if a cancellation cut the send short, the state would lie, so
+#: they finish shielded, but never wait longer than this on a stuck peer.
 _STATE_CHANGE_TIMEOUT = 5.0
 
 
@@ -125,10 +127,10 @@ class Websocket(BaseRequestWebsocket):
             # would carry one. Handing a 101 response to the server does not wait on the peer.
             with trio.CancelScope(shield=True):
                 await self._send(message)
+            self._open = self.state is WebsocketState.ACCEPTED
         finally:
             in_flight.set()
             self._accept_in_flight = None
-            self._open = self.state is WebsocketState.ACCEPTED
 
     # receive() and send() are plain methods that return the awaitable to await: on an open
     # connection they hand back the inbox's (or the server's) own coroutine, so an echo loop
@@ -216,7 +218,10 @@ class Websocket(BaseRequestWebsocket):
         message: dict[str, Any] = {"type": "websocket.close", "code": code}
         if reason and self._close_reason_supported:
             message["reason"] = reason
-        await self._send_state_change(message)
+        with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
+            if self._accept_in_flight is not None:
+                await self._accept_in_flight.wait()  # the close must not overtake the accept
+            await self._send(message)
 
     async def send_rejection(self, response: Response) -> None:
         """Reject the handshake with ``response`` (status, headers and body).
@@ -252,13 +257,6 @@ class Websocket(BaseRequestWebsocket):
             await self._send(
                 {"type": "websocket.http.response.body", "body": b"", "more_body": False}
             )
-
-    async def _send_state_change(self, message: dict[str, Any]) -> None:
-        # Close and rejection (and accept) change the protocol state before they are sent; if a
-        # cancellation cut the send short, the state would lie. So they finish, shielded, but
-        # never wait longer than _STATE_CHANGE_TIMEOUT on a stuck peer.
-        with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
-            await self._send(message)
 
     def disconnected(self, code: int, reason: str) -> None:
         """Record that the client left with ``code`` and ``reason`` (called by the inbox)."""
