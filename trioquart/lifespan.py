@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
+#: Seconds the ``while_serving`` generators get to close after a failed startup.
+TEARDOWN_LIMIT = 10.0
+
 NOT_TRIO_MESSAGE = (
     "trioquart runs only on trio, and this server runs the app on another event loop "
     "(Hypercorn's default worker is asyncio). Serve it with "
@@ -114,7 +117,8 @@ async def _start_up(app: TrioQuart) -> None:
 
 
 async def _close_generators(generators: list[AsyncGenerator[None, None]]) -> None:
-    with trio.CancelScope(shield=True):
+    # Startup failed: close what did start, shielded, but never longer than a teardown may take.
+    with trio.move_on_after(TEARDOWN_LIMIT, shield=True):
         for generator in reversed(generators):
             await generator.aclose()
 

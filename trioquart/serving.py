@@ -26,6 +26,7 @@ from .websocket_state import WebsocketState
 
 if TYPE_CHECKING:
     from .app import TrioQuart
+    from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
 
@@ -45,16 +46,34 @@ def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
 
 
 async def close_websockets(app: TrioQuart, code: int = GOING_AWAY, reason: str = "") -> None:
-    """Close every open websocket of ``app`` with ``code`` and cancel its handler."""
-    for websocket, inbox in list(app._open_websockets.items()):
-        # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed queue;
-        # close() shields its own send.
-        inbox.cancel_connection("server shutting down")
-        if websocket.state is WebsocketState.ACCEPTED:
-            try:
-                await websocket.close(code, reason)
-            except Exception:
-                log.debug("Could not send the close to %r", websocket, exc_info=True)
+    """Close every open websocket of ``app`` with ``code`` and cancel its handler.
+
+    The closes run side by side, so stuck peers cost one close timeout in all, not one each.
+    Connections opened meanwhile (the server still accepts until it is told to stop) are
+    closed in a further pass, a few passes at most.
+    """
+    for _ in range(3):
+        pending = [
+            (websocket, inbox)
+            for websocket, inbox in app._open_websockets.items()
+            if not inbox.connection_cancelled
+        ]
+        if not pending:
+            return
+        async with trio.open_nursery() as nursery:
+            for websocket, inbox in pending:
+                # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed
+                # queue; close() shields its own send and bounds it.
+                inbox.cancel_connection("server shutting down")
+                if websocket.state is WebsocketState.ACCEPTED:
+                    nursery.start_soon(_close_quietly, websocket, code, reason)
+
+
+async def _close_quietly(websocket: Websocket, code: int, reason: str) -> None:
+    try:
+        await websocket.close(code, reason)
+    except Exception:
+        log.debug("Could not send the close to %r", websocket, exc_info=True)
 
 
 async def serve(
