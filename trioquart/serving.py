@@ -16,22 +16,20 @@ import importlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
-from .websocket_state import WebsocketState
+from .websocket_state import CloseCode
 
 if TYPE_CHECKING:
     from .app import TrioQuart
     from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
-
-#: RFC 6455: the server is going away.
-GOING_AWAY = 1001
 
 
 def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
@@ -45,7 +43,9 @@ def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
     return config
 
 
-async def close_websockets(app: TrioQuart, code: int = GOING_AWAY, reason: str = "") -> None:
+async def close_websockets(
+    app: TrioQuart, code: int = CloseCode.GOING_AWAY, reason: str = ""
+) -> None:
     """Close every open websocket of ``app`` with ``code`` and cancel its handler.
 
     The closes run side by side, so stuck peers cost one close timeout in all, not one each.
@@ -62,16 +62,17 @@ async def close_websockets(app: TrioQuart, code: int = GOING_AWAY, reason: str =
             return
         async with trio.open_nursery() as nursery:
             for websocket, inbox in pending:
-                # Cancel first, so the handler's tasks see trio.Cancelled rather than a closed
-                # queue; close() shields its own send and bounds it.
+                # The close code is recorded before the cancellation, so cleanup code sees it,
+                # and the cancellation comes before any frame is sent, so the handler's tasks
+                # see trio.Cancelled rather than a closed queue.
+                send_close = websocket.begin_close(code, reason)
                 inbox.cancel_connection("server shutting down")
-                if websocket.state is WebsocketState.ACCEPTED:
-                    nursery.start_soon(_close_quietly, websocket, code, reason)
+                nursery.start_soon(_send_quietly, websocket, send_close)
 
 
-async def _close_quietly(websocket: Websocket, code: int, reason: str) -> None:
+async def _send_quietly(websocket: Websocket, send_close: Awaitable[None]) -> None:
     try:
-        await websocket.close(code, reason)
+        await send_close
     except Exception:
         log.debug("Could not send the close to %r", websocket, exc_info=True)
 
@@ -94,7 +95,7 @@ async def serve(
 
         async def shut_down_when_asked() -> None:
             await stop.wait()
-            await close_websockets(app, GOING_AWAY, "server shutting down")
+            await close_websockets(app, CloseCode.GOING_AWAY, "server shutting down")
             hypercorn_stop.set()
 
         nursery.start_soon(shut_down_when_asked)

@@ -30,7 +30,7 @@ from .errors import single_error
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .websocket_inbox import WebsocketInbox
-from .websocket_state import WebsocketClosedError, WebsocketState
+from .websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from .wrappers.response import Response
 
 log = logging.getLogger("trioquart")
-
-#: The close code after an unhandled error (RFC 6455 "internal error"); Quart sends 1000.
-INTERNAL_ERROR = 1011
 
 
 async def handle_websocket(
@@ -170,7 +167,7 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
             websocket.endpoint,
         )
     await after_websocket(app, websocket, None)
-    await websocket.close(1000)
+    await websocket.close(CloseCode.NORMAL_CLOSURE)
 
 
 async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
@@ -189,10 +186,10 @@ async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
         "Exception in websocket handler %r (%s); closing with %d",
         websocket.endpoint,
         websocket.path,
-        INTERNAL_ERROR,
+        CloseCode.INTERNAL_ERROR,
         exc_info=single_error(error),
     )
-    await websocket.close(INTERNAL_ERROR)
+    await websocket.close(CloseCode.INTERNAL_ERROR)
 
 
 async def after_websocket(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
-from .websocket_state import WebsocketClosedError, WebsocketState
+from .websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 
 if TYPE_CHECKING:
     from .disconnect_watch import DisconnectWatch
@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
-
-#: Close codes the framework sends by itself (RFC 6455, section 7.4.1).
-POLICY_VIOLATION = 1008
-MESSAGE_TOO_BIG = 1009
 
 
 class WebsocketInbox:
@@ -178,22 +174,26 @@ class WebsocketInbox:
                 except Exception:
                     # The server's receive failed: the connection is unusable, treat it as gone.
                     log.debug("receive() failed on websocket", exc_info=True)
-                    self._client_left(1006, "")
+                    self._client_left(CloseCode.ABNORMAL_CLOSURE, "")
                     return
                 kind = message["type"]
                 if kind == "websocket.receive":
                     if not await self._deliver(_payload(message)):
                         return
                 elif kind == "websocket.disconnect":
-                    self._client_left(int(message.get("code", 1005)), message.get("reason") or "")
+                    self._client_left(
+                        int(message.get("code", CloseCode.NO_STATUS)), message.get("reason") or ""
+                    )
                     return
 
     async def _end_of_direct_reading(self, message: ASGIReceiveEvent) -> NoReturn:
         """A direct read got a disconnect or a message too big: end the connection."""
         if message["type"] == "websocket.receive" and self._too_big(_payload(message)):
-            await self._close_by_framework(MESSAGE_TOO_BIG, "message too big")
+            await self._close_by_framework(CloseCode.MESSAGE_TOO_BIG, "message too big")
         elif message["type"] == "websocket.disconnect":
-            self._client_left(int(message.get("code", 1005)), message.get("reason") or "")
+            self._client_left(
+                int(message.get("code", CloseCode.NO_STATUS)), message.get("reason") or ""
+            )
         # The connection's scope is cancelled now, unless this side had closed first.
         await trio.lowlevel.checkpoint()
         raise self._closed_error()
@@ -235,7 +235,7 @@ class WebsocketInbox:
         """Queue ``data``; ``False`` when the framework had to close the connection instead."""
         assert self._queue_send is not None
         if self._too_big(data):
-            await self._close_by_framework(MESSAGE_TOO_BIG, "message too big")
+            await self._close_by_framework(CloseCode.MESSAGE_TOO_BIG, "message too big")
             return False
         try:
             self._queue_send.send_nowait(data)
@@ -256,7 +256,7 @@ class WebsocketInbox:
             self._websocket().path,
             self._queue_timeout,
         )
-        await self._close_by_framework(POLICY_VIOLATION, "not reading messages")
+        await self._close_by_framework(CloseCode.POLICY_VIOLATION, "not reading messages")
         return False
 
     async def _close_by_framework(self, code: int, reason: str) -> None:

@@ -22,6 +22,25 @@ from __future__ import annotations
 import enum
 
 
+class CloseCode(enum.IntEnum):
+    """The close codes trioquart uses (RFC 6455, section 7.4.1)."""
+
+    #: The handler and its children finished.
+    NORMAL_CLOSURE = 1000
+    #: The server is shutting down.
+    GOING_AWAY = 1001
+    #: The client's close frame had no code (reported, never sent).
+    NO_STATUS = 1005
+    #: The connection dropped without a close frame (reported, never sent).
+    ABNORMAL_CLOSURE = 1006
+    #: The handler left the incoming queue full for ``WEBSOCKET_QUEUE_TIMEOUT`` seconds.
+    POLICY_VIOLATION = 1008
+    #: A message above ``MAX_WEBSOCKET_MESSAGE_SIZE``.
+    MESSAGE_TOO_BIG = 1009
+    #: An unhandled error after accept (Quart sends 1000 here; this says what happened).
+    INTERNAL_ERROR = 1011
+
+
 class WebsocketState(enum.Enum):
     """Where a connection is in its lifecycle."""
 

@@ -18,7 +18,13 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from .. import json as json_module
-from ..websocket_state import WebsocketClosedError, WebsocketEvent, WebsocketState, next_state
+from ..websocket_state import (
+    CloseCode,
+    WebsocketClosedError,
+    WebsocketEvent,
+    WebsocketState,
+    next_state,
+)
 from .base import BaseRequestWebsocket
 from .response import Response
 
@@ -37,6 +43,10 @@ _STATE_CHANGE_TIMEOUT = 5.0
 def _spec_version(scope: WebsocketScope) -> tuple[int, ...]:
     raw = scope.get("asgi", {}).get("spec_version", "2.0")
     return tuple(int(part) for part in raw.split("."))
+
+
+async def _nothing_to_send() -> None:
+    await trio.lowlevel.checkpoint()
 
 
 class Websocket(BaseRequestWebsocket):
@@ -198,7 +208,7 @@ class Websocket(BaseRequestWebsocket):
         """Encode ``value`` as JSON and send it as a text frame."""
         await self.send(json_module.dumps(value))
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection with ``code`` and ``reason``.
 
         Before accept this rejects the handshake: the client gets an HTTP 403 response.
@@ -207,9 +217,19 @@ class Websocket(BaseRequestWebsocket):
         if self.state is WebsocketState.CONNECTING:
             await self.send_rejection(Response(status=403))
             return
+        await self.begin_close(code, reason)
+
+    def begin_close(
+        self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = ""
+    ) -> Awaitable[None]:
+        """Mark an accepted connection closed *now* and return the awaitable that sends the
+        close frame (``close()`` is ``await begin_close(...)`` after accept).
+
+        For closing many connections side by side: every handler sees its close code at once,
+        whenever the frames go out. On a connection that is not open this does nothing.
+        """
         if self.state is not WebsocketState.ACCEPTED:
-            await trio.lowlevel.checkpoint()
-            return
+            return _nothing_to_send()
         self.state = next_state(self.state, WebsocketEvent.CLOSE)
         self._open = False
         self.close_code = code
@@ -218,6 +238,9 @@ class Websocket(BaseRequestWebsocket):
         message: dict[str, Any] = {"type": "websocket.close", "code": code}
         if reason and self._close_reason_supported:
             message["reason"] = reason
+        return self._send_close(message)
+
+    async def _send_close(self, message: dict[str, Any]) -> None:
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
             if self._accept_in_flight is not None:
                 await self._accept_in_flight.wait()  # the close must not overtake the accept
@@ -236,7 +259,7 @@ class Websocket(BaseRequestWebsocket):
         self._inbox.close_receivers()
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
             if not self._http_response_supported:
-                await self._send({"type": "websocket.close", "code": 1000})
+                await self._send({"type": "websocket.close", "code": CloseCode.NORMAL_CLOSURE})
                 return
             headers = [
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
