@@ -232,3 +232,27 @@ async def test_a_reader_started_for_a_second_receiver_survives_the_client_leavin
     async with served_client.websocket("/echo") as ws:
         await ws.send("still here")
         assert await ws.receive() == "still here"
+
+
+async def test_statistics_report_the_mode_and_the_queue(
+    app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    app.config["WEBSOCKET_MAX_QUEUE"] = 4
+    seen: list[tuple[str, int, int]] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        inbox = only_connection(app)._inbox
+        stats = inbox.statistics()
+        seen.append((stats.reading, stats.queued_messages, stats.max_queue))
+        await websocket.accept()
+        await trio.sleep(1)  # away from receive() long enough to get a reader
+        stats = inbox.statistics()
+        seen.append((stats.reading, stats.queued_messages, stats.max_queue))
+
+    async with served_client.websocket("/ws") as ws:
+        await ws.send("a")
+        await ws.send("b")
+        with pytest.raises(WebsocketDisconnectError):
+            await ws.receive()
+    assert seen == [("direct", 0, 4), ("reader", 2, 4)]

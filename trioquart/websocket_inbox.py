@@ -24,6 +24,7 @@ message above ``MAX_WEBSOCKET_MESSAGE_SIZE`` closes the connection with 1009, in
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 import trio
@@ -36,6 +37,18 @@ if TYPE_CHECKING:
     from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
+
+
+@dataclass(frozen=True)
+class InboxStatistics:
+    """What ``WebsocketInbox.statistics()`` reports."""
+
+    #: ``"direct"`` while the handler reads the server itself, ``"reader"`` once a task does.
+    reading: str
+    #: Messages waiting in the reader's queue.
+    queued_messages: int
+    #: The queue's bound (``WEBSOCKET_MAX_QUEUE``).
+    max_queue: int
 
 
 class WebsocketInbox:
@@ -141,6 +154,17 @@ class WebsocketInbox:
             return await self._queue_receive.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise self._closed_error() from None
+
+    def statistics(self) -> InboxStatistics:
+        """How the client is read right now, and how full the reader's queue is."""
+        queued = 0
+        if self._queue_send is not None:
+            queued = self._queue_send.statistics().current_buffer_used
+        return InboxStatistics(
+            reading="reader" if self._queue_receive is not None else "direct",
+            queued_messages=queued,
+            max_queue=self._max_queue,
+        )
 
     def close_receivers(self) -> None:
         """This side closed: waiting and future receivers get ``WebsocketClosedError``."""

@@ -115,6 +115,8 @@ class Websocket(BaseRequestWebsocket):
         if self.state is WebsocketState.ACCEPTED:
             await self._wait_for_accept()
             return
+        if self.state is not WebsocketState.CONNECTING:
+            await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
         state = next_state(self.state, WebsocketEvent.ACCEPT)
         if subprotocol is not None and subprotocol not in self.requested_subprotocols:
             raise ValueError(
@@ -189,6 +191,7 @@ class Websocket(BaseRequestWebsocket):
     async def _accept_then_send(self, message: dict[str, Any]) -> None:
         await self._accept_if_needed()
         if self.state is not WebsocketState.ACCEPTED:
+            await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
             raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
 
