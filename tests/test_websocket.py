@@ -12,7 +12,7 @@ import trio.lowlevel
 import trio.testing
 from werkzeug.exceptions import BadRequest
 
-from trioquart import TrioQuart, abort, g, websocket
+from trioquart import Response, TrioQuart, abort, g, websocket
 from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
 
 
@@ -25,6 +25,14 @@ async def client(request: pytest.FixtureRequest, app: TrioQuart) -> AsyncIterato
     else:
         async with app.test_app() as test_app:
             yield test_app.test_client()
+
+
+async def rejected(client: TestClient, path: str) -> Response:
+    """The response that refused a websocket handshake (entering the block raises it)."""
+    with pytest.raises(WebsocketResponseError) as caught:
+        async with client.websocket(path):
+            pass
+    return caught.value.response
 
 
 def add_echo(app: TrioQuart, rule: str = "/ws") -> None:
@@ -49,10 +57,8 @@ async def test_text_and_bytes_keep_their_type(app: TrioQuart, client: TestClient
 
 
 async def test_unknown_path_is_rejected_with_404(client: TestClient) -> None:
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/nowhere"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 404
+    rejection = await rejected(client, "/nowhere")
+    assert rejection.status_code == 404
 
 
 async def test_websocket_to_http_only_route_is_400(app: TrioQuart, client: TestClient) -> None:
@@ -60,10 +66,8 @@ async def test_websocket_to_http_only_route_is_400(app: TrioQuart, client: TestC
     async def page() -> str:
         return "page"
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/page"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 400
+    rejection = await rejected(client, "/page")
+    assert rejection.status_code == 400
 
 
 async def test_http_to_websocket_only_route(app: TrioQuart, client: TestClient) -> None:
@@ -79,10 +83,8 @@ async def test_missing_trailing_slash_redirects_to_ws_url(
     app: TrioQuart, client: TestClient
 ) -> None:
     add_echo(app, "/room/")
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/room"):
-            pass  # entering waits for the handshake, which is refused
-    response = caught.value.response
+    rejection = await rejected(client, "/room")
+    response = rejection
     assert response.status_code == 308
     assert response.headers["Location"] == "ws://localhost/room/"
 
@@ -269,26 +271,26 @@ async def test_returning_a_response_before_accept_rejects(
     async def handler() -> Any:
         return "Invalid password", 403, {"X-Reason": "password"}
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    response = caught.value.response
+    rejection = await rejected(client, "/ws")
+    response = rejection
     assert response.status_code == 403
     assert response.headers["X-Reason"] == "password"
     assert await response.get_data() == b"Invalid password"
 
 
-async def test_rejection_is_raised_when_the_block_exits_unread(
+async def test_entering_raises_the_rejection_before_the_block_runs(
     app: TrioQuart, client: TestClient
 ) -> None:
     @app.websocket("/ws")
     async def handler() -> Any:
         return "go away", 401
 
+    ran: list[bool] = []
     with pytest.raises(WebsocketResponseError) as caught:
         async with client.websocket("/ws"):
-            pass
+            ran.append(True)
     assert caught.value.response.status_code == 401
+    assert ran == []
 
 
 async def test_abort_rejects(app: TrioQuart, client: TestClient) -> None:
@@ -296,10 +298,8 @@ async def test_abort_rejects(app: TrioQuart, client: TestClient) -> None:
     async def handler() -> None:
         abort(403)
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 403
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 403
 
 
 async def test_before_websocket_hook_can_reject(app: TrioQuart, client: TestClient) -> None:
@@ -311,11 +311,9 @@ async def test_before_websocket_hook_can_reject(app: TrioQuart, client: TestClie
             return "bad token", 401
         return None
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 401
-    assert await caught.value.response.get_data(as_text=True) == "bad token"
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 401
+    assert await rejection.get_data(as_text=True) == "bad token"
     async with client.websocket("/ws?token=secret") as ws:
         await ws.send("in")
         assert await ws.receive() == "in"
@@ -326,10 +324,8 @@ async def test_close_before_accept_is_http_403(app: TrioQuart, client: TestClien
     async def handler() -> None:
         await websocket.close(1000)
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 403
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 403
 
 
 async def test_handler_that_never_accepts_gets_500_and_a_log(
@@ -339,10 +335,8 @@ async def test_handler_that_never_accepts_gets_500_and_a_log(
     async def lazy() -> None:
         return None
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 500
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 500
     assert "finished without accepting" in caplog.text
 
 
@@ -353,10 +347,8 @@ async def test_error_before_accept_is_a_500_rejection(
     async def broken() -> None:
         raise KeyError("missing")
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 500
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 500
     assert "KeyError" in caplog.text
 
 
@@ -372,11 +364,9 @@ async def test_error_handler_answers_before_accept(app: TrioQuart, client: TestC
     async def handler() -> None:
         raise ForbiddenError
 
-    with pytest.raises(WebsocketResponseError) as caught:
-        async with client.websocket("/ws"):
-            pass  # entering waits for the handshake, which is refused
-    assert caught.value.response.status_code == 403
-    assert await caught.value.response.get_data() == b"not for you"
+    rejection = await rejected(client, "/ws")
+    assert rejection.status_code == 403
+    assert await rejection.get_data() == b"not for you"
 
 
 async def test_rejection_without_the_response_extension_is_a_close(app: TrioQuart) -> None:
