@@ -7,7 +7,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -103,7 +104,12 @@ async def test_sigterm_triggers_the_graceful_shutdown(
     assert log == ["handler cancelled"]
 
 
-async def start_process(*args: str) -> tuple[trio.Process, trio.abc.ReceiveStream]:
+@asynccontextmanager
+async def python_process(
+    *args: str,
+) -> AsyncIterator[tuple[trio.Process, trio.abc.ReceiveStream]]:
+    """``python *args`` in the project directory, with its stderr to read; stopped on exit
+    (SIGTERM, then SIGKILL after 10 s) if the test has not waited for it."""
     process = await trio.lowlevel.open_process(
         [sys.executable, *args],
         cwd=PROJECT_ROOT,
@@ -111,7 +117,17 @@ async def start_process(*args: str) -> tuple[trio.Process, trio.abc.ReceiveStrea
         stderr=subprocess.PIPE,
     )
     assert process.stderr is not None
-    return process, process.stderr
+    try:
+        yield process, process.stderr
+    finally:
+        with trio.CancelScope(shield=True):
+            if process.returncode is None:
+                process.terminate()
+                with trio.move_on_after(10):
+                    await process.wait()
+            process.kill()
+            await process.wait()
+            await process.stderr.aclose()
 
 
 async def read_until(
@@ -130,10 +146,10 @@ async def read_until(
 
 
 async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
-    process, stderr = await start_process(
-        "-m", "trioquart", "run", "examples.hello:app", "--port", "0"
-    )
-    try:
+    async with python_process("-m", "trioquart", "run", "examples.hello:app", "--port", "0") as (
+        process,
+        stderr,
+    ):
         with trio.fail_after(30):
             match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
         port = int(match.group(1))
@@ -152,10 +168,6 @@ async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
         assert close_code(caught.value) == 1001
         with trio.fail_after(15):
             assert await process.wait() == 0
-    finally:
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
 
 
 async def test_cli_reports_a_bad_target() -> None:
@@ -171,24 +183,19 @@ async def test_cli_reports_a_bad_target() -> None:
 
 
 async def test_hypercorn_asyncio_worker_fails_loudly_naming_the_fix() -> None:
-    process, stderr = await start_process(
+    async with python_process(
         "-m", "hypercorn", "--worker-class", "asyncio", "-b", "127.0.0.1:0", "examples.hello:app"
-    )
-    try:
+    ) as (_process, stderr):
         with trio.fail_after(30):
             _, output = await read_until(stderr, r"--worker-class trio")
         assert "Lifespan failure in startup" in output
-    finally:
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
 
 
 async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm() -> None:
-    process, stderr = await start_process(
-        "-m", "trioquart", "run", "examples.chat:app", "--port", "0"
-    )
-    try:
+    async with python_process("-m", "trioquart", "run", "examples.chat:app", "--port", "0") as (
+        process,
+        stderr,
+    ):
         with trio.fail_after(30):
             match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
         port = int(match.group(1))
@@ -211,10 +218,6 @@ async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
             assert await process.wait() == 0
         _, output = await read_until(stderr, r"after_serving: chat closed")
         assert "Traceback" not in output
-    finally:
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
 
 
 async def close_code_after_messages(connection: WebSocketConnection) -> int:
@@ -227,10 +230,10 @@ async def close_code_after_messages(connection: WebSocketConnection) -> int:
 
 
 async def test_cli_stops_on_ctrl_c_without_a_traceback() -> None:
-    process, stderr = await start_process(
-        "-m", "trioquart", "run", "examples.hello:app", "--port", "0"
-    )
-    try:
+    async with python_process("-m", "trioquart", "run", "examples.hello:app", "--port", "0") as (
+        process,
+        stderr,
+    ):
         with trio.fail_after(30):
             await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
         process.send_signal(signal.SIGINT)
@@ -239,10 +242,6 @@ async def test_cli_stops_on_ctrl_c_without_a_traceback() -> None:
         rest = (await stderr.receive_some()).decode()
         assert "Traceback" not in rest
         assert "KeyboardInterrupt" not in rest
-    finally:
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
 
 
 async def test_in_flight_request_finishes_during_shutdown(
@@ -286,8 +285,7 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
         command = [*command, "examples.hello:app"]
     else:
         command = [*command[:3], "examples.hello:app", *command[3:]]
-    process, stderr = await start_process(*command)
-    try:
+    async with python_process(*command) as (_process, stderr):
         with trio.fail_after(30):
             match, output = await read_until(
                 stderr, r"\[(\d+)\] \[INFO\] Running on http://127\.0\.0\.1:(\d+)", count=2
@@ -297,13 +295,6 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{match.group(2)}") as http:
             response = await http.get("/hello/workers")
         assert response.json() == {"greeting": "Hello, workers!"}
-    finally:
-        process.terminate()
-        with trio.move_on_after(10):
-            await process.wait()
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
 
 
 @pytest.mark.parametrize(
@@ -315,8 +306,7 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
     ids=["app.run", "cli-reload"],
 )
 async def test_app_run_and_reload_serve_then_stop(command: list[str]) -> None:
-    process, stderr = await start_process(*command)
-    try:
+    async with python_process(*command) as (process, stderr):
         with trio.fail_after(30):
             match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{match.group(1)}") as http:
@@ -325,7 +315,3 @@ async def test_app_run_and_reload_serve_then_stop(command: list[str]) -> None:
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(10):
             assert await process.wait() == 0
-    finally:
-        process.kill()
-        await process.wait()
-        await stderr.aclose()
