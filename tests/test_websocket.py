@@ -809,3 +809,44 @@ async def test_logging_names_the_endpoint(
         with pytest.raises(WebsocketDisconnectError):
             await ws.receive()
     assert "'named_socket'" in caplog.text
+
+
+async def test_accepted_stays_true_after_the_client_leaves(
+    app: TrioQuart, client: TestClient
+) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        seen.append(("before", websocket.accepted))
+        await websocket.accept()
+        seen.append(("after accept", websocket.accepted))
+        try:
+            await websocket.receive()
+        except trio.Cancelled:
+            seen.append(("after the client left", websocket.accepted))
+            raise
+
+    async with client.websocket("/ws"):
+        await trio.testing.wait_all_tasks_blocked()
+    assert seen == [("before", False), ("after accept", True), ("after the client left", True)]
+
+
+async def test_an_error_in_the_test_body_stops_the_app_and_is_raised_as_itself(
+    app: TrioQuart, client: TestClient
+) -> None:
+    cancelled: list[bool] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            cancelled.append(True)
+            raise
+
+    with pytest.raises(LookupError, match="from the test"):
+        async with client.websocket("/ws"):
+            raise LookupError("from the test")
+    assert cancelled == [True]

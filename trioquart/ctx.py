@@ -95,11 +95,10 @@ async def run_teardown_hooks(
 class _ConnectionContext:
     """What request and websocket contexts share: app context, view data, teardown on pop."""
 
-    __slots__ = ("_app_ctx", "_token", "app", "session")
+    __slots__ = ("_app_ctx", "_token", "app")
 
     def __init__(self, app: TrioQuart) -> None:
         self.app = app
-        self.session: Any = None
         self._app_ctx: AppContext | None = None
         self._token: Token[Any] | None = None
 

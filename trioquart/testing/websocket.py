@@ -126,14 +126,13 @@ class TestWebsocketConnection:
         assert self._nursery_manager is not None
         try:
             if exc is None or isinstance(exc, WebsocketResponseError | WebsocketDisconnectError):
+                # A clean exit: say goodbye like a client, and let the app finish by itself.
                 await self.close(1000)
                 await self._app_finished.wait()
-            else:
-                self._nursery.cancel_scope.cancel(reason="the test raised")
-        except BaseException:
-            self._nursery.cancel_scope.cancel(reason="the test was cancelled")
-            raise
         finally:
+            if not self._app_finished.is_set():
+                # The test raised, or was cancelled while waiting: stop the app.
+                self._nursery.cancel_scope.cancel(reason="the test client is leaving")
             try:
                 await self._nursery_manager.__aexit__(exc_type, exc, tb)
             except BaseExceptionGroup as group:
