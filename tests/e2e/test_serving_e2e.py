@@ -145,17 +145,20 @@ async def read_until(
             return matches[-1], seen
 
 
+async def server_started(stderr: trio.abc.ReceiveStream) -> RunningServer:
+    """Wait for the server in a subprocess to say where it listens (its stop is a signal)."""
+    with trio.fail_after(30):
+        match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+    port = int(match.group(1))
+    return RunningServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint)
+
+
 async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
     async with python_process("-m", "trioquart", "run", "examples.hello:app", "--port", "0") as (
         process,
         stderr,
     ):
-        with trio.fail_after(30):
-            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
-        port = int(match.group(1))
-        running = RunningServer(
-            f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint
-        )
+        running = await server_started(stderr)
         async with httpx.AsyncClient(base_url=running.url) as http:
             response = await http.get("/hello/cli")
         assert response.json() == {"greeting": "Hello, cli!"}
@@ -196,12 +199,7 @@ async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
         process,
         stderr,
     ):
-        with trio.fail_after(30):
-            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
-        port = int(match.group(1))
-        running = RunningServer(
-            f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint
-        )
+        running = await server_started(stderr)
         async with (
             open_websocket(running, "/ws/lobby?name=ada") as ada,
             open_websocket(running, "/ws/lobby?name=bob") as bob,
@@ -234,8 +232,7 @@ async def test_cli_stops_on_ctrl_c_without_a_traceback() -> None:
         process,
         stderr,
     ):
-        with trio.fail_after(30):
-            await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
+        await server_started(stderr)
         process.send_signal(signal.SIGINT)
         with trio.fail_after(5):
             assert await process.wait() == 0
@@ -307,9 +304,8 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
 )
 async def test_app_run_and_reload_serve_then_stop(command: list[str]) -> None:
     async with python_process(*command) as (process, stderr):
-        with trio.fail_after(30):
-            match, _ = await read_until(stderr, r"Running on http://127\.0\.0\.1:(\d+)")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{match.group(1)}") as http:
+        running = await server_started(stderr)
+        async with httpx.AsyncClient(base_url=running.url) as http:
             response = await http.get("/hello/runner")
         assert response.json() == {"greeting": "Hello, runner!"}
         process.send_signal(signal.SIGTERM)
