@@ -8,11 +8,14 @@ import pytest
 import trio
 import trio.testing
 from werkzeug.datastructures import Headers
+from werkzeug.sansio.utils import get_content_length
 
 from trioquart import TrioQuart, request
+from trioquart.request_inbox import RequestInbox
 from trioquart.testing import TestClient
 from trioquart.testing.http import run_request
 from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from trioquart.wrappers.request import Request
 
 
 async def test_request_attributes(app: TrioQuart, client: TestClient) -> None:
@@ -395,13 +398,12 @@ async def test_request_headers_read_lazily_agree_with_headers(
     app: TrioQuart, client: TestClient
 ) -> None:
     """``host`` and ``content_length`` are read from the scope without building ``headers``,
-    and from ``headers`` once a handler has built or replaced them."""
+    and from ``headers`` once a handler has built or replaced them (read again then)."""
 
     @app.post("/")
     async def view() -> Any:
         before = (request.host, request.content_length)
         request.headers = Headers({"Host": "other.example", "Transfer-Encoding": "chunked"})
-        del request.host, request.content_length  # cached_property: read again
         return [*before, request.host, request.content_length]
 
     response = await client.post("/", data=b"12345", headers={"Host": "example.com:8080"})
@@ -429,3 +431,31 @@ async def test_request_header_names_are_matched_without_case(app: TrioQuart) -> 
     }
     response = await run_request(app, scope, b"")
     assert await response.get_json() == ["upper.example", 0, "v"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"12")],
+        [(b"Content-Length", b" 12\t")],
+        [(b"content-length", b"-3")],
+        [(b"content-length", b"twelve")],
+        [(b"content-length", b"1_2")],
+        [(b"content-length", b"7"), (b"content-length", b"9")],
+        [(b"content-length", b"12"), (b"transfer-encoding", b"gzip, chunked")],
+        [(b"transfer-encoding", b"gzip"), (b"content-length", b"12")],
+        [(b"x-other", b"1")],
+        [],
+    ],
+)
+def test_request_content_length_agrees_with_werkzeug(headers: list[tuple[bytes, bytes]]) -> None:
+    """The one-pass reading of ``Content-Length`` gives what Werkzeug's parser gives, odd
+    values included."""
+
+    async def receive() -> Any:
+        raise AssertionError("not read")  # pragma: no cover
+
+    scope: Any = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    first = {name.lower(): value.decode("latin-1") for name, value in reversed(headers)}
+    expected = get_content_length(first.get(b"content-length"), first.get(b"transfer-encoding"))
+    assert Request(scope, RequestInbox(receive)).content_length == expected

@@ -11,7 +11,7 @@ import dis
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
@@ -107,23 +107,16 @@ async def postprocess(app: TrioQuart, request: Request, response: Response) -> R
     return response
 
 
-async def dispatch_at_once(
-    app: TrioQuart, request: Request
-) -> tuple[Response | None, Exception | None]:
-    """Run the pipeline without waiting, when nothing in it could wait. Not a checkpoint.
+def view_that_cannot_wait(app: TrioQuart, request: Request) -> Callable[..., Any] | None:
+    """The matched view, if the whole pipeline could run without waiting; else ``None``.
 
     Theory of operation: a request's cancel scope only matters where its code waits, and
     entering one costs trio about as much as the rest of a small request. A view whose code
     contains no ``await``, ``async for`` or ``async with`` (checked once per code object, see
     :func:`never_waits`) runs to completion as soon as it is awaited, so when no
-    ``before_request`` or ``after_request`` hook is registered, the view runs here, outside
-    any scope, and the caller enters the scope only for what may still wait (error handlers,
-    a streamed body).
-
-    Returns:
-        ``(response, None)`` when the view answered; ``(None, error)`` when it raised
-        ``error``, which :func:`handle_exception` must still turn into a response; and
-        ``(None, None)`` when the view did not run, for :func:`full_dispatch_request`.
+    ``before_request`` or ``after_request`` hook is registered, the caller runs it outside
+    any scope and enters the scope only for what may still wait (error handlers, a streamed
+    body). A plain function, so that a request that must wait creates no coroutine here.
     """
     rule = request.url_rule
     if (
@@ -132,15 +125,9 @@ async def dispatch_at_once(
         or app._hooks["after_request"]
         or (request.method == "OPTIONS" and rule.provide_automatic_options)
     ):
-        return None, None
+        return None
     view = app.view_functions[rule.endpoint]
-    if not never_waits(view):
-        return None, None
-    try:
-        rv = await view(**(request.view_args or {}))
-        return make_response_from(rv, rule.endpoint), None
-    except Exception as error:
-        return None, error
+    return view if never_waits(view) else None
 
 
 # Opcodes with which a coroutine's own frame can suspend (3.11 to 3.13).

@@ -25,9 +25,9 @@ import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .ctx import RequestContext
-from .dispatch import dispatch_at_once, full_dispatch_request, handle_exception
+from .dispatch import full_dispatch_request, handle_exception, view_that_cannot_wait
 from .request_inbox import RequestInbox
-from .return_values import http_exception_response
+from .return_values import http_exception_response, make_response_from
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -44,16 +44,24 @@ async def handle_http(
     """Serve one HTTP request. Returns early, without a response, if the client leaves.
 
     A view that cannot wait is run before the request's cancel scope is entered (see
-    ``dispatch.dispatch_at_once``); if its answer is complete, it is sent without one, since
+    ``dispatch.view_that_cannot_wait``); if its answer is complete, it is sent without one, since
     nothing is left that a disconnect could cancel. Everything else runs in the scope.
     """
     inbox = RequestInbox(receive)
     request = app.request_class(scope, inbox, app.config["MAX_CONTENT_LENGTH"])
     ctx = RequestContext(app, request)
     ctx.push()
+    response: Response | None = None
+    view_error: Exception | None = None
     try:
         match_request(app, request)
-        response, view_error = await dispatch_at_once(app, request)
+        view = view_that_cannot_wait(app, request)
+        if view is not None:
+            try:
+                rv = await view(**(request.view_args or {}))
+                response = make_response_from(rv, request.endpoint or "<no view>")
+            except Exception as raised:
+                view_error = raised  # for the error handlers, which may wait
     except BaseException as caught:
         await ctx.pop(caught)
         raise
@@ -101,7 +109,7 @@ async def serve_request(
 ) -> None:
     """Finish dispatching in the pushed request context, send the response, then tear down.
 
-    ``response`` and ``view_error`` are what ``dispatch_at_once`` got, if it ran the view.
+    ``response`` and ``view_error`` are what running a view that cannot wait gave, if one ran.
     """
     request = ctx.request
     error: BaseException | None = None

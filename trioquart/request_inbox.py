@@ -85,6 +85,9 @@ class RequestInbox:
         A checkpoint. Raises:
             ClientDisconnectedError: the client left before the body was complete.
         """
+        # Servers end a body with an empty message of its own: having waited for it is the
+        # checkpoint, and a second one would cost every request a trip through the scheduler.
+        waited = False
         while True:
             if self._chunks:
                 chunk = self._chunks.popleft()
@@ -92,9 +95,12 @@ class RequestInbox:
                 self._announce()  # a watcher paused on read-ahead may read again
                 return chunk
             if self.body_complete:
-                await trio.lowlevel.checkpoint()
+                if not waited:
+                    await trio.lowlevel.checkpoint()
                 return None
             if self.disconnected:
+                # Also where a disconnect just cancelled the request's scope turns into
+                # ``trio.Cancelled`` for the handler.
                 await trio.lowlevel.checkpoint()
                 raise ClientDisconnectedError(
                     "the client disconnected before the body was complete"
@@ -103,6 +109,7 @@ class RequestInbox:
                 await self._wait_for_news()
             else:
                 await self._receive_one()
+            waited = True
 
     async def watch(self) -> None:
         """Read until the client disconnects, then cancel the request's scope.

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ..routing import Router, TrioQuartRule
     from ..typing import HTTPScope, WebsocketScope
 
+# ``content_length`` before it is first read (``None`` is a valid answer).
+_NOT_READ = object()
+
 
 def headers_from_scope(raw: Any) -> Headers:
     """Decode ASGI header pairs into Werkzeug ``Headers``.
@@ -57,6 +60,7 @@ class BaseRequestWebsocket(_SansIORequest):
     # The first value of each header by lowercase name, once ``_header`` has needed one.
     _first_values: dict[bytes, bytes] | None = None
     _url_adapter: MapAdapter | None = None
+    _content_length: int | object | None = _NOT_READ
     _router: Router | None = None
 
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
@@ -91,6 +95,10 @@ class BaseRequestWebsocket(_SansIORequest):
     @headers.setter
     def headers(self, value: Headers) -> None:
         self._headers = value
+        # What was read from the old headers is read again from the new ones.
+        self._first_values = None
+        self._content_length = _NOT_READ
+        self.__dict__.pop("host", None)
 
     def _header(self, name: bytes) -> str | None:
         """The first value of the lowercase header ``name``, or ``None``, without ``headers``.
@@ -116,9 +124,31 @@ class BaseRequestWebsocket(_SansIORequest):
         """
         return get_host(self.scheme, self._header(b"host"), self.server, self.trusted_hosts)
 
-    @cached_property
+    @property
     def content_length(self) -> int | None:
         """The declared body size (``Content-Length``), ``None`` if absent or chunked."""
+        # A plain attribute rather than a cached_property: read by every body, and
+        # Werkzeug's descriptor costs more than the parsing.
+        if self._content_length is _NOT_READ:
+            self._content_length = self._declared_length()
+        return self._content_length  # type: ignore[return-value]
+
+    def _declared_length(self) -> int | None:
+        if self._headers is None and self._first_values is None:
+            # One pass for the usual case (a plain decimal length, no Transfer-Encoding);
+            # anything else goes to Werkzeug's parser below.
+            declared = None
+            for name, value in self.scope["headers"]:
+                name = name.lower()
+                if name == b"transfer-encoding":
+                    break
+                if name == b"content-length" and declared is None:
+                    declared = value
+            else:
+                if declared is None:
+                    return None
+                if declared.isdigit():
+                    return int(declared)
         return get_content_length(
             self._header(b"content-length"), self._header(b"transfer-encoding")
         )

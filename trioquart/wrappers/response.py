@@ -56,6 +56,8 @@ class Response(_SansIOResponse):
     _headers: Headers | None = None
     #: The headers as ASGI byte pairs, while ``headers`` has not been built (see above).
     _raw_headers: list[tuple[bytes, bytes]] | None = None
+    _status = "200 OK"
+    _status_code = 200
 
     def __init__(
         self,
@@ -79,7 +81,10 @@ class Response(_SansIOResponse):
             )
         else:
             self._raw_headers = raw
-            self.status = self.default_status if status is None else status
+            if status is None:
+                status = self.default_status
+            if status != 200:  # 200 is the class default, without Werkzeug's status parsing
+                self.status = status
             if isinstance(body, str):
                 body = body.encode("utf-8")
             if type(body) is bytes:

@@ -1,0 +1,63 @@
+"""RequestInbox: how reading a request body goes through trio's scheduler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from trioquart.request_inbox import RequestInbox
+
+
+class StepCounter(trio.abc.Instrument):
+    """Counts the times one task is resumed by the scheduler."""
+
+    def __init__(self, task: trio.lowlevel.Task) -> None:
+        self.task = task
+        self.steps = 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if task is self.task:
+            self.steps += 1
+
+
+async def inbox_with(*messages: dict[str, Any]) -> RequestInbox:
+    send_channel, receive_channel = trio.open_memory_channel[Any](len(messages))
+    for message in messages:
+        await send_channel.send(message)
+    return RequestInbox(receive_channel.receive)
+
+
+async def read_all(inbox: RequestInbox) -> list[bytes]:
+    chunks = []
+    while (chunk := await inbox.read_chunk()) is not None:
+        chunks.append(chunk)
+    return chunks
+
+
+async def test_inbox_end_of_body_message_costs_no_extra_scheduler_trip() -> None:
+    """A body followed by the server's empty closing message takes one trip per message
+    received, and none more to report the end."""
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"abc", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": False},
+    )
+    counter = StepCounter(trio.lowlevel.current_task())
+    trio.lowlevel.add_instrument(counter)
+    try:
+        chunks = await read_all(inbox)
+    finally:
+        trio.lowlevel.remove_instrument(counter)
+    assert chunks == [b"abc"]
+    assert counter.steps == 2
+
+
+async def test_inbox_read_after_the_end_is_still_a_checkpoint() -> None:
+    """Once the whole body was handed out, asking again returns None and is a checkpoint."""
+    inbox = await inbox_with({"type": "http.request", "body": b"abc", "more_body": False})
+    assert await read_all(inbox) == [b"abc"]
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await inbox.read_chunk()
+        raise AssertionError("read_chunk() did not checkpoint")  # pragma: no cover
+    assert scope.cancelled_caught
