@@ -50,12 +50,20 @@ class _AppGlobals(SimpleNamespace):
 class AppContext:
     """Makes ``current_app`` and ``g`` available. Usable as ``async with app.app_context():``."""
 
-    __slots__ = ("_token", "app", "g")
+    __slots__ = ("_g", "_token", "app")
 
     def __init__(self, app: TrioQuart) -> None:
         self.app = app
-        self.g = _AppGlobals()
+        self._g: _AppGlobals | None = None
         self._token: Token[AppContext] | None = None
+
+    @property
+    def g(self) -> _AppGlobals:
+        """This context's ``g`` namespace (made on first use: most requests never touch it)."""
+        g = self._g
+        if g is None:
+            g = self._g = _AppGlobals()
+        return g
 
     def push(self) -> None:
         """Make this context current in this task (and in tasks it starts afterwards)."""
@@ -129,17 +137,21 @@ class RequestContext(_ConnectionContext):
         self._token = _cv_request.set(self)
 
     async def pop(self, error: BaseException | None) -> None:
-        """Run the ``teardown_request`` hooks (shielded, bounded), then restore the contexts."""
+        """Run the ``teardown_request`` hooks (shielded, bounded), then :meth:`restore`."""
         try:
             if self.app._hooks["teardown_request"]:
                 hooks = self.app._hooks_for("teardown_request", self.request.blueprint)
                 if hooks:
                     await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
         finally:
-            if self._token is not None:
-                _cv_request.reset(self._token)
-                self._token = None
-            self._pop_app_context()
+            self.restore()
+
+    def restore(self) -> None:
+        """Restore the contexts current before :meth:`push`, without running any hook."""
+        if self._token is not None:
+            _cv_request.reset(self._token)
+            self._token = None
+        self._pop_app_context()
 
 
 class WebsocketContext(_ConnectionContext):

@@ -153,7 +153,21 @@ def never_waits(view: Any) -> bool:
     True only for a plain ``async def`` function whose own code never suspends; anything
     else (a wrapper, a ``partial``, a callable object) is assumed to wait.
     """
-    return type(view) is FunctionType and _code_never_waits(view.__code__)
+    # Looked up by the function (hashed by identity): hashing a code object hashes its
+    # whole contents, at every request.
+    if type(view) is not FunctionType:
+        return False
+    known = _never_waits_by_function.get(view)
+    if known is None:
+        known = _code_never_waits(view.__code__)
+        if len(_never_waits_by_function) >= _MAX_REMEMBERED_VIEWS:
+            _never_waits_by_function.clear()
+        _never_waits_by_function[view] = known
+    return known
+
+
+_MAX_REMEMBERED_VIEWS = 4096
+_never_waits_by_function: dict[FunctionType, bool] = {}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -73,7 +73,10 @@ async def handle_http(
             error = caught
             raise
         finally:
-            await ctx.pop(error)
+            if app._hooks["teardown_request"]:
+                await ctx.pop(error)
+            else:
+                ctx.restore()  # the common case needs no coroutine for hooks that are not there
         return
     with trio.CancelScope() as cancel_scope:
         inbox.cancel_scope = cancel_scope
