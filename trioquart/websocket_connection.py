@@ -44,10 +44,60 @@ log = logging.getLogger("trioquart")
 async def handle_websocket(
     app: TrioQuart, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
 ) -> None:
-    """Serve one websocket connection until the handler, its children and the close are done."""
+    """Serve one websocket connection until the handler, its children and the close are done.
+
+    The hooks and the handler run in ``websocket.nursery``, whose own cancel scope is the
+    connection's: a disconnect (or a framework close, or the server shutting down) cancels
+    it. While the app is served, the handler reads the client directly and the watch service
+    hands out a reader task when needed; otherwise a reader task in an I/O nursery around
+    ``websocket.nursery`` reads from the start (``websocket_inbox.py``).
+    """
     first = await receive()
     if first["type"] != "websocket.connect":
         return  # the client left during the handshake
+    websocket, inbox, ctx = open_connection(app, scope, receive, send)
+    rv: Any = None
+    error: Exception | None = None
+    outcome: Exception | None = None
+    watch = app._disconnect_watch
+    # Every frame between the server and the view is resumed at each wake-up of a long-lived
+    # handler (twice per message of an echo loop), so the nurseries and the view's call are
+    # all here, in the frame the server calls.
+    io_nurseries = nullcontext(None) if watch.running else trio.open_nursery()
+    try:
+        try:
+            async with io_nurseries as io_nursery:
+                try:
+                    async with trio.open_nursery() as nursery:
+                        websocket.nursery = nursery
+                        inbox.connection_scope = nursery.cancel_scope
+                        app._open_websockets[websocket] = inbox
+                        if io_nursery is not None:
+                            inbox.use_reader()
+                            io_nursery.start_soon(inbox.watch)
+                        elif watch.register(inbox):
+                            inbox.watch_service = watch
+                        rv = await preprocess(app, "websocket", websocket.blueprint)
+                        if rv is None:
+                            rv = await call_view(app, websocket)
+                finally:
+                    if io_nursery is not None:
+                        io_nursery.cancel_scope.cancel(reason="connection finished")
+        except Exception as caught:
+            error = caught
+        finally:
+            watch.unregister(inbox)
+        outcome = await conclude(app, websocket, inbox, rv, error)
+    finally:
+        app._open_websockets.pop(websocket, None)
+        # Teardown hooks get a lone error as itself, not wrapped in a group.
+        await ctx.pop(single_error(outcome) if outcome is not None else None)
+
+
+def open_connection(
+    app: TrioQuart, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+) -> tuple[Websocket, WebsocketInbox, WebsocketContext]:
+    """Make the connection's objects, route it and push its context (after the connect)."""
     config = app.config
     inbox = WebsocketInbox(
         receive,
@@ -59,13 +109,7 @@ async def handle_websocket(
     match_websocket(app, websocket)
     ctx = WebsocketContext(app, websocket)
     ctx.push()
-    outcome: Exception | None = None
-    try:
-        outcome = await serve_connection(app, websocket, inbox)
-    finally:
-        app._open_websockets.pop(websocket, None)
-        # Teardown hooks get a lone error as itself, not wrapped in a group.
-        await ctx.pop(single_error(outcome) if outcome is not None else None)
+    return websocket, inbox, ctx
 
 
 def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
@@ -84,47 +128,14 @@ def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
         websocket.routing_exception = error
 
 
-async def serve_connection(
-    app: TrioQuart, websocket: Websocket, inbox: WebsocketInbox
+async def conclude(
+    app: TrioQuart, websocket: Websocket, inbox: WebsocketInbox, rv: Any, error: Exception | None
 ) -> Exception | None:
-    """Run the hooks and the handler in ``websocket.nursery``, then end the connection.
+    """End the connection after ``websocket.nursery``: its last word, unless nobody is left.
 
-    The nursery's own cancel scope is the connection's: a disconnect (or a framework close, or
-    the server shutting down) cancels it. While the app is served, the handler reads the client
-    directly and the watch service hands out a reader task when needed; otherwise a reader
-    task in an I/O nursery around ``websocket.nursery`` reads from the start
-    (``websocket_inbox.py``).
-
-    Returns the error that ended the handler, if any (already logged or answered).
+    ``rv`` and ``error`` are what the hooks and the handler returned or raised. Returns the
+    error that ended the connection, if any (already logged or answered).
     """
-    rv: Any = None
-    error: Exception | None = None
-    watch = app._disconnect_watch
-    # Every frame between the server and the view is resumed at each wake-up of a long-lived
-    # handler, so the nurseries and the view's call are all here, in one frame.
-    io_nurseries = nullcontext(None) if watch.running else trio.open_nursery()
-    try:
-        async with io_nurseries as io_nursery:
-            try:
-                async with trio.open_nursery() as nursery:
-                    websocket.nursery = nursery
-                    inbox.connection_scope = nursery.cancel_scope
-                    app._open_websockets[websocket] = inbox
-                    if io_nursery is not None:
-                        inbox.use_reader()
-                        io_nursery.start_soon(inbox.watch)
-                    elif watch.register(inbox):
-                        inbox.watch_service = watch
-                    rv = await preprocess(app, "websocket", websocket.blueprint)
-                    if rv is None:
-                        rv = await call_view(app, websocket)
-            finally:
-                if io_nursery is not None:
-                    io_nursery.cancel_scope.cancel(reason="connection finished")
-    except Exception as caught:
-        error = caught
-    finally:
-        watch.unregister(inbox)
     if inbox.connection_cancelled and websocket.nursery.cancel_scope.cancelled_caught:
         # The client left (or the framework closed the connection) while the handler ran:
         # nobody to answer. A client leaving once the handler is done changes nothing here.
