@@ -1,7 +1,7 @@
 """How long and how often each scenario runs: the full plan and the ``--quick`` one.
 
-Sized for a small shared machine: the full run takes a little over three minutes, the quick
-one under thirty seconds. Rounds are interleaved across contenders (see ``runner.py``).
+Sized for a small shared machine: the full run takes about six minutes, the quick one under
+thirty seconds. Rounds are interleaved across contenders (see ``runner.py``).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ FULL = Plan(
     http_routes=HTTP_ROUTES,
     ws_fan_outs=(1, 100),
     routing=RoutingSettings(sizes=(10, 100, 1000), durations=Durations(http=0.2, ws=0, warmup=200)),
-    e2e_rounds=3,
-    e2e=E2ESettings(seconds=1.0),
+    # The end-to-end figures carry the most noise on a shared machine: more and longer runs.
+    e2e_rounds=5,
+    e2e=E2ESettings(seconds=2.0),
     e2e_routes=E2E_ROUTES,
     e2e_ws_clients=(1, 50),
     # Reaching 5,000 websockets takes the server about 7 s per contender: two rounds only.
