@@ -4,8 +4,10 @@ Theory of operation: most requests finish in microseconds, and a watcher task pe
 (a nursery plus a task that gets cancelled) costs several times more than the request itself.
 So a connection only *registers* here (a dict insert); a single service task ticks every
 ``DISCONNECT_WATCH_DELAY`` seconds while connections are registered, and any connection that
-has been idle for a whole tick (registered, or last active, before the previous tick) and is not
-receiving right now gets a watcher task (its ``watch`` method) in the service's nursery. A
+has been idle for a whole tick (no activity since before the previous tick: its ``idle_ticks``
+counter, which the service raises at each tick and the connection zeroes when active, has
+reached 2) and is not receiving right now gets a watcher task (its ``watch`` method) in the
+service's nursery. A
 request that finishes before then never costs a task; a slow handler or a stream is watched
 after at most two ticks, and a disconnect then cancels its scope.
 
@@ -30,8 +32,8 @@ class Watchable(Protocol):
 
     #: The scope of the connection's watcher task, once one is started.
     watch_scope: trio.CancelScope | None
-    #: The service tick at which the connection was registered or last active.
-    last_active_tick: int
+    #: Ticks since the connection was registered or last active (it sets 0 when active).
+    idle_ticks: int
 
     @property
     def receiving(self) -> bool:
@@ -48,7 +50,7 @@ class DisconnectWatch:
 
     def __init__(self) -> None:
         self._nursery: trio.Nursery | None = None
-        #: The number of ticks so far; connections record it when they are active.
+        #: The number of ticks so far.
         self.tick = 0
         self._registered: dict[Watchable, None] = {}
         self._wake: trio.Event | None = None
@@ -80,11 +82,11 @@ class DisconnectWatch:
     def _start_watchers(self, nursery: trio.Nursery) -> None:
         # Idle since before the previous tick, so for at least ``delay`` seconds; a connection
         # active since then may be a fast request about to finish, or a handler between reads.
-        overdue = [
-            watched
-            for watched in self._registered
-            if watched.last_active_tick < self.tick - 1 and not watched.receiving
-        ]
+        overdue = []
+        for watched in self._registered:
+            watched.idle_ticks += 1
+            if watched.idle_ticks >= 2 and not watched.receiving:
+                overdue.append(watched)
         for watched in overdue:
             self._start(nursery, watched)
 
@@ -101,7 +103,7 @@ class DisconnectWatch:
         """
         if self._nursery is None:
             return False
-        watched.last_active_tick = self.tick
+        watched.idle_ticks = 0
         self._registered[watched] = None
         if self._wake is not None:
             self._wake.set()

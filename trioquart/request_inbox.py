@@ -49,7 +49,7 @@ class RequestInbox:
         "body_complete",
         "cancel_scope",
         "disconnected",
-        "last_active_tick",
+        "idle_ticks",
         "receiving",
         "response_complete",
         "watch_scope",
@@ -71,8 +71,8 @@ class RequestInbox:
         self.response_complete = False
         #: The scope of this inbox's watcher task, once one is started.
         self.watch_scope: trio.CancelScope | None = None
-        #: The disconnect watch's tick at registration (see ``disconnect_watch.py``).
-        self.last_active_tick = 0
+        #: Disconnect watch ticks since registration (see ``disconnect_watch.py``).
+        self.idle_ticks = 0
 
     @property
     def body_exhausted(self) -> bool:

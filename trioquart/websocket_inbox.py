@@ -24,6 +24,7 @@ message above ``MAX_WEBSOCKET_MESSAGE_SIZE`` closes the connection with 1009, in
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
@@ -62,17 +63,19 @@ class WebsocketInbox:
     """
 
     __slots__ = (
+        "_direct",
         "_max_message_size",
         "_max_queue",
         "_queue_receive",
         "_queue_send",
         "_queue_timeout",
         "_receive",
+        "_size_limit",
         "_slot_free",
         "closed",
         "connection_cancelled",
         "connection_scope",
-        "last_active_tick",
+        "idle_ticks",
         "receiving",
         "watch_scope",
         "watch_service",
@@ -95,6 +98,10 @@ class WebsocketInbox:
         self._max_queue = max_queue
         self._queue_timeout = queue_timeout
         self._max_message_size = max_message_size
+        # The hot path compares with a number: no limit is the largest size there is.
+        self._size_limit = sys.maxsize if max_message_size is None else max_message_size
+        # Whether the handler may read the server directly: no reader queue, not closed.
+        self._direct = True
         self._queue_send: trio.MemorySendChannel[str | bytes] | None = None
         self._queue_receive: trio.MemoryReceiveChannel[str | bytes] | None = None
         self._slot_free: trio.Event | None = None
@@ -106,14 +113,15 @@ class WebsocketInbox:
         self.closed = False
         #: The service that hands out the reader task in direct mode, if any.
         self.watch_service: DisconnectWatch | None = None
-        #: The service tick of the last direct receive (see ``disconnect_watch.py``).
-        self.last_active_tick = 0
+        #: Watch service ticks since the last direct receive (see ``disconnect_watch.py``).
+        self.idle_ticks = 0
         #: The scope of the reader task, once one is started.
         self.watch_scope: trio.CancelScope | None = None
 
     def use_reader(self) -> None:
         """Switch to the reader mode: messages go through the bounded queue from now on."""
         if self._queue_receive is None:
+            self._direct = False
             self._queue_send, self._queue_receive = trio.open_memory_channel[str | bytes](
                 self._max_queue
             )
@@ -124,7 +132,7 @@ class WebsocketInbox:
         Raises:
             WebsocketClosedError: this side closed or rejected the connection.
         """
-        if self._queue_receive is None and not self.closed and not self.receiving:
+        if self._direct and not self.receiving:
             # The hot path of an echo loop: read directly, hand a normal message straight back
             # (the same steps as _receive_one, inline: one coroutine frame less per message).
             self.receiving = True
@@ -134,12 +142,12 @@ class WebsocketInbox:
                 self.receiving = False
                 if self._slot_free is not None:
                     self._wake_reader()
-            if self.watch_service is not None:
-                self.last_active_tick = self.watch_service.tick
+            self.idle_ticks = 0
             if message["type"] == "websocket.receive":
-                text = message.get("text")
-                data = text if text is not None else bytes(message.get("bytes") or b"")
-                if self._max_message_size is None or len(data) <= self._max_message_size:
+                data = message.get("text")
+                if data is None:
+                    data = bytes(message.get("bytes") or b"")
+                if len(data) <= self._size_limit:
                     return data
             return await self._end_of_direct_reading(message)
         if self._queue_receive is None and not self.closed:
@@ -169,6 +177,7 @@ class WebsocketInbox:
     def close_receivers(self) -> None:
         """This side closed: waiting and future receivers get ``WebsocketClosedError``."""
         self.closed = True
+        self._direct = False
         if self._queue_receive is not None:
             self._queue_receive.close()
 
