@@ -136,6 +136,11 @@ class RequestContext(_ConnectionContext):
         self._push_app_context()
         self._token = _cv_request.set(self)
 
+    @property
+    def has_teardown_hooks(self) -> bool:
+        """Whether any ``teardown_request`` hook is registered (else :meth:`restore` will do)."""
+        return bool(self.app._hooks["teardown_request"])
+
     async def pop(self, error: BaseException | None) -> None:
         """Run the ``teardown_request`` hooks (shielded, bounded), then :meth:`restore`."""
         try:

@@ -73,10 +73,10 @@ async def handle_http(
             error = caught
             raise
         finally:
-            if app._hooks["teardown_request"]:
+            if ctx.has_teardown_hooks:
                 await ctx.pop(error)
             else:
-                ctx.restore()  # the common case needs no coroutine for hooks that are not there
+                ctx.restore()  # no coroutine for hooks that are not there
         return
     with trio.CancelScope() as cancel_scope:
         inbox.cancel_scope = cancel_scope
@@ -126,7 +126,10 @@ async def serve_request(
         error = caught
         raise
     finally:
-        await ctx.pop(error)
+        if ctx.has_teardown_hooks:
+            await ctx.pop(error)
+        else:
+            ctx.restore()  # no coroutine for hooks that are not there
 
 
 async def send_response(
