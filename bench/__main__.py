@@ -25,7 +25,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a short run (under 30 s)")
     parser.add_argument(
-        "--only", nargs="+", choices=runner.STAGES, default=list(runner.STAGES), metavar="STAGE"
+        "--only",
+        nargs="+",
+        choices=runner.STAGES,
+        default=list(runner.DEFAULT_STAGES),
+        metavar="STAGE",
+        help=f"default: {' '.join(runner.DEFAULT_STAGES)}",
     )
     parser.add_argument("--contenders", nargs="+", choices=names, default=names, metavar="NAME")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bench.apps import CONTENDERS, SUBJECT
 from bench.e2e import E2E_ROUTES, E2ERoute, E2ESettings
 from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
+from bench.instructions import InstructionSettings
 from bench.memory import MemorySettings
 from bench.route_scale import RoutingSettings
 
@@ -32,6 +33,7 @@ class Plan:
     memory_rounds: int
     memory: MemorySettings
     memory_contenders: tuple[str, ...]
+    instructions: InstructionSettings
 
 
 FULL = Plan(
@@ -50,6 +52,7 @@ FULL = Plan(
     memory_rounds=2,
     memory=MemorySettings(clients=(1000, 5000)),
     memory_contenders=tuple(contender.name for contender in CONTENDERS),
+    instructions=InstructionSettings(seconds=10),
 )
 
 QUICK = Plan(
@@ -66,4 +69,5 @@ QUICK = Plan(
     memory_rounds=1,
     memory=MemorySettings(clients=(200,)),
     memory_contenders=("raw", SUBJECT),
+    instructions=InstructionSettings(seconds=3),
 )

@@ -13,21 +13,27 @@ from bench.stats import Sample, Summary
 
 @dataclass(frozen=True)
 class Target:
-    """A goal from the issues: trioquart at least ``min_ratio`` x raw, or at most ``max_value``."""
+    """A goal from the issues: trioquart at least ``min_ratio`` x raw, at most ``max_ratio`` x
+    raw, or at most ``max_value``."""
 
     min_ratio: float | None = None
     max_value: float | None = None
+    max_ratio: float | None = None
 
     def describe(self, unit: str) -> str:
         """The goal in words."""
         if self.min_ratio is not None:
             return f"{SUBJECT} >= {self.min_ratio:g}x raw"
+        if self.max_ratio is not None:
+            return f"{SUBJECT} <= {self.max_ratio:.3g}x raw"
         return f"{SUBJECT} <= {self.max_value:g} {unit}"
 
     def met(self, subject: float, raw: float | None) -> bool | None:
         """Whether the goal is met (None: no raw figure to compare with)."""
         if self.min_ratio is not None:
             return None if not raw else subject / raw >= self.min_ratio
+        if self.max_ratio is not None:
+            return None if not raw else subject / raw <= self.max_ratio
         return self.max_value is None or subject <= self.max_value
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TypeVar
 
-from bench import e2e, inprocess, memory, route_scale
+from bench import e2e, inprocess, instructions, memory, route_scale
 from bench.apps import SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
@@ -25,6 +25,7 @@ from bench.groups import (
     E2E_WS_LATENCY,
     INPROCESS_HTTP,
     INPROCESS_WS,
+    INSTRUCTIONS,
     MEMORY,
     ROUTING,
     ROUTING_GROWTH,
@@ -122,6 +123,20 @@ def run_e2e(plan: Plan, contenders: Sequence[Contender], results: Results) -> No
                     add_latencies(results, E2E_WS_LATENCY, scenario, name, sample)
 
 
+def run_instructions(plan: Plan, contenders: Sequence[Contender], results: Results) -> None:
+    """Instructions per request of each served app (one run each: the counts do not vary)."""
+    if not instructions.available():
+        results.skipped["instructions"] = "Valgrind or wrk is not installed"
+        return
+    for contender in contenders:
+        progress(f"instructions: {contender.name} at rest")
+        idle = instructions.idle_instructions(contender.module, plan.instructions)
+        for route in plan.e2e_routes:
+            progress(f"instructions: {contender.name}, {route.name}")
+            sample = instructions.per_request(contender.module, route, idle, plan.instructions)
+            results.add(INSTRUCTIONS, route.name, contender.name, sample)
+
+
 def add_latencies(results: Results, group: Group, scenario: str, name: str, run: Sample) -> None:
     """Record the p50 and p99 latency of a load run as samples of their own."""
     for key in ("p50_ms", "p99_ms"):
@@ -157,7 +172,9 @@ def run_memory(plan: Plan, contenders: Sequence[Contender], results: Results) ->
                 results.add(MEMORY, memory.scenario_name(clients), contender.name, sample)
 
 
-STAGES = ("inprocess", "routing", "e2e", "memory")
+STAGES = ("inprocess", "routing", "e2e", "memory", "instructions")
+#: What runs without ``--only``: the instruction counts take minutes and need Valgrind.
+DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
 def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> Results:
@@ -178,4 +195,6 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
         run_e2e(plan, available, results)
     if "memory" in stages:
         run_memory(plan, available, results)
+    if "instructions" in stages:
+        run_instructions(plan, available, results)
     return results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
 from trioquart import TrioQuart, request, websocket
 
@@ -36,6 +38,9 @@ async def extra(id: int | None = None) -> str:
 def make_app(extra_routes: int = 0) -> TrioQuart:
     """The benchmark app, after ``extra_routes`` static and as many converter rules."""
     app = TrioQuart(__name__)
+    # Under Cachegrind the server runs BENCH_TIME_SCALE times slower; the disconnect watch's
+    # timer is slowed alike, so that requests take their full-speed path (bench/instructions.py).
+    app.config["DISCONNECT_WATCH_DELAY"] *= float(os.environ.get("BENCH_TIME_SCALE", "1"))
     for index, path in enumerate(extra_static_paths(extra_routes)):
         app.add_url_rule(path, f"static_{index}", extra, ["GET"])
     for index, prefix in enumerate(extra_converter_prefixes(extra_routes)):
