@@ -61,3 +61,31 @@ async def test_inbox_read_after_the_end_is_still_a_checkpoint() -> None:
         await inbox.read_chunk()
         raise AssertionError("read_chunk() did not checkpoint")  # pragma: no cover
     assert scope.cancelled_caught
+
+
+async def test_inbox_read_rest_takes_one_scheduler_trip_per_message() -> None:
+    """Reading the whole body at once costs no more trips than the messages it waits for."""
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "body": b"cd", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": False},
+    )
+    seen: list[bytes] = []
+    counter = StepCounter(trio.lowlevel.current_task())
+    trio.lowlevel.add_instrument(counter)
+    try:
+        chunks = await inbox.read_rest(seen.append)
+    finally:
+        trio.lowlevel.remove_instrument(counter)
+    assert chunks == seen == [b"ab", b"cd"]
+    assert counter.steps == 3
+
+
+async def test_inbox_read_rest_of_a_body_already_in_is_still_a_checkpoint() -> None:
+    inbox = await inbox_with({"type": "http.request", "body": b"abc", "more_body": False})
+    assert await inbox.read_chunk() == b"abc"
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await inbox.read_rest(lambda chunk: None)
+        raise AssertionError("read_rest() did not checkpoint")  # pragma: no cover
+    assert scope.cancelled_caught

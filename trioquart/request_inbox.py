@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 
 import trio
 
@@ -74,11 +75,6 @@ class RequestInbox:
         #: Disconnect watch ticks since registration (see ``disconnect_watch.py``).
         self.idle_ticks = 0
 
-    @property
-    def body_exhausted(self) -> bool:
-        """Whether the whole body has arrived and been handed out by :meth:`read_chunk`."""
-        return self.body_complete and not self._chunks
-
     async def read_chunk(self) -> bytes | None:
         """Return the next body chunk, or ``None`` once the body is complete.
 
@@ -102,6 +98,41 @@ class RequestInbox:
                 # Also where a disconnect just cancelled the request's scope turns into
                 # ``trio.Cancelled`` for the handler.
                 await trio.lowlevel.checkpoint()
+                raise ClientDisconnectedError(
+                    "the client disconnected before the body was complete"
+                )
+            if self.receiving:
+                await self._wait_for_news()
+            else:
+                await self._receive_one()
+            waited = True
+
+    async def read_rest(self, on_chunk: Callable[[bytes], None]) -> list[bytes]:
+        """Every chunk still to come, in order, once the body is complete. A checkpoint.
+
+        ``on_chunk`` sees each chunk as it arrives and may raise (a size limit) to stop
+        reading there. What :meth:`read_chunk` does in a loop, in one coroutine: the whole
+        body is what most handlers read.
+
+        Raises:
+            ClientDisconnectedError: the client left before the body was complete.
+        """
+        chunks: list[bytes] = []
+        waited = False  # as in read_chunk: the last message waited for is the checkpoint
+        while True:
+            if self._chunks:
+                while self._chunks:
+                    chunk = self._chunks.popleft()
+                    self._buffered -= len(chunk)
+                    on_chunk(chunk)
+                    chunks.append(chunk)
+                self._announce()  # a watcher paused on read-ahead may read again
+            if self.body_complete:
+                if not waited:
+                    await trio.lowlevel.checkpoint()
+                return chunks
+            if self.disconnected:
+                await trio.lowlevel.checkpoint()  # where a disconnect becomes trio.Cancelled
                 raise ClientDisconnectedError(
                     "the client disconnected before the body was complete"
                 )

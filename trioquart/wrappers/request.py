@@ -85,16 +85,7 @@ class Body:
         """
         if self._data is None:
             self._start()
-            inbox = self._inbox
-            chunks = []
-            # Unlike ``async for``, stop as soon as the last chunk is in: asking the inbox for
-            # the end of the body would cost an extra trip through the scheduler.
-            while not inbox.body_exhausted:
-                chunk = await inbox.read_chunk()
-                if chunk is None:
-                    break
-                self._count(chunk)
-                chunks.append(chunk)
+            chunks = await self._inbox.read_rest(self._count)
             self._data = b"".join(chunks)
         return self._data
 
