@@ -25,7 +25,13 @@ import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .ctx import RequestContext
-from .dispatch import full_dispatch_request, handle_exception, view_that_cannot_wait
+from .dispatch import (
+    full_dispatch_request,
+    handle_exception,
+    view_that_cannot_wait,
+    view_without_hooks,
+)
+from .errors import single_error
 from .request_inbox import RequestInbox
 from .return_values import http_exception_response, make_response_from
 
@@ -39,14 +45,35 @@ log = logging.getLogger("trioquart")
 
 
 async def handle_http(
-    app: TrioQuart, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    app: TrioQuart,
+    scope: HTTPScope,
+    receive: ASGIReceiveCallable,
+    send: ASGISendCallable,
+    own_watcher: trio.Nursery | None = None,
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves.
 
     A view that cannot wait is run before the request's cancel scope is entered (see
     ``dispatch.view_that_cannot_wait``); if its answer is complete, it is sent without one, since
     nothing is left that a disconnect could cancel. Everything else runs in the scope.
+
+    ``own_watcher``: where this request's watcher task runs when the app's watch service does
+    not (this function opens it and calls itself).
     """
+    watch = app._disconnect_watch
+    if own_watcher is None and not watch.running:
+        # No watch service (the app is not served by a lifespan): the request gets a watcher
+        # task of its own, in a nursery around it all; a lone error still comes out as itself.
+        try:
+            async with trio.open_nursery() as nursery:
+                await handle_http(app, scope, receive, send, nursery)
+                nursery.cancel_scope.cancel(reason="handler finished")
+        except BaseExceptionGroup as group:
+            lone = single_error(group)
+            if lone is group:
+                raise
+            raise lone from None
+        return
     inbox = RequestInbox(receive)
     request = app.request_class(scope, inbox, app.config["MAX_CONTENT_LENGTH"])
     ctx = RequestContext(app, request)
@@ -65,8 +92,8 @@ async def handle_http(
     except BaseException as caught:
         await ctx.pop(caught)
         raise
+    error: BaseException | None = None
     if response is not None and isinstance(response.body, bytes):
-        error: BaseException | None = None
         try:
             await send_response(request, response, inbox, send)
         except BaseException as caught:
@@ -78,19 +105,26 @@ async def handle_http(
             else:
                 ctx.restore()  # no coroutine for hooks that are not there
         return
+    # The rest runs in the request's scope, here rather than in a function of its own: every
+    # wake-up of the handler and every send passes through each coroutine frame in between.
     with trio.CancelScope() as cancel_scope:
         inbox.cancel_scope = cancel_scope
-        watch = app._disconnect_watch
-        if watch.register(inbox):
-            try:
-                await serve_request(app, ctx, inbox, send, response, view_error)
-            finally:
-                watch.unregister(inbox)
+        if own_watcher is None:
+            watch.register(inbox)
         else:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(inbox.watch)
-                await serve_request(app, ctx, inbox, send, response, view_error)
-                nursery.cancel_scope.cancel(reason="handler finished")
+            own_watcher.start_soon(inbox.watch)
+        try:
+            response = await finish_dispatch(app, request, response, view_error)
+            await send_response(request, response, inbox, send)
+        except BaseException as caught:
+            error = caught
+            raise
+        finally:
+            watch.unregister(inbox)
+            if ctx.has_teardown_hooks:
+                await ctx.pop(error)
+            else:
+                ctx.restore()
 
 
 def match_request(app: TrioQuart, request: Request) -> None:
@@ -102,34 +136,27 @@ def match_request(app: TrioQuart, request: Request) -> None:
         request.routing_exception = error
 
 
-async def serve_request(
+async def finish_dispatch(
     app: TrioQuart,
-    ctx: RequestContext,
-    inbox: RequestInbox,
-    send: ASGISendCallable,
-    response: Response | None = None,
-    view_error: Exception | None = None,
-) -> None:
-    """Finish dispatching in the pushed request context, send the response, then tear down.
-
-    ``response`` and ``view_error`` are what running a view that cannot wait gave, if one ran.
-    """
-    request = ctx.request
-    error: BaseException | None = None
-    try:
-        if view_error is not None:
-            response = await handle_exception(app, view_error, request)
-        elif response is None:
-            response = await full_dispatch_request(app, request)
-        await send_response(request, response, inbox, send)
-    except BaseException as caught:
-        error = caught
-        raise
-    finally:
-        if ctx.has_teardown_hooks:
-            await ctx.pop(error)
-        else:
-            ctx.restore()  # no coroutine for hooks that are not there
+    request: Request,
+    response: Response | None,
+    view_error: Exception | None,
+) -> Response:
+    """The response to send, once the view has run (``response`` or ``view_error``, from a
+    view that cannot wait) or after running it with its hooks."""
+    if response is None and view_error is None:
+        view = view_without_hooks(app, request)
+        if view is None:
+            return await full_dispatch_request(app, request)
+        try:
+            rv = await view(**(request.view_args or {}))
+            return make_response_from(rv, request.endpoint or "<no view>")
+        except Exception as raised:
+            view_error = raised
+    if view_error is not None:
+        return await handle_exception(app, view_error, request)
+    assert response is not None
+    return response
 
 
 async def send_response(
