@@ -443,6 +443,13 @@ def test_response_non_latin1_content_type_is_reported_when_sent() -> None:
         response.asgi_headers()
 
 
+def test_response_non_latin1_mimetype_is_reported_when_sent() -> None:
+    response = Response(b"x", mimetype="text/☃")
+    assert response.headers["Content-Type"] == "text/☃; charset=utf-8"
+    with pytest.raises(ValueError, match=r"^The response header 'Content-Type' cannot be sent"):
+        response.asgi_headers()
+
+
 def test_response_headers_can_be_replaced() -> None:
     response = Response(b"x", status=201)
     response.headers = Headers({"X-Only": "1"})

@@ -40,6 +40,18 @@ def _raw_content_type(content_type: str | None) -> list[tuple[bytes, bytes]] | N
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _content_type_pair(mimetype: str) -> tuple[bytes, bytes] | None:
+    raw = _raw_content_type(_content_type(mimetype))
+    return None if raw is None else raw[0]
+
+
+def _raw_headers_for_mimetype(mimetype: str) -> list[tuple[bytes, bytes]] | None:
+    """:func:`_raw_content_type` of ``mimetype``'s full type, computed once per mimetype."""
+    pair = _content_type_pair(mimetype)
+    return None if pair is None else [pair]
+
+
 class Response(_SansIOResponse):
     """An HTTP response.
 
@@ -69,12 +81,12 @@ class Response(_SansIOResponse):
     ) -> None:
         raw = None
         if headers is None:
-            if content_type is None:
+            if content_type is not None:
+                raw = _raw_content_type(content_type)
+            else:
                 if mimetype is None:
                     mimetype = self.default_mimetype
-                if mimetype is not None:
-                    content_type = _content_type(mimetype)
-            raw = _raw_content_type(content_type)
+                raw = [] if mimetype is None else _raw_headers_for_mimetype(mimetype)
         if raw is None:
             super().__init__(
                 status=status, headers=headers, mimetype=mimetype, content_type=content_type
