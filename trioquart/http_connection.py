@@ -114,7 +114,16 @@ async def handle_http(
         else:
             own_watcher.start_soon(inbox.watch)
         try:
-            response = await finish_dispatch(app, request, response, view_error)
+            if response is None and view_error is None:
+                view = view_without_hooks(app, request)
+                if view is not None:
+                    try:
+                        rv = await view(**(request.view_args or {}))
+                        response = make_response_from(rv, request.endpoint or "<no view>")
+                    except Exception as raised:
+                        view_error = raised
+            if response is None or view_error is not None:
+                response = await finish_dispatch(app, request, view_error)
             await send_response(request, response, inbox, send)
         except BaseException as caught:
             error = caught
@@ -137,26 +146,13 @@ def match_request(app: TrioQuart, request: Request) -> None:
 
 
 async def finish_dispatch(
-    app: TrioQuart,
-    request: Request,
-    response: Response | None,
-    view_error: Exception | None,
+    app: TrioQuart, request: Request, view_error: Exception | None
 ) -> Response:
-    """The response to send, once the view has run (``response`` or ``view_error``, from a
-    view that cannot wait) or after running it with its hooks."""
-    if response is None and view_error is None:
-        view = view_without_hooks(app, request)
-        if view is None:
-            return await full_dispatch_request(app, request)
-        try:
-            rv = await view(**(request.view_args or {}))
-            return make_response_from(rv, request.endpoint or "<no view>")
-        except Exception as raised:
-            view_error = raised
+    """The response for ``view_error``, or for the whole pipeline with its hooks when the
+    view has not run."""
     if view_error is not None:
         return await handle_exception(app, view_error, request)
-    assert response is not None
-    return response
+    return await full_dispatch_request(app, request)
 
 
 async def send_response(
