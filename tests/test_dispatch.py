@@ -15,7 +15,7 @@ import pytest
 import trio
 import trio.testing
 
-from trioquart import TrioQuart, g, request
+from trioquart import TrioQuart, dispatch, g, request
 from trioquart.dispatch import never_waits
 from trioquart.testing import TestClient
 
@@ -75,6 +75,26 @@ class _CallableObject:
 )
 def test_dispatch_never_waits(view: Any, expected: bool) -> None:
     assert never_waits(view) is expected
+
+
+def test_dispatch_never_waits_forgets_views_beyond_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answers are remembered per function, up to a bound (views made on the fly must
+    not grow the memory without end); past it the memory starts again, answers unchanged."""
+    monkeypatch.setattr(dispatch, "_MAX_REMEMBERED_VIEWS", 2)
+    monkeypatch.setattr(dispatch, "_never_waits_by_function", {})
+
+    def make() -> Any:
+        async def view() -> str:
+            return "x"
+
+        return view
+
+    views = [make() for _ in range(5)]
+    assert [never_waits(view) for view in views] == [True] * 5
+    assert len(dispatch._never_waits_by_function) <= 2
+    assert never_waits(_awaits) is False
 
 
 async def test_dispatch_view_that_cannot_wait_still_gets_hooks_that_wait(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
+import trio.testing
 
-from trioquart.request_inbox import RequestInbox
+from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
 
 
 class StepCounter(trio.abc.Instrument):
@@ -89,3 +91,33 @@ async def test_inbox_read_rest_of_a_body_already_in_is_still_a_checkpoint() -> N
         await inbox.read_rest(lambda chunk: None)
         raise AssertionError("read_rest() did not checkpoint")  # pragma: no cover
     assert scope.cancelled_caught
+
+
+async def test_inbox_read_rest_after_a_disconnect_without_a_scope_raises() -> None:
+    """With no scope to cancel, a client that left mid-body is reported as such."""
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.disconnect"},
+    )
+    with pytest.raises(ClientDisconnectedError):
+        await inbox.read_rest(lambda chunk: None)
+
+
+async def test_inbox_read_rest_shares_the_receive_with_a_watcher() -> None:
+    """A watcher already waiting in ``receive`` reads the body for the handler: nothing is
+    lost, and the handler gets every chunk in order."""
+    send_channel, receive_channel = trio.open_memory_channel[Any](0)
+    inbox = RequestInbox(receive_channel.receive)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(inbox.watch)
+        await trio.testing.wait_all_tasks_blocked()
+        assert inbox.receiving  # the watcher holds the receive
+
+        async def send_body() -> None:
+            await trio.testing.wait_all_tasks_blocked()
+            await send_channel.send({"type": "http.request", "body": b"ab", "more_body": True})
+            await send_channel.send({"type": "http.request", "body": b"cd", "more_body": False})
+
+        nursery.start_soon(send_body)
+        assert await inbox.read_rest(lambda chunk: None) == [b"ab", b"cd"]
+        nursery.cancel_scope.cancel()

@@ -29,11 +29,9 @@ def _content_type(mimetype: str) -> str:
     return get_content_type(mimetype, "utf-8")
 
 
-def _raw_content_type(content_type: str | None) -> list[tuple[bytes, bytes]] | None:
+def _raw_content_type(content_type: str) -> list[tuple[bytes, bytes]] | None:
     """The ASGI header list for ``content_type``, or ``None`` if it is not latin-1 (then
     Werkzeug's constructor takes over, and sending reports the bad header)."""
-    if content_type is None:
-        return []
     try:
         return [(b"content-type", content_type.encode("latin-1"))]
     except UnicodeEncodeError:
