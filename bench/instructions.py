@@ -18,21 +18,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 
 from bench import wrk
 from bench.apps import ECHO_BODY_SIZE
 from bench.e2e import E2ERoute
-from bench.process import LOAD_CPU, ROOT, SERVER_CPU, child_env, pinned, read_json_line
+from bench.process import LOAD_CPU, serving
 from bench.stats import Sample
 
 #: How much slower a server runs under Cachegrind (measured: 40 to 60 times).
 SLOWDOWN = 50
-READY_TIMEOUT = 180.0
-STOP_TIMEOUT = 120.0
+_CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
@@ -56,51 +52,28 @@ def _run_server(
 
     Returns the instructions executed and the requests answered.
     """
-    command = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
-        sys.executable,
-        "-m",
-        "bench.server",
+    stderr: list[str] = []
+    count = 0
+    with serving(
         module,
-    ]
-    env = child_env()
-    env["BENCH_TIME_SCALE"] = str(SLOWDOWN)
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            preexec_fn=pinned(SERVER_CPU),
-        )
-        assert proc.stdout is not None
-        assert proc.stdin is not None
-        try:
-            hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)
-            count = 0
-            if load is not None:
-                sample = wrk.run(
-                    hello["urls"][0] + load.path,
-                    method=load.method,
-                    body_size=ECHO_BODY_SIZE if load.method == "POST" else 0,
-                    connections=settings.connections,
-                    seconds=settings.seconds,
-                    cpu=LOAD_CPU,
-                )
-                if sample.extras.get("errors"):
-                    raise RuntimeError(f"{module}: wrk saw errors on {load.path}")
-                count = int(sample.extras["count"])
-        finally:
-            proc.stdin.close()
-            proc.wait(STOP_TIMEOUT)
-        log.seek(0)
-        found = _REFS.search(log.read())
+        wrapper=_CACHEGRIND,
+        extra_env={"BENCH_TIME_SCALE": str(SLOWDOWN)},
+        slowdown=SLOWDOWN,
+        stderr=stderr,
+    ) as server:
+        if load is not None:
+            sample = wrk.run(
+                server.url + load.path,
+                method=load.method,
+                body_size=ECHO_BODY_SIZE if load.method == "POST" else 0,
+                connections=settings.connections,
+                seconds=settings.seconds,
+                cpu=LOAD_CPU,
+            )
+            if sample.extras.get("errors"):
+                raise RuntimeError(f"{module}: wrk saw errors on {load.path}")
+            count = int(sample.extras["count"])
+    found = _REFS.search(stderr[0])
     if found is None:
         raise RuntimeError(f"{module}: Cachegrind reported no instruction count")
     return int(found.group(1).replace(",", "")), count

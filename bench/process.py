@@ -13,7 +13,7 @@ import select
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,27 +75,39 @@ def _stderr_tail(log: IO[str]) -> str:
     return log.read()[-2000:].strip()
 
 
-def _stop(proc: subprocess.Popen[str], *, kill: bool) -> None:
+def _stop(proc: subprocess.Popen[str], *, kill: bool, timeout: float = STOP_TIMEOUT) -> None:
     """Close the child's stdin (its signal to stop gracefully) and wait; or kill it outright."""
     if kill:
         proc.kill()
     assert proc.stdin is not None
     proc.stdin.close()
     try:
-        proc.wait(STOP_TIMEOUT)
+        proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
 
 
 @contextlib.contextmanager
-def serving(module: str, *, kill: bool = False) -> Iterator[Server]:
+def serving(
+    module: str,
+    *,
+    kill: bool = False,
+    wrapper: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+    slowdown: float = 1.0,
+    stderr: list[str] | None = None,
+) -> Iterator[Server]:
     """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits.
 
     ``kill``: kill it instead, without checking how it exits (thousands of open websockets take
-    seconds to close gracefully, which measures nothing).
+    seconds to close gracefully, which measures nothing). ``wrapper``: a command that runs the
+    server (Valgrind, say), which ``slowdown`` times slower start-up and shutdown are allowed.
+    ``stderr``: receives everything the process wrote there, once it has stopped.
     """
-    command = [sys.executable, "-m", "bench.server", module]
+    command = [*wrapper, sys.executable, "-m", "bench.server", module]
+    env = child_env()
+    env.update(extra_env or {})
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
             command,
@@ -104,20 +116,23 @@ def serving(module: str, *, kill: bool = False) -> Iterator[Server]:
             stderr=log,
             text=True,
             cwd=ROOT,
-            env=child_env(),
+            env=env,
             preexec_fn=pinned(SERVER_CPU),
         )
         assert proc.stdout is not None
         assert proc.stdin is not None
         try:
             try:
-                hello = read_json_line(proc.stdout, READY_TIMEOUT, proc)
+                hello = read_json_line(proc.stdout, READY_TIMEOUT * slowdown, proc)
             except RuntimeError:
                 proc.wait()
                 raise RuntimeError(f"server did not start: {_stderr_tail(log)}") from None
             yield Server(proc, hello["urls"][0], hello["pid"])
         finally:
-            _stop(proc, kill=kill)
+            _stop(proc, kill=kill, timeout=STOP_TIMEOUT * slowdown)
+            if stderr is not None:
+                log.seek(0)
+                stderr.append(log.read())
         if not kill and proc.returncode not in (0, None):
             raise RuntimeError(f"server exited with {proc.returncode}: {_stderr_tail(log)}")
 
