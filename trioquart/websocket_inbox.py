@@ -64,7 +64,6 @@ class WebsocketInbox:
 
     __slots__ = (
         "_direct",
-        "_max_message_size",
         "_max_queue",
         "_queue_receive",
         "_queue_send",
@@ -97,8 +96,7 @@ class WebsocketInbox:
         self.connection_cancelled = False
         self._max_queue = max_queue
         self._queue_timeout = queue_timeout
-        self._max_message_size = max_message_size
-        # The hot path compares with a number: no limit is the largest size there is.
+        # Always a number, for the hot path's one comparison: no limit is the largest size.
         self._size_limit = sys.maxsize if max_message_size is None else max_message_size
         # Whether the handler may read the server directly: no reader queue, not closed.
         self._direct = True
@@ -254,13 +252,13 @@ class WebsocketInbox:
             self.cancel_connection(reason="client disconnected")
 
     def _too_big(self, data: str | bytes) -> bool:
-        if self._max_message_size is None or len(data) <= self._max_message_size:
+        if len(data) <= self._size_limit:
             return False
         log.warning(
             "Closing websocket %s: a message of %d exceeds MAX_WEBSOCKET_MESSAGE_SIZE (%d)",
             self._websocket().path,
             len(data),
-            self._max_message_size,
+            self._size_limit,
         )
         return True
 
