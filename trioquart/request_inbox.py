@@ -84,28 +84,16 @@ class RequestInbox:
         # Servers end a body with an empty message of its own: having waited for it is the
         # checkpoint, and a second one would cost every request a trip through the scheduler.
         waited = False
-        while True:
-            if self._chunks:
-                chunk = self._chunks.popleft()
-                self._buffered -= len(chunk)
-                self._announce()  # a watcher paused on read-ahead may read again
-                return chunk
+        while not self._chunks:
             if self.body_complete:
                 if not waited:
                     await trio.lowlevel.checkpoint()
                 return None
-            if self.disconnected:
-                # Also where a disconnect just cancelled the request's scope turns into
-                # ``trio.Cancelled`` for the handler.
-                await trio.lowlevel.checkpoint()
-                raise ClientDisconnectedError(
-                    "the client disconnected before the body was complete"
-                )
-            if self.receiving:
-                await self._wait_for_news()
-            else:
-                await self._receive_one()
+            await self._wait_for_more()
             waited = True
+        chunk = self._pop_chunk()
+        self._announce()  # a watcher paused on read-ahead may read again
+        return chunk
 
     async def read_rest(self, on_chunk: Callable[[bytes], None]) -> list[bytes]:
         """Every chunk still to come, in order, once the body is complete. A checkpoint.
@@ -122,25 +110,36 @@ class RequestInbox:
         while True:
             if self._chunks:
                 while self._chunks:
-                    chunk = self._chunks.popleft()
-                    self._buffered -= len(chunk)
+                    chunk = self._pop_chunk()
                     on_chunk(chunk)
                     chunks.append(chunk)
-                self._announce()  # a watcher paused on read-ahead may read again
+                self._announce()
             if self.body_complete:
                 if not waited:
                     await trio.lowlevel.checkpoint()
                 return chunks
-            if self.disconnected:
-                await trio.lowlevel.checkpoint()  # where a disconnect becomes trio.Cancelled
-                raise ClientDisconnectedError(
-                    "the client disconnected before the body was complete"
-                )
-            if self.receiving:
-                await self._wait_for_news()
-            else:
-                await self._receive_one()
+            await self._wait_for_more()
             waited = True
+
+    def _pop_chunk(self) -> bytes:
+        chunk = self._chunks.popleft()
+        self._buffered -= len(chunk)
+        return chunk
+
+    async def _wait_for_more(self) -> None:
+        """Wait for the next message of the body, read here or by the watcher.
+
+        Raises:
+            ClientDisconnectedError: the client has left (after a checkpoint, which is where
+                a disconnect that cancelled the request's scope becomes ``trio.Cancelled``).
+        """
+        if self.disconnected:
+            await trio.lowlevel.checkpoint()
+            raise ClientDisconnectedError("the client disconnected before the body was complete")
+        if self.receiving:
+            await self._wait_for_news()
+        else:
+            await self._receive_one()
 
     async def watch(self) -> None:
         """Read until the client disconnects, then cancel the request's scope.
