@@ -1,4 +1,4 @@
-"""The pipeline's shortcut for views that cannot wait (``view_that_cannot_wait``).
+"""The pipeline's shortcut for views that cannot wait (``never_waits``).
 
 Such a view runs before the request's cancel scope is entered; everything that may still wait
 (hooks, error handlers, a streamed body) must behave exactly as on the ordinary path, and a

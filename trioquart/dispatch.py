@@ -125,21 +125,6 @@ def view_without_hooks(app: TrioQuart, request: Request) -> Callable[..., Any] |
     return app.view_functions[rule.endpoint]
 
 
-def view_that_cannot_wait(app: TrioQuart, request: Request) -> Callable[..., Any] | None:
-    """The matched view, if the whole pipeline could run without waiting; else ``None``.
-
-    Theory of operation: a request's cancel scope only matters where its code waits, and
-    entering one costs trio about as much as the rest of a small request. A view whose code
-    contains no ``await``, ``async for`` or ``async with`` (checked once per code object, see
-    :func:`never_waits`) runs to completion as soon as it is awaited, so when no
-    ``before_request`` or ``after_request`` hook is registered, the caller runs it outside
-    any scope and enters the scope only for what may still wait (error handlers, a streamed
-    body). A plain function, so that a request that must wait creates no coroutine here.
-    """
-    view = view_without_hooks(app, request)
-    return view if view is not None and never_waits(view) else None
-
-
 # Opcodes with which a coroutine's own frame can suspend (3.11 to 3.13).
 _SUSPENDING_OPCODES = frozenset(
     opcode
@@ -159,6 +144,13 @@ _SUSPENDING_OPCODES = frozenset(
 
 def never_waits(view: Any) -> bool:
     """Whether calling ``view`` and sending ``None`` once surely completes its coroutine.
+
+    Theory of operation: a request's cancel scope only matters where its code waits, and
+    entering one costs trio about as much as the rest of a small request. A view whose code
+    contains no ``await``, ``async for`` or ``async with`` (checked once per code object) runs
+    to completion as soon as it is awaited, so when it has no request hooks the HTTP driver
+    runs it outside any scope and enters the scope only for what may still wait (error
+    handlers, a streamed body).
 
     True only for a plain ``async def`` function whose own code never suspends; anything
     else (a wrapper, a ``partial``, a callable object) is assumed to wait.

@@ -28,7 +28,7 @@ from .ctx import RequestContext
 from .dispatch import (
     full_dispatch_request,
     handle_exception,
-    view_that_cannot_wait,
+    never_waits,
     view_without_hooks,
 )
 from .errors import single_error
@@ -53,9 +53,10 @@ async def handle_http(
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves.
 
-    A view that cannot wait is run before the request's cancel scope is entered (see
-    ``dispatch.view_that_cannot_wait``); if its answer is complete, it is sent without one, since
-    nothing is left that a disconnect could cancel. Everything else runs in the scope.
+    A view that cannot wait (see ``dispatch.never_waits``) and has no request hooks is run
+    before the request's cancel scope is entered; if its answer is complete, it is sent
+    without one, since nothing is left that a disconnect could cancel. Everything else runs in
+    the scope.
 
     ``own_watcher``: where this request's watcher task runs when the app's watch service does
     not (this function opens it and calls itself).
@@ -80,60 +81,51 @@ async def handle_http(
     ctx.push()
     response: Response | None = None
     view_error: Exception | None = None
+    error: BaseException | None = None
     try:
         match_request(app, request)
-        view = view_that_cannot_wait(app, request)
-        if view is not None:
+        # Views are awaited from this frame, not through a dispatch function: every wake-up
+        # of the handler and every send passes through each coroutine frame in between.
+        view = view_without_hooks(app, request)
+        if view is not None and never_waits(view):
             try:
                 rv = await view(**(request.view_args or {}))
                 response = make_response_from(rv, request.endpoint or "<no view>")
             except Exception as raised:
                 view_error = raised  # for the error handlers, which may wait
-    except BaseException as caught:
-        await ctx.pop(caught)
-        raise
-    error: BaseException | None = None
-    if response is not None and isinstance(response.body, bytes):
-        try:
+            view = None
+        if response is not None and isinstance(response.body, bytes):
             await send_response(request, response, inbox, send)
-        except BaseException as caught:
-            error = caught
-            raise
-        finally:
-            if ctx.has_teardown_hooks:
-                await ctx.pop(error)
-            else:
-                ctx.restore()  # no coroutine for hooks that are not there
-        return
-    # The rest runs in the request's scope, here rather than in a function of its own: every
-    # wake-up of the handler and every send passes through each coroutine frame in between.
-    with trio.CancelScope() as cancel_scope:
-        inbox.cancel_scope = cancel_scope
-        if own_watcher is None:
-            watch.register(inbox)
         else:
-            own_watcher.start_soon(inbox.watch)
-        try:
-            if response is None and view_error is None:
-                view = view_without_hooks(app, request)
-                if view is not None:
-                    try:
-                        rv = await view(**(request.view_args or {}))
-                        response = make_response_from(rv, request.endpoint or "<no view>")
-                    except Exception as raised:
-                        view_error = raised
-            if response is None or view_error is not None:
-                response = await finish_dispatch(app, request, view_error)
-            await send_response(request, response, inbox, send)
-        except BaseException as caught:
-            error = caught
-            raise
-        finally:
-            watch.unregister(inbox)
-            if ctx.has_teardown_hooks:
-                await ctx.pop(error)
-            else:
-                ctx.restore()
+            with trio.CancelScope() as cancel_scope:
+                inbox.cancel_scope = cancel_scope
+                if own_watcher is None:
+                    watch.register(inbox)
+                else:
+                    own_watcher.start_soon(inbox.watch)
+                try:
+                    if view is not None:
+                        try:
+                            rv = await view(**(request.view_args or {}))
+                            response = make_response_from(rv, request.endpoint or "<no view>")
+                        except Exception as raised:
+                            view_error = raised
+                    if response is None or view_error is not None:
+                        response = await finish_dispatch(app, request, view_error)
+                    await send_response(request, response, inbox, send)
+                except BaseException as caught:
+                    error = caught  # recorded here: the scope absorbs its own cancellation
+                    raise
+                finally:
+                    watch.unregister(inbox)
+    except BaseException as caught:
+        error = caught
+        raise
+    finally:
+        if ctx.has_teardown_hooks:
+            await ctx.pop(error)
+        else:
+            ctx.restore()  # no coroutine for hooks that are not there
 
 
 def match_request(app: TrioQuart, request: Request) -> None:
