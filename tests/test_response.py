@@ -487,3 +487,22 @@ async def test_response_subclasses_and_buffers_are_bodies(
         return value
 
     assert await (await client.get("/")).get_data() == body
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [({}, "200 OK"), ({"status": 200}, "200 OK"), ({"status": 404}, "404 NOT FOUND")],
+)
+def test_response_status_line_agrees_with_the_code(kwargs: dict[str, Any], status: str) -> None:
+    """The default 200 skips Werkzeug's status parsing; code and line must still agree."""
+    response = Response(b"x", **kwargs)
+    assert response.status == status
+    assert response.status_code == int(status.split()[0])
+
+
+def test_response_subclass_default_status_is_used() -> None:
+    class Created(Response):
+        default_status = 201
+
+    response = Created(b"x")
+    assert (response.status_code, response.status) == (201, "201 CREATED")
