@@ -130,3 +130,44 @@ async def test_context_app_context_is_reused_by_requests(
     async with app.app_context():
         g.outer = "shared"
         assert await (await client.get("/")).get_data(as_text=True) == "shared"
+
+
+async def test_context_request_of_another_app_inside_an_app_context(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """The request's app wins over an outer app context of another app, and gets its own g."""
+    other = TrioQuart("other")
+
+    @app.get("/")
+    async def view() -> Any:
+        return {"app": current_app.name, "outer": g.get("outer")}
+
+    async with other.app_context():
+        g.outer = "other's"
+        assert await (await client.get("/")).get_json() == {"app": app.name, "outer": None}
+        assert current_app.name == "other"
+        assert g.outer == "other's"
+
+
+async def test_context_app_context_opened_in_a_handler_wins_until_closed(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """An app context pushed inside a handler is current (with its own g) until it closes."""
+    other = TrioQuart("other")
+
+    @app.get("/")
+    async def view() -> Any:
+        g.mine = "request's"
+        seen: dict[str, Any] = {}
+        async with other.app_context():
+            seen["inner"] = [current_app.name, g.get("mine"), request.path]
+        async with app.app_context():
+            seen["same_app"] = [current_app.name, g.get("mine")]
+        seen["after"] = [current_app.name, g.mine, has_app_context()]
+        return seen
+
+    assert await (await client.get("/")).get_json() == {
+        "inner": ["other", None, "/"],
+        "same_app": [app.name, None],
+        "after": [app.name, "request's", True],
+    }

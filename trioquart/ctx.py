@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from .globals import _cv_app, _cv_request, _cv_websocket
+from .globals import _cv_app, _cv_request, _cv_websocket, find_app_context
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -103,23 +103,43 @@ async def run_teardown_hooks(
 class _ConnectionContext:
     """What request and websocket contexts share: app context, view data, teardown on pop."""
 
-    __slots__ = ("_app_ctx", "_token", "app")
+    __slots__ = ("_app_context", "_pushed_app_context", "_token", "app")
 
     def __init__(self, app: TrioQuart) -> None:
         self.app = app
-        self._app_ctx: AppContext | None = None
+        self._app_context: AppContext | None = None
+        self._pushed_app_context = False
         self._token: Token[Any] | None = None
 
+    @property
+    def app_context(self) -> AppContext:
+        """The application context of this connection (``current_app`` and ``g``).
+
+        The one already active for the same app when the connection began (its ``g`` is
+        shared), else this connection's own, made on first use.
+        """
+        app_context = self._app_context
+        if app_context is None:
+            app_context = self._app_context = AppContext(self.app)
+        return app_context
+
     def _push_app_context(self) -> None:
-        current = _cv_app.get(None)
-        if current is None or current.app is not self.app:
-            self._app_ctx = AppContext(self.app)
-            self._app_ctx.push()
+        # See globals.py: the connection's own context is found through the connection, so
+        # it is pushed only when a context of another app is visible and would win.
+        current = find_app_context()
+        if current is None:
+            return
+        if current.app is self.app:
+            self._app_context = current
+        else:
+            self._app_context = AppContext(self.app)
+            self._app_context.push()
+            self._pushed_app_context = True
 
     def _pop_app_context(self) -> None:
-        if self._app_ctx is not None:
-            self._app_ctx.pop()
-            self._app_ctx = None
+        if self._pushed_app_context:
+            self.app_context.pop()
+            self._pushed_app_context = False
 
 
 class RequestContext(_ConnectionContext):

@@ -3,6 +3,13 @@
 Each is a proxy over a :class:`contextvars.ContextVar`. trio copies the context of the task that
 starts a child into the child, so tasks started from a handler (or from ``websocket.nursery``) see
 the same globals without any copying helper.
+
+Strategy: ``current_app`` and ``g`` come from the innermost application context, which is
+either one pushed with ``app.app_context()`` (``_cv_app``) or the one a request or websocket
+context carries. A connection context does not push its application context: setting and
+resetting a ContextVar costs about a microsecond, on every request, for globals most handlers
+never read. It pushes one only when another app's context is visible, so that an explicitly
+pushed context always wins over the connection's (see ``ctx.py``).
 """
 
 from __future__ import annotations
@@ -46,11 +53,28 @@ _cv_app: ContextVar[AppContext] = ContextVar("trioquart.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("trioquart.request_ctx")
 _cv_websocket: ContextVar[WebsocketContext] = ContextVar("trioquart.websocket_ctx")
 
+
+def find_app_context() -> AppContext | None:
+    """The innermost active application context in this task, or ``None``."""
+    pushed = _cv_app.get(None)
+    if pushed is not None:
+        return pushed
+    connection: RequestContext | WebsocketContext | None = _cv_request.get(None)
+    if connection is None:
+        connection = _cv_websocket.get(None)
+    return None if connection is None else connection.app_context
+
+
+def _app_context() -> AppContext:
+    app_context = find_app_context()
+    if app_context is None:
+        raise RuntimeError(_no_app_message)
+    return app_context
+
+
 # The proxies are typed as the objects they stand for; LocalProxy forwards every attribute.
-current_app: TrioQuart = LocalProxy(  # type: ignore[assignment]
-    _cv_app, "app", unbound_message=_no_app_message
-)
-g: _AppGlobals = LocalProxy(_cv_app, "g", unbound_message=_no_app_message)  # type: ignore[assignment]
+current_app: TrioQuart = LocalProxy(_app_context, "app")  # type: ignore[assignment]
+g: _AppGlobals = LocalProxy(_app_context, "g")  # type: ignore[assignment]
 
 
 def _with_fast_members(
@@ -130,4 +154,4 @@ def has_websocket_context() -> bool:
 
 def has_app_context() -> bool:
     """Whether an application context is active in this task."""
-    return _cv_app.get(None) is not None
+    return find_app_context() is not None

@@ -9,7 +9,7 @@ import json as _json
 import uuid
 from typing import Any
 
-from .globals import _cv_app
+from .globals import find_app_context
 from .wrappers.response import Response
 
 
@@ -34,7 +34,7 @@ _ENCODERS = {
 
 def dumps(value: Any) -> str:
     """Encode ``value`` as compact JSON (dates, UUIDs, decimals and dataclasses included)."""
-    ctx = _cv_app.get(None)
+    ctx = find_app_context()
     sort_keys = bool(ctx.app.config["JSON_SORT_KEYS"]) if ctx is not None else False
     return _ENCODERS[sort_keys].encode(value)
 
