@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from bench.e2e import ws_scenario_name
 from bench.report import Group, Target
+
+#: The end-to-end websocket targets: 0.97x raw with one client, 0.95x with 50.
+_E2E_WS_TARGET = Target(min_ratio=0.95, min_ratio_for=((ws_scenario_name(1), 0.97),))
 
 INPROCESS_HTTP = Group(
     "inprocess_http", "In-process HTTP (ASGI app called directly)", "requests per CPU second"
@@ -36,15 +40,37 @@ E2E_HTTP_CPU = Group(
     "requests per server CPU second",
     target=Target(min_ratio=0.95),
 )
+E2E_HTTP_PAIRED = Group(
+    "e2e_http_paired",
+    "End-to-end HTTP, same runs, each rate divided by raw's in the same round",
+    "x raw",
+    target=Target(min_ratio=0.95),
+    relative=True,
+)
 E2E_HTTP_LATENCY = Group(
     "e2e_http_latency",
     "End-to-end HTTP latency, same runs (every connection keeps one request in flight)",
     "ms",
     higher_is_better=False,
 )
-E2E_WS = Group("e2e_ws", "End-to-end websocket echo (Hypercorn trio worker)", "messages/s")
+E2E_WS = Group(
+    "e2e_ws",
+    "End-to-end websocket echo (Hypercorn trio worker)",
+    "messages/s",
+    target=_E2E_WS_TARGET,
+)
 E2E_WS_CPU = Group(
-    "e2e_ws_cpu", "End-to-end websocket echo, same runs", "messages per server CPU second"
+    "e2e_ws_cpu",
+    "End-to-end websocket echo, same runs",
+    "messages per server CPU second",
+    target=_E2E_WS_TARGET,
+)
+E2E_WS_PAIRED = Group(
+    "e2e_ws_paired",
+    "End-to-end websocket echo, same runs, each rate divided by raw's in the same round",
+    "x raw",
+    target=_E2E_WS_TARGET,
+    relative=True,
 )
 E2E_WS_LATENCY = Group(
     "e2e_ws_latency", "End-to-end websocket round trip, same runs", "ms", higher_is_better=False

@@ -43,9 +43,10 @@ FULL = Plan(
     http_routes=HTTP_ROUTES,
     ws_fan_outs=(1, 100),
     routing=RoutingSettings(sizes=(10, 100, 1000), durations=Durations(http=0.2, ws=0, warmup=200)),
-    # The end-to-end figures carry the most noise on a shared machine: more and longer runs.
-    e2e_rounds=5,
-    e2e=E2ESettings(seconds=2.0),
+    # The end-to-end figures carry the most noise on a shared machine: many short rounds, so
+    # that the ratios within a round (see runner.add_relative_to_raw) have many pairs.
+    e2e_rounds=10,
+    e2e=E2ESettings(seconds=1.0),
     e2e_routes=E2E_ROUTES,
     e2e_ws_clients=(1, 50),
     # Reaching 5,000 websockets takes the server about 7 s per contender: two rounds only.

@@ -14,24 +14,28 @@ from bench.stats import Sample, Summary
 @dataclass(frozen=True)
 class Target:
     """A goal from the issues: trioquart at least ``min_ratio`` x raw, at most ``max_ratio`` x
-    raw, or at most ``max_value``."""
+    raw, or at most ``max_value``. ``min_ratio_for`` gives other minimum ratios for some
+    scenarios (by name)."""
 
     min_ratio: float | None = None
     max_value: float | None = None
     max_ratio: float | None = None
+    min_ratio_for: tuple[tuple[str, float], ...] = ()
 
     def describe(self, unit: str) -> str:
         """The goal in words."""
         if self.min_ratio is not None:
-            return f"{SUBJECT} >= {self.min_ratio:g}x raw"
+            others = "".join(f"; {name}: {ratio:g}x" for name, ratio in self.min_ratio_for)
+            return f"{SUBJECT} >= {self.min_ratio:g}x raw{others}"
         if self.max_ratio is not None:
             return f"{SUBJECT} <= {self.max_ratio:.3g}x raw"
         return f"{SUBJECT} <= {self.max_value:g} {unit}"
 
-    def met(self, subject: float, raw: float | None) -> bool | None:
-        """Whether the goal is met (None: no raw figure to compare with)."""
+    def met(self, subject: float, raw: float | None, scenario: str = "") -> bool | None:
+        """Whether the goal is met in ``scenario`` (None: no raw figure to compare with)."""
         if self.min_ratio is not None:
-            return None if not raw else subject / raw >= self.min_ratio
+            minimum = dict(self.min_ratio_for).get(scenario, self.min_ratio)
+            return None if not raw else subject / raw >= minimum
         if self.max_ratio is not None:
             return None if not raw else subject / raw <= self.max_ratio
         return self.max_value is None or subject <= self.max_value
@@ -46,6 +50,8 @@ class Group:
     unit: str
     higher_is_better: bool = True
     target: Target | None = None
+    #: The figures are already ratios to raw's in the same round (raw's are all 1).
+    relative: bool = False
 
 
 @dataclass
@@ -121,7 +127,7 @@ def table(results: Results, group: Group) -> list[list[str]]:
     """One group as rows of cells, header first: medians (± half the range in %), ratios."""
     columns = present(results, group)
     peers = [name for name in columns if name != SUBJECT]
-    per_op = group.higher_is_better and "raw" in columns
+    per_op = group.higher_is_better and "raw" in columns and not group.relative
     header = ["scenario", *columns, *(f"tq/{peer}" for peer in peers)]
     if per_op:
         header.append("+us/op vs raw")
@@ -139,7 +145,7 @@ def table(results: Results, group: Group) -> list[list[str]]:
             extra = overhead_us(by_contender)
             row.append("n/a" if extra is None else f"{extra:+.1f}")
         if group.target is not None:
-            row.append(_verdict(group, by_contender))
+            row.append(_verdict(group, scenario, by_contender))
         rows.append(row)
     return rows
 
@@ -185,12 +191,12 @@ def _escape(cell: str) -> str:
     return cell.replace("|", "\\|").replace("<", "\\<")
 
 
-def _verdict(group: Group, by_contender: dict[str, Summary]) -> str:
+def _verdict(group: Group, scenario: str, by_contender: dict[str, Summary]) -> str:
     assert group.target is not None
     subject, raw = by_contender.get(SUBJECT), by_contender.get("raw")
     if subject is None:
         return "n/a"
-    met = group.target.met(subject.median, raw.median if raw else None)
+    met = group.target.met(subject.median, raw.median if raw else None, scenario)
     return {True: "met", False: "NOT met", None: "n/a"}[met]
 
 
@@ -219,8 +225,12 @@ def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
                     for name, summary in by_contender.items()
                 },
                 "ratios": ratios(by_contender, peers),
-                "overhead_us_vs_raw": overhead_us(by_contender) if group.higher_is_better else None,
-                "target_met": _verdict(group, by_contender) if group.target else None,
+                "overhead_us_vs_raw": (
+                    overhead_us(by_contender)
+                    if group.higher_is_better and not group.relative
+                    else None
+                ),
+                "target_met": _verdict(group, scenario, by_contender) if group.target else None,
             }
         groups.append({**asdict(group), "scenarios": scenarios})
     return {**meta, "contenders": results.contenders, "skipped": results.skipped, "groups": groups}

@@ -20,9 +20,11 @@ from bench.groups import (
     E2E_HTTP,
     E2E_HTTP_CPU,
     E2E_HTTP_LATENCY,
+    E2E_HTTP_PAIRED,
     E2E_WS,
     E2E_WS_CPU,
     E2E_WS_LATENCY,
+    E2E_WS_PAIRED,
     INPROCESS_HTTP,
     INPROCESS_WS,
     INSTRUCTIONS,
@@ -109,18 +111,37 @@ def run_e2e(plan: Plan, contenders: Sequence[Contender], results: Results) -> No
         for round_index in range(plan.e2e_rounds):
             progress(f"end-to-end, round {round_index + 1}/{plan.e2e_rounds}")
             for route in plan.e2e_routes:
+                samples = {}
                 for name in rotated(names, round_index):
-                    sample = e2e.http_load(servers[name], route, plan.e2e)
+                    samples[name] = sample = e2e.http_load(servers[name], route, plan.e2e)
                     results.add(E2E_HTTP, route.name, name, sample)
                     results.add(E2E_HTTP_CPU, route.name, name, e2e.per_server_cpu(sample))
                     add_latencies(results, E2E_HTTP_LATENCY, route.name, name, sample)
+                add_relative_to_raw(results, E2E_HTTP_PAIRED, route.name, samples)
             for clients in plan.e2e_ws_clients:
                 scenario = e2e.ws_scenario_name(clients)
+                samples = {}
                 for name in rotated(names, round_index):
-                    sample = e2e.ws_load(servers[name], clients, plan.e2e)
+                    samples[name] = sample = e2e.ws_load(servers[name], clients, plan.e2e)
                     results.add(E2E_WS, scenario, name, sample)
                     results.add(E2E_WS_CPU, scenario, name, e2e.per_server_cpu(sample))
                     add_latencies(results, E2E_WS_LATENCY, scenario, name, sample)
+                add_relative_to_raw(results, E2E_WS_PAIRED, scenario, samples)
+
+
+def add_relative_to_raw(
+    results: Results, group: Group, scenario: str, samples: dict[str, Sample]
+) -> None:
+    """Record each contender's rate in one round divided by raw's in the same round.
+
+    The contenders of a round are measured one right after the other, so a slow spell of a
+    shared machine that lasts longer than that weighs on all of them alike and cancels out.
+    """
+    raw = samples.get("raw")
+    if raw is None or not raw.value:
+        return
+    for name, sample in samples.items():
+        results.add(group, scenario, name, Sample(sample.value / raw.value))
 
 
 def run_instructions(plan: Plan, contenders: Sequence[Contender], results: Results) -> None:
