@@ -15,9 +15,9 @@ import pytest
 import trio
 import trio.testing
 
-from trioquart import TrioQuart, dispatch, g, request
-from trioquart.dispatch import never_waits
+from trioquart import TrioQuart, g, request, view_waits
 from trioquart.testing import TestClient
+from trioquart.view_waits import never_waits
 
 
 async def _no_wait() -> str:
@@ -82,8 +82,8 @@ def test_dispatch_never_waits_forgets_views_beyond_its_bound(
 ) -> None:
     """The answers are remembered per function, up to a bound (views made on the fly must
     not grow the memory without end); past it the memory starts again, answers unchanged."""
-    monkeypatch.setattr(dispatch, "_MAX_REMEMBERED_VIEWS", 2)
-    monkeypatch.setattr(dispatch, "_never_waits_by_function", {})
+    monkeypatch.setattr(view_waits, "_MAX_REMEMBERED_VIEWS", 2)
+    monkeypatch.setattr(view_waits, "_waits_by_function", {})
 
     def make() -> Any:
         async def view() -> str:
@@ -93,7 +93,7 @@ def test_dispatch_never_waits_forgets_views_beyond_its_bound(
 
     views = [make() for _ in range(5)]
     assert [never_waits(view) for view in views] == [True] * 5
-    assert len(dispatch._never_waits_by_function) <= 2
+    assert len(view_waits._waits_by_function) <= 2
     assert never_waits(_awaits) is False
 
 

@@ -28,6 +28,7 @@ from docs.examples import (
     lifecycle_app,
     quickstart_hello,
     requests_app,
+    requests_body_only,
     responses_app,
     routing_app,
     routing_blueprints,
@@ -45,6 +46,7 @@ from docs.examples import (
 )
 from trioquart.serving import hypercorn_config, serve
 from trioquart.testing import WebsocketDisconnectError, WebsocketResponseError
+from trioquart.view_waits import Waits, view_waits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -393,6 +395,16 @@ async def test_docs_requests_query_and_headers() -> None:
         "/search", query_string={"q": "trio", "tag": ["a", "b"]}, headers={"User-Agent": "me"}
     )
     assert await response.get_json() == {"q": "trio", "tags": ["a", "b"], "agent": "me"}
+
+
+async def test_docs_requests_body_only_view() -> None:
+    """The page's body-only handler is recognised as such and answers as written."""
+    app = requests_body_only.app
+    assert view_waits(app.view_functions["add_note"]) is Waits.FOR_BODY
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().post("/notes", json={"text": "buy milk"})
+    assert response.status_code == 201
+    assert await response.get_json() == {"saved": "buy milk"}
 
 
 async def test_docs_requests_json() -> None:

@@ -121,3 +121,53 @@ async def test_inbox_read_rest_shares_the_receive_with_a_watcher() -> None:
         nursery.start_soon(send_body)
         assert await inbox.read_rest(lambda chunk: None) == [b"ab", b"cd"]
         nursery.cancel_scope.cancel()
+
+
+async def test_inbox_read_ahead_then_read_rest_costs_no_extra_scheduler_trip() -> None:
+    """The body read ahead, the handler's read returns it without a checkpoint of its own
+    (reading ahead was one); a read after that checkpoints again."""
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": False},
+    )
+    counter = StepCounter(trio.lowlevel.current_task())
+    trio.lowlevel.add_instrument(counter)
+    try:
+        await inbox.read_ahead(2)
+        assert inbox.body_complete
+        chunks = await inbox.read_rest(lambda chunk: None)
+    finally:
+        trio.lowlevel.remove_instrument(counter)
+    assert chunks == [b"ab"]
+    assert counter.steps == 2
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await inbox.read_rest(lambda chunk: None)
+        raise AssertionError("read_rest() did not checkpoint")  # pragma: no cover
+    assert scope.cancelled_caught
+
+
+async def test_inbox_read_ahead_stops_past_the_declared_length() -> None:
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"abc", "more_body": True},
+        {"type": "http.request", "body": b"def", "more_body": True},
+    )
+    await inbox.read_ahead(2)
+    assert not inbox.body_complete
+    assert await inbox.read_chunk() == b"abc"
+
+
+async def test_inbox_attach_after_a_disconnect_cancels_at_once() -> None:
+    inbox = await inbox_with(
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.disconnect"},
+    )
+    await inbox.read_ahead(10)
+    assert inbox.disconnected
+    assert not inbox.body_complete
+    with trio.CancelScope() as scope:
+        inbox.attach(scope)
+        assert scope.cancel_called
+        await inbox.read_rest(lambda chunk: None)
+        raise AssertionError("the scope was not cancelled")  # pragma: no cover
+    assert scope.cancelled_caught

@@ -7,12 +7,8 @@ exception's own, or a logged 500). ``trio.Cancelled`` and other ``BaseException`
 
 from __future__ import annotations
 
-import dis
-import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -123,60 +119,6 @@ def view_without_hooks(app: TrioQuart, request: Request) -> Callable[..., Any] |
     ):
         return None
     return app.view_functions[rule.endpoint]
-
-
-# Opcodes with which a coroutine's own frame can suspend (3.11 to 3.13).
-_SUSPENDING_OPCODES = frozenset(
-    opcode
-    for name in (
-        "YIELD_VALUE",
-        "SEND",
-        "GET_AWAITABLE",
-        "GET_AITER",
-        "GET_ANEXT",
-        "BEFORE_ASYNC_WITH",
-        "END_ASYNC_FOR",
-        "CLEANUP_THROW",
-    )
-    if (opcode := dis.opmap.get(name)) is not None
-)
-
-
-def never_waits(view: Any) -> bool:
-    """Whether calling ``view`` and sending ``None`` once surely completes its coroutine.
-
-    Theory of operation: a request's cancel scope only matters where its code waits, and
-    entering one costs trio about as much as the rest of a small request. A view whose code
-    contains no ``await``, ``async for`` or ``async with`` (checked once per code object) runs
-    to completion as soon as it is awaited, so when it has no request hooks the HTTP driver
-    runs it outside any scope and enters the scope only for what may still wait (error
-    handlers, a streamed body).
-
-    True only for a plain ``async def`` function whose own code never suspends; anything
-    else (a wrapper, a ``partial``, a callable object) is assumed to wait.
-    """
-    # Looked up by the function (hashed by identity): hashing a code object hashes its
-    # whole contents, at every request.
-    if type(view) is not FunctionType:
-        return False
-    known = _never_waits_by_function.get(view)
-    if known is None:
-        known = _code_never_waits(view.__code__)
-        if len(_never_waits_by_function) >= _MAX_REMEMBERED_VIEWS:
-            _never_waits_by_function.clear()
-        _never_waits_by_function[view] = known
-    return known
-
-
-_MAX_REMEMBERED_VIEWS = 4096
-_never_waits_by_function: dict[FunctionType, bool] = {}
-
-
-@functools.lru_cache(maxsize=1024)
-def _code_never_waits(code: CodeType) -> bool:
-    if not code.co_flags & inspect.CO_COROUTINE:
-        return False
-    return not any(op.opcode in _SUSPENDING_OPCODES for op in dis.get_instructions(code))
 
 
 def _view_name(connection: BaseRequestWebsocket) -> str:

@@ -10,7 +10,10 @@ Strategy: entering a trio cancel scope costs about 5 us, as much as the rest of 
 request. A request whose view cannot wait (no ``await`` in its code, no request hooks) and
 whose answer is a complete body has nothing a disconnect could cancel, so it is answered
 without entering one; the first thing that may wait (an error handler, a streamed body, any
-other view) enters the scope first. Such a response's two ``send`` calls then run outside
+other view) enters the scope first. A view that waits on nothing but the request body joins
+them once a small body has been read ahead of it (see ``view_waits.py``): the reader of the
+body sees a disconnect by itself, and a client that left meanwhile gets the scope, cancelled
+from the start. Such a response's two ``send`` calls then run outside
 any scope; they can only wait on the server's own flow control, which ends when the server
 sees the connection close (the last ``send`` of a complete body is never cancelled by a
 disconnect on either path, see ``RequestInbox.complete_response``).
@@ -25,15 +28,11 @@ import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .ctx import RequestContext
-from .dispatch import (
-    full_dispatch_request,
-    handle_exception,
-    never_waits,
-    view_without_hooks,
-)
+from .dispatch import full_dispatch_request, handle_exception, view_without_hooks
 from .errors import single_error
-from .request_inbox import RequestInbox
+from .request_inbox import READ_AHEAD_LIMIT, RequestInbox
 from .return_values import http_exception_response, make_response_from
+from .view_waits import Waits, view_waits
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -53,10 +52,10 @@ async def handle_http(
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves.
 
-    A view that cannot wait (see ``dispatch.never_waits``) and has no request hooks is run
-    before the request's cancel scope is entered; if its answer is complete, it is sent
-    without one, since nothing is left that a disconnect could cancel. Everything else runs in
-    the scope.
+    A view that cannot wait (see ``view_waits.py``; one waiting only for the body, once a
+    small body is all here) and has no request hooks is run before the request's cancel
+    scope is entered; if its answer is complete, it is sent without one, since nothing is left
+    that a disconnect could cancel. Everything else runs in the scope.
 
     ``own_watcher``: where this request's watcher task runs when the app's watch service does
     not (this function opens it and calls itself).
@@ -87,7 +86,13 @@ async def handle_http(
         # Views are awaited from this frame, not through a dispatch function: every wake-up
         # of the handler and every send passes through each coroutine frame in between.
         view = view_without_hooks(app, request)
-        if view is not None and never_waits(view):
+        waits = Waits.MAY if view is None else view_waits(view)
+        if waits is Waits.FOR_BODY and (declared := body_to_read_ahead(request)) is not None:
+            await inbox.read_ahead(declared)
+            if inbox.body_complete:
+                waits = Waits.NEVER  # what the view awaits is all here
+        if waits is Waits.NEVER:
+            assert view is not None
             try:
                 rv = await view(**(request.view_args or {}))
                 response = make_response_from(rv, request.endpoint or "<no view>")
@@ -98,7 +103,7 @@ async def handle_http(
             await send_response(request, response, inbox, send)
         else:
             with trio.CancelScope() as cancel_scope:
-                inbox.cancel_scope = cancel_scope
+                inbox.attach(cancel_scope)
                 if own_watcher is None:
                     watch.register(inbox)
                 else:
@@ -126,6 +131,16 @@ async def handle_http(
             await ctx.pop(error)
         else:
             ctx.restore()  # no coroutine for hooks that are not there
+
+
+def body_to_read_ahead(request: Request) -> int | None:
+    """The declared body length, if small enough to read before the view asks for the body
+    and within ``MAX_CONTENT_LENGTH`` (else the view's own read answers 413); else None."""
+    declared = request.content_length
+    if declared is None or declared > READ_AHEAD_LIMIT:
+        return None
+    limit = request.max_content_length
+    return declared if limit is None or declared <= limit else None
 
 
 def match_request(app: TrioQuart, request: Request) -> None:

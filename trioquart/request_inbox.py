@@ -7,7 +7,7 @@ cancel scope. Both go through this inbox, so no message is lost to the wrong rea
 
 - whoever calls ``receive`` records what arrived here (body chunks are queued for the handler);
 - only one task is inside ``receive`` at a time; another reader waits for the news instead;
-- the watcher stops reading ahead once ``_READ_AHEAD_LIMIT`` bytes of body wait unread, so a
+- the watcher stops reading ahead once ``READ_AHEAD_LIMIT`` bytes of body wait unread, so a
   watcher never buffers an upload the handler did not ask for.
 
 The inbox is I/O-driven but owns no task: the watcher runs ``watch`` in a nursery chosen by
@@ -26,7 +26,8 @@ from .typing import ASGIReceiveCallable
 
 log = logging.getLogger("trioquart")
 
-_READ_AHEAD_LIMIT = 64 * 1024
+#: The most body bytes read before the handler asks for them (by a watcher, or read_ahead).
+READ_AHEAD_LIMIT = 64 * 1024
 
 
 class ClientDisconnectedError(Exception):
@@ -44,6 +45,7 @@ class RequestInbox:
 
     __slots__ = (
         "_buffered",
+        "_checkpoint_due",
         "_chunks",
         "_news",
         "_receive",
@@ -74,6 +76,8 @@ class RequestInbox:
         self.watch_scope: trio.CancelScope | None = None
         #: Disconnect watch ticks since registration (see ``disconnect_watch.py``).
         self.idle_ticks = 0
+        # False after read_ahead: the waiting it did is the next complete read's checkpoint.
+        self._checkpoint_due = True
 
     async def read_chunk(self) -> bytes | None:
         """Return the next body chunk, or ``None`` once the body is complete.
@@ -86,7 +90,7 @@ class RequestInbox:
         waited = False
         while not self._chunks:
             if self.body_complete:
-                if not waited:
+                if not waited and self._checkpoint_owed():
                     await trio.lowlevel.checkpoint()
                 return None
             await self._wait_for_more()
@@ -115,11 +119,32 @@ class RequestInbox:
                     chunks.append(chunk)
                 self._announce()
             if self.body_complete:
-                if not waited:
+                if not waited and self._checkpoint_owed():
                     await trio.lowlevel.checkpoint()
                 return chunks
             await self._wait_for_more()
             waited = True
+
+    async def read_ahead(self, declared: int) -> None:
+        """Read the body into the inbox until it is complete (``body_complete``), the client
+        leaves (``disconnected``), or more than ``declared`` bytes (the declared length, at
+        most ``READ_AHEAD_LIMIT``) wait unread: a longer body is the handler's to refuse.
+
+        For a handler that waits on nothing but the body (see ``view_waits.py``): with the
+        body complete, it can run outside any cancel scope. No scope is needed here either,
+        since this reader sees a disconnect itself. The next read that finds the body complete
+        does not checkpoint again: waiting here was its checkpoint, just before.
+        """
+        while not (self.body_complete or self.disconnected or self._buffered > declared):
+            await self._receive_one()
+        if self.body_complete:
+            self._checkpoint_due = False
+
+    def _checkpoint_owed(self) -> bool:
+        """Whether a read that did not wait must checkpoint (not right after read_ahead)."""
+        owed = self._checkpoint_due
+        self._checkpoint_due = True
+        return owed
 
     def _pop_chunk(self) -> bytes:
         chunk = self._chunks.popleft()
@@ -150,7 +175,7 @@ class RequestInbox:
         with self.watch_scope:
             try:
                 while not self.disconnected:
-                    if self.receiving or self._buffered >= _READ_AHEAD_LIMIT:
+                    if self.receiving or self._buffered >= READ_AHEAD_LIMIT:
                         await self._wait_for_news()
                     else:
                         await self._receive_one()
@@ -158,6 +183,13 @@ class RequestInbox:
                 # The server's receive failed: the connection is unusable, treat it as gone.
                 log.debug("receive() failed while watching for a disconnect", exc_info=True)
                 self._mark_disconnected()
+
+    def attach(self, cancel_scope: trio.CancelScope) -> None:
+        """Make ``cancel_scope`` the request's scope; cancel it at once if the client has
+        already left (noticed by :meth:`read_ahead`). Not a checkpoint."""
+        self.cancel_scope = cancel_scope
+        if self.disconnected and not self.response_complete:
+            cancel_scope.cancel(reason="client disconnected")
 
     def complete_response(self) -> None:
         """Record that the last response message is being sent. Not a checkpoint.

@@ -117,6 +117,7 @@ class TestClient:
             scheme,
             root_path,
             "1.1",
+            body_follows=False,  # sent piece by piece: its length is declared only if given
         )
         return TestHTTPConnection(self.app, scope)
 
@@ -186,13 +187,14 @@ class TestClient:
         scheme: str,
         root_path: str,
         http_version: str,
+        body_follows: bool = True,
     ) -> tuple[Any, bytes]:
         raw_path, raw_query = split_path(path, query_string)
         all_headers = base_headers(headers, self.host)
         body, content_type = _encode_body(json, form, data, files)
         if content_type is not None and "Content-Type" not in all_headers:
             all_headers["Content-Type"] = content_type
-        if body or method.upper() in {"POST", "PUT", "PATCH"}:
+        if body_follows and (body or method.upper() in {"POST", "PUT", "PATCH"}):
             all_headers.setdefault("Content-Length", str(len(body)))
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")

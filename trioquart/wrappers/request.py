@@ -46,20 +46,18 @@ class Body:
         self._data: bytes | None = None
         self._streamed = False
 
-    def _check_declared(self) -> None:
-        if self._limit is not None and self._declared is not None and self._declared > self._limit:
-            raise RequestEntityTooLarge(
-                f"The request body is {self._declared} bytes; the limit is {self._limit}."
-            )
-
     def _start(self) -> None:
+        """Begin the one read of the body, refusing a declared size above the limit."""
         if self._streamed:
             raise RuntimeError(
                 "The request body was already consumed by 'async for chunk in request.body'; "
                 "read it with 'await request.get_data()' before iterating if you need it twice."
             )
         self._streamed = True
-        self._check_declared()
+        if self._limit is not None and self._declared is not None and self._declared > self._limit:
+            raise RequestEntityTooLarge(
+                f"The request body is {self._declared} bytes; the limit is {self._limit}."
+            )
 
     def _count(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -114,6 +112,11 @@ class Request(BaseRequestWebsocket):
         super().__init__(scope, scope["method"])
         self._inbox = inbox
         self._max_content_length = max_content_length
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The largest body this request accepts (``MAX_CONTENT_LENGTH``), ``None`` for any."""
+        return self._max_content_length
 
     @property
     def body(self) -> Body:

@@ -1,0 +1,265 @@
+"""Views that wait only for the request body: how they are recognised, and how they are run.
+
+Such a view (without request hooks) runs outside the request's cancel scope once a small body
+has been read ahead of it. Everything a handler can observe must stay as on the ordinary path:
+the body, the 413s, the errors, and ``trio.Cancelled`` when the client leaves mid-body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from trioquart import TrioQuart, request
+from trioquart import request as incoming
+from trioquart.request_inbox import READ_AHEAD_LIMIT
+from trioquart.testing import TestClient
+from trioquart.view_waits import Waits, view_waits
+
+
+async def _get_data() -> Any:
+    return await request.get_data(as_text=False)
+
+
+async def _get_json_in_a_dict() -> dict[str, Any]:
+    return {"seen": await request.get_json()}
+
+
+async def _form_and_files() -> str:
+    form = await request.form
+    files = await request.files
+    return f"{len(form)} {len(files)}"
+
+
+async def _whole_body() -> Any:
+    return await request.body
+
+
+async def _aliased_proxy() -> Any:
+    return await incoming.get_data()
+
+
+async def _local_argument(as_text: bool) -> Any:
+    for _ in range(2):
+        data = await request.get_data(as_text=as_text)
+    return data
+
+
+async def _inside_try() -> Any:
+    try:
+        return await request.get_data()
+    except ValueError:
+        return b""
+
+
+async def _body_then_sleep() -> Any:
+    data = await request.get_data()
+    await trio.lowlevel.checkpoint()
+    return data
+
+
+async def _either(fast: bool) -> Any:
+    return await (trio.sleep(1) if fast else request.get_data())  # noqa: ASYNC105
+
+
+async def _awaited_argument() -> Any:
+    return await request.get_data(as_text=await _returns_false())
+
+
+async def _returns_false() -> bool:
+    return False
+
+
+async def _passes_the_reader(call: Any) -> Any:
+    return await call(request.get_data)
+
+
+async def _reader_as_argument() -> Any:
+    return await request.get_data(request.get_json)  # type: ignore[call-arg, arg-type]
+
+
+async def _iterates_the_body() -> int:
+    return sum([len(chunk) async for chunk in request.body])
+
+
+async def _bound_reader() -> Any:
+    reader = request.get_data
+    return await reader()
+
+
+class _LookAlike:
+    async def get_data(self) -> Any:
+        return b""
+
+
+look_alike = _LookAlike()
+
+
+async def _look_alike_reader() -> Any:
+    return await look_alike.get_data()
+
+
+async def _no_wait() -> str:
+    return "x"
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        (_get_data, Waits.FOR_BODY),
+        (_get_json_in_a_dict, Waits.FOR_BODY),
+        (_form_and_files, Waits.FOR_BODY),
+        (_whole_body, Waits.FOR_BODY),
+        (_aliased_proxy, Waits.FOR_BODY),
+        (_local_argument, Waits.FOR_BODY),
+        (_inside_try, Waits.FOR_BODY),
+        (_no_wait, Waits.NEVER),
+        (_body_then_sleep, Waits.MAY),
+        (_either, Waits.MAY),
+        (_awaited_argument, Waits.MAY),
+        (_passes_the_reader, Waits.MAY),
+        (_reader_as_argument, Waits.MAY),
+        (_iterates_the_body, Waits.MAY),
+        (_bound_reader, Waits.MAY),
+        (_look_alike_reader, Waits.MAY),
+    ],
+)
+def test_view_waits_reads_the_bytecode(view: Any, expected: Waits) -> None:
+    assert view_waits(view) is expected
+
+
+def _spy_on_watch(app: TrioQuart) -> list[str]:
+    """Record each request that registers with the disconnect watch (enters its scope)."""
+    registered: list[str] = []
+    watch = app._disconnect_watch
+    register = watch.register
+
+    def spy(watched: Any) -> bool:
+        registered.append(request.path)
+        return register(watched)
+
+    watch.register = spy  # type: ignore[method-assign]
+    return registered
+
+
+async def test_view_waits_body_only_view_runs_without_a_scope(app: TrioQuart) -> None:
+    @app.post("/echo")
+    async def echo() -> Any:
+        return await request.get_data()
+
+    @app.post("/sleepy")
+    async def sleepy() -> Any:
+        await trio.lowlevel.checkpoint()
+        return await request.get_data()
+
+    registered = _spy_on_watch(app)
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        for path in ("/echo", "/sleepy"):
+            response = await client.post(path, data=b"payload")
+            assert await response.get_data() == b"payload"
+    assert registered == ["/sleepy"]
+
+
+@pytest.mark.parametrize("with_lifespan", [False, True])
+async def test_view_waits_client_leaving_mid_body_cancels_the_view(
+    app: TrioQuart, with_lifespan: bool
+) -> None:
+    """The body read ahead is incomplete when the client leaves: the view still sees
+    ``trio.Cancelled`` where it reads, and teardown sees it too."""
+    record: list[str] = []
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        record.append("view started")
+        try:
+            return await request.get_data()
+        except trio.Cancelled:
+            record.append("view cancelled")
+            raise
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+
+    async def leave_mid_body(client: TestClient) -> None:
+        with trio.fail_after(5):
+            async with client.request(
+                "/echo", "POST", headers={"Content-Length": "10"}
+            ) as connection:
+                await connection.send(b"abc")
+                await trio.testing.wait_all_tasks_blocked()
+                assert record == []  # still reading ahead: the view has not started
+                await connection.disconnect()
+                await connection.app_finished.wait()
+                assert not connection.response_started
+
+    if with_lifespan:
+        async with app.test_app() as test_app:
+            await leave_mid_body(test_app.test_client())
+    else:
+        await leave_mid_body(app.test_client())
+    assert record == ["view started", "view cancelled", "teardown Cancelled"]
+
+
+async def test_view_waits_large_body_is_read_by_the_view(app: TrioQuart) -> None:
+    """A body above the read-ahead limit is left to the view (on the ordinary path)."""
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        return await request.get_data()
+
+    registered = _spy_on_watch(app)
+    body = bytes(range(256)) * (READ_AHEAD_LIMIT // 256 + 1)
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().post("/echo", data=body)
+    assert await response.get_data() == body
+    assert registered == ["/echo"]
+
+
+async def test_view_waits_body_longer_than_declared_is_still_limited(app: TrioQuart) -> None:
+    """Reading ahead stops past the declared length; the view's read then refuses the body
+    above MAX_CONTENT_LENGTH, although the client never ends it."""
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        return await request.get_data()
+
+    async with app.test_app() as test_app:
+        with trio.fail_after(5):
+            async with test_app.test_client().request(
+                "/echo", "POST", headers={"Content-Length": "4"}
+            ) as connection:
+                await connection.send(b"x" * 6)
+                await connection.send(b"x" * 6)
+                status, _ = await connection.wait_for_headers()
+                response = await connection.as_response()
+    assert status == 413
+    assert "limit of 10 bytes" in await response.get_data(as_text=True)
+
+
+async def test_view_waits_body_only_view_errors_reach_the_error_handlers(
+    app: TrioQuart,
+) -> None:
+    @app.post("/json")
+    async def parse() -> Any:
+        return {"seen": await request.get_json()}
+
+    @app.errorhandler(400)
+    async def bad_request(error: Exception) -> Any:
+        await trio.lowlevel.checkpoint()
+        return {"error": "bad json"}, 400
+
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        good = await client.post("/json", json={"a": 1})
+        bad = await client.post(
+            "/json", data=b"{not json", headers={"Content-Type": "application/json"}
+        )
+    assert await good.get_json() == {"seen": {"a": 1}}
+    assert bad.status_code == 400
+    assert await bad.get_json() == {"error": "bad json"}
