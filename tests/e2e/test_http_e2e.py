@@ -226,6 +226,39 @@ async def test_http_e2e_client_disconnect_cancels_handler(
     assert record == ["cancelled", "teardown Cancelled"]
 
 
+async def test_http_e2e_client_leaving_mid_body_cancels_a_body_only_view(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    """A view that waits only for the body gets the body read ahead of it; a client that
+    leaves halfway still cancels it where it reads, and the next request is served."""
+    finished = trio.Event()
+    record: list[str] = []
+
+    @app.post("/echo")
+    async def echo() -> Any:
+        record.append("view started")
+        try:
+            return await request.get_data()
+        except trio.Cancelled:
+            record.append("cancelled")
+            raise
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+        finished.set()
+
+    with trio.fail_after(10):
+        stream = await trio.open_tcp_stream(server.host, server.port)
+        await stream.send_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        await stream.aclose()
+        await finished.wait()
+        assert record == ["view started", "cancelled", "teardown Cancelled"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            response = await client.post("/echo", content=b"0123456789")
+    assert response.content == b"0123456789"
+
+
 async def test_http_e2e_percent_encoded_path_matches_the_test_client(
     app: TrioQuart, server: RunningServer
 ) -> None:
