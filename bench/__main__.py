@@ -1,8 +1,13 @@
-"""``python -m bench [--quick] [--only STAGE ...] [--contenders NAME ...]``: run and report."""
+"""``python -m bench [--quick] [--only STAGE ...] [--contenders NAME ...]``: run and report.
+
+``--e2e-rounds N`` and ``--e2e-seconds S`` make the end-to-end stage longer (or shorter) than
+the plan's, for a steadier figure on a noisy machine.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
@@ -34,6 +39,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--contenders", nargs="+", choices=names, default=names, metavar="NAME")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--e2e-rounds", type=int, metavar="N", help="end-to-end rounds")
+    parser.add_argument(
+        "--e2e-seconds", type=float, metavar="S", help="seconds of each end-to-end run"
+    )
     args = parser.parse_args(argv)
     if SUBJECT not in args.contenders:
         parser.error(f"the contenders must include {SUBJECT}")
@@ -44,6 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmarks, print the tables and write the JSON file."""
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.e2e_rounds is not None:
+        plan = dataclasses.replace(plan, e2e_rounds=args.e2e_rounds)
+    if args.e2e_seconds is not None:
+        plan = dataclasses.replace(
+            plan, e2e=dataclasses.replace(plan.e2e, seconds=args.e2e_seconds)
+        )
     contenders = [c for c in CONTENDERS if c.name in args.contenders]
     started = time.time()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))

@@ -7,6 +7,12 @@ under Cachegrind twice: once with no load (start-up and shutdown only) and once 
 the difference divided by the number of requests answered is the server's instructions per
 request, Hypercorn, h11 and the kernel interface included.
 
+With ``cache_sim`` (the ``caches`` stage), Cachegrind also simulates the caches, with its
+last level set to the size of one core's L2 (512 KiB, 8-way, as on the AMD EPYC machines this
+project is measured on): misses there go to the shared L3 or to memory, tens of cycles each,
+which instruction counts do not show. The server then runs slower still, and the stage takes
+several minutes per contender.
+
 The server runs about 50 times slower under Cachegrind, so anything driven by a wall-clock
 timer happens 50 times more often per request. trioquart's disconnect watch is such a timer
 (a request still running after two ticks gets a watcher task): its app module scales
@@ -28,8 +34,12 @@ from bench.stats import Sample
 
 #: How much slower a server runs under Cachegrind (measured: 40 to 60 times).
 SLOWDOWN = 50
-_CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+_CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cachegrind-out-file=/dev/null")
+_NO_CACHE_SIM = ("--cache-sim=no",)
+#: A core's L2 as Cachegrind's last level: size, associativity, line size.
+_L2_AS_LAST_LEVEL = ("--cache-sim=yes", "--LL=524288,8,64")
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+_LAST_LEVEL_MISSES = re.compile(r"LL misses:\s+([\d,]+)")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class InstructionSettings:
 
     seconds: float
     connections: int = 4
+    cache_sim: bool = False
 
 
 def available() -> bool:
@@ -45,18 +56,28 @@ def available() -> bool:
     return shutil.which("valgrind") is not None and wrk.available()
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What Cachegrind counted in one server process."""
+
+    instructions: int
+    #: Misses in the simulated L2 (0 without ``cache_sim``).
+    l2_misses: int = 0
+
+
 def _run_server(
     module: str, load: E2ERoute | None, settings: InstructionSettings
-) -> tuple[int, int]:
+) -> tuple[Counts, int]:
     """Serve ``module`` under Cachegrind, loaded on ``load`` (or not at all).
 
-    Returns the instructions executed and the requests answered.
+    Returns what Cachegrind counted and the requests answered.
     """
     stderr: list[str] = []
     count = 0
+    options = _L2_AS_LAST_LEVEL if settings.cache_sim else _NO_CACHE_SIM
     with serving(
         module,
-        wrapper=_CACHEGRIND,
+        wrapper=(*_CACHEGRIND, *options),
         extra_env={"BENCH_TIME_SCALE": str(SLOWDOWN)},
         slowdown=SLOWDOWN,
         stderr=stderr,
@@ -76,18 +97,33 @@ def _run_server(
     found = _REFS.search(stderr[0])
     if found is None:
         raise RuntimeError(f"{module}: Cachegrind reported no instruction count")
-    return int(found.group(1).replace(",", "")), count
+    misses = _LAST_LEVEL_MISSES.search(stderr[0]) if settings.cache_sim else None
+    if settings.cache_sim and misses is None:
+        raise RuntimeError(f"{module}: Cachegrind reported no cache misses")
+    return Counts(_number(found), _number(misses) if misses else 0), count
 
 
-def idle_instructions(module: str, settings: InstructionSettings) -> int:
-    """Instructions of a server that starts and stops without a request."""
-    instructions, _ = _run_server(module, None, settings)
-    return instructions
+def _number(found: re.Match[str]) -> int:
+    return int(found.group(1).replace(",", ""))
 
 
-def per_request(module: str, route: E2ERoute, idle: int, settings: InstructionSettings) -> Sample:
-    """Instructions per request on ``route``, beyond the ``idle`` start-up and shutdown."""
-    instructions, count = _run_server(module, route, settings)
+def idle_counts(module: str, settings: InstructionSettings) -> Counts:
+    """What a server that starts and stops without a request executes."""
+    counts, _ = _run_server(module, None, settings)
+    return counts
+
+
+def per_request(
+    module: str, route: E2ERoute, idle: Counts, settings: InstructionSettings
+) -> Sample:
+    """Instructions per request on ``route``, beyond the ``idle`` start-up and shutdown.
+
+    Extras: ``count`` requests, and ``l2_misses`` per request with ``cache_sim``.
+    """
+    counts, count = _run_server(module, route, settings)
     if count == 0:
         raise RuntimeError(f"{module}: no request answered on {route.path}")
-    return Sample((instructions - idle) / count, {"count": float(count)})
+    extras = {"count": float(count)}
+    if settings.cache_sim:
+        extras["l2_misses"] = (counts.l2_misses - idle.l2_misses) / count
+    return Sample((counts.instructions - idle.instructions) / count, extras)

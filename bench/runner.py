@@ -7,6 +7,7 @@ that a slow spell of a shared machine is spread over all of them instead of hitt
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import sys
 import time
@@ -28,6 +29,7 @@ from bench.groups import (
     INPROCESS_HTTP,
     INPROCESS_WS,
     INSTRUCTIONS,
+    L2_MISSES,
     MEMORY,
     ROUTING,
     ROUTING_GROWTH,
@@ -144,18 +146,26 @@ def add_relative_to_raw(
         results.add(group, scenario, name, Sample(sample.value / raw.value))
 
 
-def run_instructions(plan: Plan, contenders: Sequence[Contender], results: Results) -> None:
-    """Instructions per request of each served app (one run each: the counts do not vary)."""
+def run_instructions(
+    plan: Plan, contenders: Sequence[Contender], results: Results, *, caches: bool = False
+) -> None:
+    """Instructions per request of each served app (one run each: the counts do not vary);
+    with ``caches``, also its misses in a simulated L2."""
+    stage = "caches" if caches else "instructions"
     if not instructions.available():
-        results.skipped["instructions"] = "Valgrind or wrk is not installed"
+        results.skipped[stage] = "Valgrind or wrk is not installed"
         return
+    settings = dataclasses.replace(plan.instructions, cache_sim=caches)
     for contender in contenders:
-        progress(f"instructions: {contender.name} at rest")
-        idle = instructions.idle_instructions(contender.module, plan.instructions)
+        progress(f"{stage}: {contender.name} at rest")
+        idle = instructions.idle_counts(contender.module, settings)
         for route in plan.e2e_routes:
-            progress(f"instructions: {contender.name}, {route.name}")
-            sample = instructions.per_request(contender.module, route, idle, plan.instructions)
+            progress(f"{stage}: {contender.name}, {route.name}")
+            sample = instructions.per_request(contender.module, route, idle, settings)
             results.add(INSTRUCTIONS, route.name, contender.name, sample)
+            if caches:
+                misses = Sample(sample.extras["l2_misses"])
+                results.add(L2_MISSES, route.name, contender.name, misses)
 
 
 def add_latencies(results: Results, group: Group, scenario: str, name: str, run: Sample) -> None:
@@ -193,7 +203,7 @@ def run_memory(plan: Plan, contenders: Sequence[Contender], results: Results) ->
                 results.add(MEMORY, memory.scenario_name(clients), contender.name, sample)
 
 
-STAGES = ("inprocess", "routing", "e2e", "memory", "instructions")
+STAGES = ("inprocess", "routing", "e2e", "memory", "instructions", "caches")
 #: What runs without ``--only``: the instruction counts take minutes and need Valgrind.
 DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
@@ -218,4 +228,6 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
         run_memory(plan, available, results)
     if "instructions" in stages:
         run_instructions(plan, available, results)
+    if "caches" in stages:
+        run_instructions(plan, available, results, caches=True)
     return results
