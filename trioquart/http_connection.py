@@ -13,10 +13,10 @@ without entering one; the first thing that may wait (an error handler, a streame
 other view) enters the scope first. A view that waits on nothing but the request body joins
 them once a small body has been read ahead of it (see ``view_waits.py``): the reader of the
 body sees a disconnect by itself, and a client that left meanwhile gets the scope, cancelled
-from the start. Such a response's two ``send`` calls then run outside
-any scope; they can only wait on the server's own flow control, which ends when the server
-sees the connection close (the last ``send`` of a complete body is never cancelled by a
-disconnect on either path, see ``RequestInbox.complete_response``).
+from the start. Such a response's two ``send`` calls then run outside any scope; they can only
+wait on the server's own flow control, which ends when the server sees the connection close
+(the last ``send`` of a complete body is never cancelled by a disconnect on either path, see
+``RequestInbox.complete_response``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ cancel scope. Both go through this inbox, so no message is lost to the wrong rea
 - whoever calls ``receive`` records what arrived here (body chunks are queued for the handler);
 - only one task is inside ``receive`` at a time; another reader waits for the news instead;
 - the watcher stops reading ahead once ``READ_AHEAD_LIMIT`` bytes of body wait unread, so a
-  watcher never buffers an upload the handler did not ask for.
+  watcher never buffers an upload the handler did not ask for;
+- the HTTP driver may read a small declared body ahead of a handler that waits for nothing
+  else (``read_ahead``); that reader sees a disconnect itself, like any other.
 
 The inbox is I/O-driven but owns no task: the watcher runs ``watch`` in a nursery chosen by
 the caller (see ``disconnect_watch.py``).
