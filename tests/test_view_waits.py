@@ -7,6 +7,7 @@ the body, the 413s, the errors, and ``trio.Cancelled`` when the client leaves mi
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from trioquart import TrioQuart, request
 from trioquart import request as incoming
 from trioquart.request_inbox import READ_AHEAD_LIMIT
 from trioquart.testing import TestClient
-from trioquart.view_waits import Waits, view_waits
+from trioquart.view_waits import Waits, reads_body_itself, view_waits
+from trioquart.wrappers.request import Request
 
 
 async def _get_data() -> Any:
@@ -46,6 +48,16 @@ async def _local_argument(as_text: bool) -> Any:
     for _ in range(2):
         data = await request.get_data(as_text=as_text)
     return data
+
+
+async def _two_local_arguments(force: bool, silent: bool) -> Any:
+    return await request.get_json(force=force, silent=silent)
+
+
+async def _rebinds_the_proxy() -> Any:
+    global request
+    request = look_alike  # type: ignore[assignment]
+    return await request.get_data()
 
 
 async def _inside_try() -> Any:
@@ -116,6 +128,8 @@ async def _no_wait() -> str:
         (_aliased_proxy, Waits.FOR_BODY),
         (_local_argument, Waits.FOR_BODY),
         (_inside_try, Waits.FOR_BODY),
+        (_two_local_arguments, Waits.FOR_BODY),
+        (_rebinds_the_proxy, Waits.MAY),
         (_no_wait, Waits.NEVER),
         (_body_then_sleep, Waits.MAY),
         (_either, Waits.MAY),
@@ -129,6 +143,67 @@ async def _no_wait() -> str:
 )
 def test_view_waits_reads_the_bytecode(view: Any, expected: Waits) -> None:
     assert view_waits(view) is expected
+
+
+def test_view_waits_checks_the_global_at_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer is remembered, but not the global it rests on: rebinding ``request`` in
+    the view's module (as a test's monkeypatch does) makes it ``MAY`` from then on."""
+    assert view_waits(_get_data) is Waits.FOR_BODY
+    monkeypatch.setattr(sys.modules[__name__], "request", look_alike)
+    assert view_waits(_get_data) is Waits.MAY
+    monkeypatch.undo()
+    assert view_waits(_get_data) is Waits.FOR_BODY
+
+
+class _PlainRequest(Request):
+    pass
+
+
+class _SlowJsonRequest(Request):
+    async def get_json(self, *, force: bool = False, silent: bool = False) -> Any:
+        data = await super().get_json(force=force, silent=silent)
+        await trio.sleep(10)
+        return data
+
+
+def test_view_waits_request_classes_with_readers_of_their_own() -> None:
+    assert reads_body_itself(Request)
+    assert reads_body_itself(_PlainRequest)
+    assert not reads_body_itself(_SlowJsonRequest)
+
+
+async def test_view_waits_overridden_reader_keeps_the_scope(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A request class whose reader waits on more than the body takes the ordinary path:
+    a client that leaves while it waits still cancels the view."""
+    app.request_class = _SlowJsonRequest
+    record: list[str] = []
+    in_view = trio.Event()
+
+    @app.post("/json")
+    async def parse() -> Any:
+        in_view.set()
+        try:
+            return {"seen": await request.get_json()}
+        except trio.Cancelled:
+            record.append("view cancelled")
+            raise
+
+    async with (
+        app.test_app() as test_app,
+        test_app.test_client().request(
+            "/json", "POST", headers={"Content-Type": "application/json", "Content-Length": "2"}
+        ) as connection,
+    ):
+        await connection.send(b"{}")
+        await connection.send_complete()
+        await in_view.wait()
+        await trio.sleep(1)  # virtual time: well past the disconnect watch's delay
+        await connection.disconnect()
+        await connection.app_finished.wait()
+        assert not connection.response_started
+    assert record == ["view cancelled"]
 
 
 def _spy_on_watch(app: TrioQuart) -> list[str]:

@@ -32,7 +32,7 @@ from .dispatch import full_dispatch_request, handle_exception, view_without_hook
 from .errors import single_error
 from .request_inbox import READ_AHEAD_LIMIT, RequestInbox
 from .return_values import http_exception_response, make_response_from
-from .view_waits import Waits, view_waits
+from .view_waits import Waits, reads_body_itself, view_waits
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -87,7 +87,11 @@ async def handle_http(
         # of the handler and every send passes through each coroutine frame in between.
         view = view_without_hooks(app, request)
         waits = Waits.MAY if view is None else view_waits(view)
-        if waits is Waits.FOR_BODY and (declared := body_to_read_ahead(request)) is not None:
+        if (
+            waits is Waits.FOR_BODY
+            and reads_body_itself(type(request))
+            and (declared := body_to_read_ahead(request)) is not None
+        ):
             await inbox.read_ahead(declared)
             if inbox.body_complete:
                 waits = Waits.NEVER  # what the view awaits is all here

@@ -16,7 +16,11 @@ view with no request hooks:
   function (a wrapper, a ``partial``, a callable object): these are assumed to wait.
 
 Wrong answers must only ever be slow, never unsafe: anything the reading does not recognise
-is ``MAY``.
+is ``MAY``. A ``FOR_BODY`` answer also rests on what the awaited names resolve to, checked
+at every call: the view's global for ``request`` must still be trioquart's proxy (a view that
+rebinds it is ``MAY``), and the request class's readers trioquart's own
+(:func:`reads_body_itself`). Not noticed: a view that replaces a reader on the request object
+itself (``request.get_data = ...``) before awaiting it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from types import CodeType, FunctionType
 from typing import Any
 
 from .globals import request
+from .wrappers.request import Request
 
 
 class Waits(enum.Enum):
@@ -51,12 +56,20 @@ _BODY_READERS = frozenset({"get_data", "get_json", "form", "files", "body"})
 # What may stand between ``request.<reader>`` and the await: the reader's arguments, when
 # they are constants or local variables, and the opcodes of one call of it (3.13 pushes the
 # call's NULL after the attribute when the owner's name was imported).
-_ARGUMENT_LOADS = frozenset({"LOAD_CONST", "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF"})
+# Each load's count of values (3.13's LOAD_FAST_LOAD_FAST pushes two locals at once).
+_ARGUMENT_LOADS = {
+    "LOAD_CONST": 1,
+    "LOAD_FAST": 1,
+    "LOAD_FAST_CHECK": 1,
+    "LOAD_DEREF": 1,
+    "LOAD_FAST_LOAD_FAST": 2,
+}
 _CALL_BOOKKEEPING = frozenset({"PUSH_NULL", "KW_NAMES", "PRECALL"})
 _CALLS = frozenset({"CALL", "CALL_KW"})
 
 _MAX_REMEMBERED_VIEWS = 4096
-_waits_by_function: dict[FunctionType, Waits] = {}
+#: A function's answer, and the global names its body readers are awaited through.
+_waits_by_function: dict[FunctionType, tuple[Waits, tuple[str, ...]]] = {}
 
 
 def view_waits(view: Any) -> Waits:
@@ -68,12 +81,19 @@ def view_waits(view: Any) -> Waits:
     known = _waits_by_function.get(view)
     if known is None:
         known = _code_waits(view.__code__)
-        if known is Waits.FOR_BODY and not _reads_the_request_proxy(view):
-            known = Waits.MAY
         if len(_waits_by_function) >= _MAX_REMEMBERED_VIEWS:
             _waits_by_function.clear()
         _waits_by_function[view] = known
-    return known
+    waits, owners = known
+    if waits is Waits.FOR_BODY:
+        # Checked at every call: a module's global can be rebound (a test's monkeypatch).
+        namespace = view.__globals__
+        if type(namespace) is not dict:
+            return Waits.MAY
+        for name in owners:
+            if namespace.get(name) is not request:
+                return Waits.MAY
+    return waits
 
 
 def never_waits(view: Any) -> bool:
@@ -81,22 +101,47 @@ def never_waits(view: Any) -> bool:
     return view_waits(view) is Waits.NEVER
 
 
+def reads_body_itself(request_class: type) -> bool:
+    """Whether ``request_class`` reads the body with trioquart's own readers (a subclass that
+    overrides one may wait on anything there)."""
+    known = _reads_body_itself_by_class.get(request_class)
+    if known is None:
+        known = issubclass(request_class, Request) and all(
+            getattr(request_class, name) is getattr(Request, name) for name in _BODY_READERS
+        )
+        _reads_body_itself_by_class[request_class] = known
+    return known
+
+
+_reads_body_itself_by_class: dict[type, bool] = {}
+
+
 @functools.lru_cache(maxsize=1024)
-def _code_waits(code: CodeType) -> Waits:
+def _code_waits(code: CodeType) -> tuple[Waits, tuple[str, ...]]:
+    """The answer for ``code``, and the global names its body readers are awaited through."""
     if not code.co_flags & inspect.CO_COROUTINE:
-        return Waits.MAY
+        return Waits.MAY, ()
     instructions = list(dis.get_instructions(code))
-    found = Waits.NEVER
+    owners: set[str] = set()
     for index, instruction in enumerate(instructions):
         if instruction.opcode not in _STARTS_WAITING:
             continue
-        if (
-            instruction.opname != "GET_AWAITABLE"
-            or _body_reader_before(instructions, index) is None
-        ):
-            return Waits.MAY
-        found = Waits.FOR_BODY
-    return found
+        owner = (
+            _body_reader_before(instructions, index)
+            if instruction.opname == "GET_AWAITABLE"
+            else None
+        )
+        if owner is None:
+            return Waits.MAY, ()
+        owners.add(owner)
+    if not owners:
+        return Waits.NEVER, ()
+    if any(
+        instruction.opname in ("STORE_GLOBAL", "DELETE_GLOBAL") and instruction.argval in owners
+        for instruction in instructions
+    ):
+        return Waits.MAY, ()  # the view rebinds the name it reads the body through
+    return Waits.FOR_BODY, tuple(sorted(owners))
 
 
 def _body_reader_before(instructions: list[dis.Instruction], index: int) -> str | None:
@@ -109,7 +154,7 @@ def _body_reader_before(instructions: list[dis.Instruction], index: int) -> str 
         if instruction.opname in _CALLS and call is None and loads == 0:
             call = instruction
         elif instruction.opname in _ARGUMENT_LOADS:
-            loads += 1
+            loads += _ARGUMENT_LOADS[instruction.opname]
         elif instruction.opname not in _CALL_BOOKKEEPING:
             break
         position -= 1
@@ -131,14 +176,3 @@ def _body_reader_before(instructions: list[dis.Instruction], index: int) -> str 
     if any(instruction.is_jump_target for instruction in instructions[position : index + 1]):
         return None
     return str(owner.argval)
-
-
-def _reads_the_request_proxy(view: FunctionType) -> bool:
-    """Whether every body reader the view awaits belongs to trioquart's ``request``."""
-    instructions = list(dis.get_instructions(view.__code__))
-    for index, instruction in enumerate(instructions):
-        if instruction.opname == "GET_AWAITABLE":
-            name = _body_reader_before(instructions, index)
-            if name is None or view.__globals__.get(name) is not request:
-                return False
-    return True
