@@ -1,4 +1,4 @@
-"""The pipeline's shortcut for views that cannot wait (``never_waits``).
+"""The pipeline's shortcut for views that cannot wait (``Waits.NEVER``, see test_view_waits.py).
 
 Such a view runs before the request's cancel scope is entered; everything that may still wait
 (hooks, error handlers, a streamed body) must behave exactly as on the ordinary path, and a
@@ -7,94 +7,13 @@ disconnect must still cancel it.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import trio
 import trio.testing
 
-from trioquart import TrioQuart, g, request, view_waits
+from trioquart import TrioQuart, g, request
 from trioquart.testing import TestClient
-from trioquart.view_waits import never_waits
-
-
-async def _no_wait() -> str:
-    return "x"
-
-
-async def _awaits() -> None:
-    await trio.lowlevel.checkpoint()
-
-
-async def _async_for(items: Any) -> None:
-    async for _ in items:
-        pass
-
-
-async def _async_with(manager: Any) -> None:
-    async with manager:
-        pass
-
-
-async def _async_comprehension(items: Any) -> list[Any]:
-    return [item async for item in items]
-
-
-async def _returns_a_generator() -> AsyncIterator[bytes]:
-    async def generate() -> AsyncIterator[bytes]:
-        await trio.lowlevel.checkpoint()
-        yield b"x"
-
-    return generate()
-
-
-def _sync() -> str:
-    return "x"
-
-
-class _CallableObject:
-    async def __call__(self) -> str:
-        return "x"
-
-
-@pytest.mark.parametrize(
-    ("view", "expected"),
-    [
-        (_no_wait, True),
-        (_returns_a_generator, True),
-        (_awaits, False),
-        (_async_for, False),
-        (_async_with, False),
-        (_async_comprehension, False),
-        (_sync, False),
-        (functools.partial(_no_wait), False),
-        (_CallableObject(), False),
-    ],
-)
-def test_dispatch_never_waits(view: Any, expected: bool) -> None:
-    assert never_waits(view) is expected
-
-
-def test_dispatch_never_waits_forgets_views_beyond_its_bound(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The answers are remembered per function, up to a bound (views made on the fly must
-    not grow the memory without end); past it the memory starts again, answers unchanged."""
-    monkeypatch.setattr(view_waits, "_MAX_REMEMBERED_VIEWS", 2)
-    monkeypatch.setattr(view_waits, "_waits_by_function", {})
-
-    def make() -> Any:
-        async def view() -> str:
-            return "x"
-
-        return view
-
-    views = [make() for _ in range(5)]
-    assert [never_waits(view) for view in views] == [True] * 5
-    assert len(view_waits._waits_by_function) <= 2
-    assert never_waits(_awaits) is False
 
 
 async def test_dispatch_view_that_cannot_wait_still_gets_hooks_that_wait(

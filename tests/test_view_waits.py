@@ -7,7 +7,9 @@ the body, the 413s, the errors, and ``trio.Cancelled`` when the client leaves mi
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ import trio.testing
 
 from trioquart import TrioQuart, request
 from trioquart import request as incoming
+from trioquart import view_waits as view_waits_module
 from trioquart.request_inbox import READ_AHEAD_LIMIT
 from trioquart.testing import TestClient
 from trioquart.view_waits import Waits, reads_body_itself, view_waits
@@ -118,6 +121,41 @@ async def _no_wait() -> str:
     return "x"
 
 
+async def _returns_a_generator() -> AsyncIterator[bytes]:
+    async def generate() -> AsyncIterator[bytes]:
+        await trio.lowlevel.checkpoint()
+        yield b"x"
+
+    return generate()
+
+
+async def _awaits() -> None:
+    await trio.lowlevel.checkpoint()
+
+
+async def _async_for(items: Any) -> None:
+    async for _ in items:
+        pass
+
+
+async def _async_with(manager: Any) -> None:
+    async with manager:
+        pass
+
+
+async def _async_comprehension(items: Any) -> list[Any]:
+    return [item async for item in items]
+
+
+def _sync() -> str:
+    return "x"
+
+
+class _CallableObject:
+    async def __call__(self) -> str:
+        return "x"
+
+
 @pytest.mark.parametrize(
     ("view", "expected"),
     [
@@ -131,6 +169,15 @@ async def _no_wait() -> str:
         (_two_local_arguments, Waits.FOR_BODY),
         (_rebinds_the_proxy, Waits.MAY),
         (_no_wait, Waits.NEVER),
+        (_returns_a_generator, Waits.NEVER),
+        (_awaits, Waits.MAY),
+        (_async_for, Waits.MAY),
+        (_async_with, Waits.MAY),
+        (_async_comprehension, Waits.MAY),
+        (_sync, Waits.MAY),
+        (functools.partial(_no_wait), Waits.MAY),
+        (functools.partial(_get_data), Waits.MAY),
+        (_CallableObject(), Waits.MAY),
         (_body_then_sleep, Waits.MAY),
         (_either, Waits.MAY),
         (_awaited_argument, Waits.MAY),
@@ -143,6 +190,24 @@ async def _no_wait() -> str:
 )
 def test_view_waits_reads_the_bytecode(view: Any, expected: Waits) -> None:
     assert view_waits(view) is expected
+
+
+def test_view_waits_forgets_views_beyond_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers are remembered per function, up to a bound (views made on the fly must
+    not grow the memory without end); past it the memory starts again, answers unchanged."""
+    monkeypatch.setattr(view_waits_module, "_MAX_REMEMBERED_VIEWS", 2)
+    monkeypatch.setattr(view_waits_module, "_waits_by_function", {})
+
+    def make() -> Any:
+        async def view() -> str:
+            return "x"
+
+        return view
+
+    views = [make() for _ in range(5)]
+    assert [view_waits(view) for view in views] == [Waits.NEVER] * 5
+    assert len(view_waits_module._waits_by_function) <= 2
+    assert view_waits(_awaits) is Waits.MAY
 
 
 def test_view_waits_checks_the_global_at_every_call(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,11 +96,6 @@ def view_waits(view: Any) -> Waits:
     return waits
 
 
-def never_waits(view: Any) -> bool:
-    """Whether calling ``view`` and sending ``None`` once surely completes its coroutine."""
-    return view_waits(view) is Waits.NEVER
-
-
 def reads_body_itself(request_class: type) -> bool:
     """Whether ``request_class`` reads the body with trioquart's own readers (a subclass that
     overrides one may wait on anything there)."""
