@@ -62,7 +62,7 @@ def make_response_from(rv: Any, view_name: str) -> Response:
     kind = type(rv)
     if kind is str or kind is bytes:  # the commonest answer, without a call more
         return Response(rv)
-    if kind is not tuple and not isinstance(rv, tuple):
+    if not isinstance(rv, tuple):
         return _body_to_response(rv, view_name)
     status: Any = None
     headers: Any = None
