@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bench.e2e import ws_scenario_name
 from bench.report import Group, Target
 
@@ -75,6 +77,20 @@ E2E_WS_PAIRED = Group(
 E2E_WS_LATENCY = Group(
     "e2e_ws_latency", "End-to-end websocket round trip, same runs", "ms", higher_is_better=False
 )
+
+
+class E2EGroups(NamedTuple):
+    """The tables one kind of end-to-end load fills."""
+
+    rate: Group
+    per_cpu: Group
+    latency: Group
+    paired: Group
+
+
+E2E_HTTP_GROUPS = E2EGroups(E2E_HTTP, E2E_HTTP_CPU, E2E_HTTP_LATENCY, E2E_HTTP_PAIRED)
+E2E_WS_GROUPS = E2EGroups(E2E_WS, E2E_WS_CPU, E2E_WS_LATENCY, E2E_WS_PAIRED)
+
 MEMORY = Group(
     "memory",
     "Server RSS per idle websocket (Hypercorn trio worker)",

@@ -18,14 +18,8 @@ from bench import e2e, inprocess, instructions, memory, route_scale
 from bench.apps import SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
-    E2E_HTTP,
-    E2E_HTTP_CPU,
-    E2E_HTTP_LATENCY,
-    E2E_HTTP_PAIRED,
-    E2E_WS,
-    E2E_WS_CPU,
-    E2E_WS_LATENCY,
-    E2E_WS_PAIRED,
+    E2E_HTTP_GROUPS,
+    E2E_WS_GROUPS,
     INPROCESS_HTTP,
     INPROCESS_WS,
     INSTRUCTIONS,
@@ -33,6 +27,7 @@ from bench.groups import (
     MEMORY,
     ROUTING,
     ROUTING_GROWTH,
+    E2EGroups,
 )
 from bench.plan import Plan
 from bench.process import Server, serving
@@ -112,23 +107,24 @@ def run_e2e(plan: Plan, contenders: Sequence[Contender], results: Results) -> No
         names = list(servers)
         for round_index in range(plan.e2e_rounds):
             progress(f"end-to-end, round {round_index + 1}/{plan.e2e_rounds}")
+            turn = rotated(names, round_index)
             for route in plan.e2e_routes:
-                samples = {}
-                for name in rotated(names, round_index):
-                    samples[name] = sample = e2e.http_load(servers[name], route, plan.e2e)
-                    results.add(E2E_HTTP, route.name, name, sample)
-                    results.add(E2E_HTTP_CPU, route.name, name, e2e.per_server_cpu(sample))
-                    add_latencies(results, E2E_HTTP_LATENCY, route.name, name, sample)
-                add_relative_to_raw(results, E2E_HTTP_PAIRED, route.name, samples)
+                scenario = route.name
+                runs = {name: e2e.http_load(servers[name], route, plan.e2e) for name in turn}
+                record_e2e(results, scenario, runs, E2E_HTTP_GROUPS)
             for clients in plan.e2e_ws_clients:
                 scenario = e2e.ws_scenario_name(clients)
-                samples = {}
-                for name in rotated(names, round_index):
-                    samples[name] = sample = e2e.ws_load(servers[name], clients, plan.e2e)
-                    results.add(E2E_WS, scenario, name, sample)
-                    results.add(E2E_WS_CPU, scenario, name, e2e.per_server_cpu(sample))
-                    add_latencies(results, E2E_WS_LATENCY, scenario, name, sample)
-                add_relative_to_raw(results, E2E_WS_PAIRED, scenario, samples)
+                runs = {name: e2e.ws_load(servers[name], clients, plan.e2e) for name in turn}
+                record_e2e(results, scenario, runs, E2E_WS_GROUPS)
+
+
+def record_e2e(results: Results, scenario: str, runs: dict[str, Sample], groups: E2EGroups) -> None:
+    """Record one round of load runs: rates, per server CPU second, latencies, ratios."""
+    for name, run in runs.items():
+        results.add(groups.rate, scenario, name, run)
+        results.add(groups.per_cpu, scenario, name, e2e.per_server_cpu(run))
+        add_latencies(results, groups.latency, scenario, name, run)
+    add_relative_to_raw(results, groups.paired, scenario, runs)
 
 
 def add_relative_to_raw(
