@@ -47,6 +47,33 @@ async def _raw_exchange(server: RunningServer, *pieces: bytes) -> tuple[h11.Resp
                 return response, body
 
 
+def _record_teardown(app: TrioQuart, record: list[str], path: str | None = None) -> trio.Event:
+    """Record the error type that ``teardown_request`` sees (for ``path`` only, if given);
+    the event is set once it has run."""
+    finished = trio.Event()
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        if path is None or request.path == path:
+            record.append(f"teardown {type(error).__name__}")
+            finished.set()
+
+    return finished
+
+
+async def _send_and_leave(
+    server: RunningServer, data: bytes, finished: trio.Event, entered: trio.Event | None = None
+) -> None:
+    """Send ``data`` on a new connection, wait for ``entered`` (if given), close the
+    connection, and wait until the request's teardown has run."""
+    stream = await trio.open_tcp_stream(server.host, server.port)
+    await stream.send_all(data)
+    if entered is not None:
+        await entered.wait()
+    await stream.aclose()
+    await finished.wait()
+
+
 async def test_http_e2e_routing_and_json(app: TrioQuart, server: RunningServer) -> None:
     @app.get("/items/<int:item_id>")
     async def item(item_id: int) -> Any:
@@ -200,8 +227,8 @@ async def test_http_e2e_client_disconnect_cancels_handler(
     app: TrioQuart, server: RunningServer
 ) -> None:
     entered = trio.Event()
-    finished = trio.Event()
     record: list[str] = []
+    finished = _record_teardown(app, record)
 
     @app.get("/wait")
     async def wait() -> str:
@@ -212,17 +239,8 @@ async def test_http_e2e_client_disconnect_cancels_handler(
             record.append("cancelled")
             raise
 
-    @app.teardown_request
-    async def teardown(error: BaseException | None) -> None:
-        record.append(f"teardown {type(error).__name__}")
-        finished.set()
-
     with trio.fail_after(10):
-        stream = await trio.open_tcp_stream(server.host, server.port)
-        await stream.send_all(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-        await entered.wait()
-        await stream.aclose()
-        await finished.wait()
+        await _send_and_leave(server, b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n", finished, entered)
     assert record == ["cancelled", "teardown Cancelled"]
 
 
@@ -231,8 +249,8 @@ async def test_http_e2e_client_leaving_mid_body_cancels_a_body_only_view(
 ) -> None:
     """A view that waits only for the body gets the body read ahead of it; a client that
     leaves halfway still cancels it where it reads, and the next request is served."""
-    finished = trio.Event()
     record: list[str] = []
+    finished = _record_teardown(app, record)
 
     @app.post("/echo")
     async def echo() -> Any:
@@ -243,16 +261,9 @@ async def test_http_e2e_client_leaving_mid_body_cancels_a_body_only_view(
             record.append("cancelled")
             raise
 
-    @app.teardown_request
-    async def teardown(error: BaseException | None) -> None:
-        record.append(f"teardown {type(error).__name__}")
-        finished.set()
-
     with trio.fail_after(10):
-        stream = await trio.open_tcp_stream(server.host, server.port)
-        await stream.send_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
-        await stream.aclose()
-        await finished.wait()
+        request_head = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+        await _send_and_leave(server, request_head + b"abc", finished)
         assert record == ["view started", "cancelled", "teardown Cancelled"]
         async with httpx.AsyncClient(base_url=server.url) as client:
             response = await client.post("/echo", content=b"0123456789")
@@ -325,8 +336,8 @@ async def test_http_e2e_view_that_cannot_wait_then_a_disconnect_in_its_error_han
     on one keep-alive connection); when one raises, its error handler waits inside the scope,
     and a client that leaves cancels it."""
     entered = trio.Event()
-    finished = trio.Event()
     record: list[str] = []
+    finished = _record_teardown(app, record, "/fails")
 
     @app.get("/fast/<int:number>")
     async def fast(number: int) -> Any:
@@ -345,20 +356,10 @@ async def test_http_e2e_view_that_cannot_wait_then_a_disconnect_in_its_error_han
             record.append("error handler cancelled")
             raise
 
-    @app.teardown_request
-    async def teardown(error: BaseException | None) -> None:
-        if request.path == "/fails":
-            record.append(f"teardown {type(error).__name__}")
-            finished.set()
-
     with trio.fail_after(10):
         async with httpx.AsyncClient(base_url=server.url) as http:
             for number in range(3):
                 response = await http.get(f"/fast/{number}")
                 assert response.json() == {"number": number}
-        stream = await trio.open_tcp_stream(server.host, server.port)
-        await stream.send_all(b"GET /fails HTTP/1.1\r\nHost: x\r\n\r\n")
-        await entered.wait()
-        await stream.aclose()
-        await finished.wait()
+        await _send_and_leave(server, b"GET /fails HTTP/1.1\r\nHost: x\r\n\r\n", finished, entered)
     assert record == ["error handler cancelled", "teardown Cancelled"]
