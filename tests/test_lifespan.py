@@ -270,3 +270,104 @@ async def test_lifespan_logs_use_the_trioquart_logger(
         async with app.test_app():
             pass
     assert any(record.name == "trioquart" for record in caplog.records)
+
+
+def add_ticking_service(app: TrioQuart, log: list[str]) -> None:
+    """A while_serving generator that holds a nursery and a cancel scope across its yield."""
+
+    async def tick(started: trio.Event) -> None:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            log.append("tick cancelled")
+            raise
+
+    @app.while_serving
+    async def service() -> AsyncGenerator[None, None]:
+        with trio.CancelScope() as deadline_scope:
+            async with trio.open_nursery() as nursery:
+                started = trio.Event()
+                nursery.start_soon(tick, started)
+                await started.wait()
+                log.append("service up")
+                yield
+                log.append("service down")
+                nursery.cancel_scope.cancel()
+        log.append(f"scope closed, cancelled_caught={deadline_scope.cancelled_caught}")
+
+    @app.get("/")
+    async def index() -> str:
+        return "served"
+
+
+async def test_while_serving_may_hold_a_nursery_and_a_scope_across_its_yield(
+    app: TrioQuart,
+) -> None:
+    """Driven as a context manager in one task: no "Nursery misnesting" at shutdown."""
+    log: list[str] = []
+    add_ticking_service(app, log)
+    async with app.test_app() as test_app:
+        assert log == ["service up"]
+        response = await test_app.test_client().get("/")
+        assert await response.get_data(as_text=True) == "served"
+    assert log == [
+        "service up",
+        "service down",
+        "tick cancelled",
+        "scope closed, cancelled_caught=False",
+    ]
+
+
+async def test_while_serving_teardown_sees_the_startup_failure(app: TrioQuart) -> None:
+    """A generator entered before a failing one gets the failure thrown in at its yield."""
+    seen: list[str] = []
+
+    @app.while_serving
+    async def first() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        except RuntimeError as error:
+            seen.append(f"saw {error}")
+            raise
+
+    @app.while_serving
+    async def second() -> AsyncGenerator[None, None]:
+        raise RuntimeError("second cannot start")
+        yield  # pragma: no cover - never reached
+
+    with pytest.raises(LifespanError, match=r"^RuntimeError: second cannot start$"):
+        async with app.test_app():
+            pass
+    assert seen == ["saw second cannot start"]
+
+
+async def test_while_serving_that_yields_twice_is_a_shutdown_failure(app: TrioQuart) -> None:
+    @app.while_serving
+    async def twice() -> AsyncGenerator[None, None]:
+        yield
+        yield
+
+    with pytest.raises(LifespanError, match=r"^RuntimeError: generator didn't stop$"):
+        async with app.test_app():
+            pass
+
+
+async def test_while_serving_teardown_is_bounded(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    log: list[str] = []
+
+    @app.while_serving
+    async def stuck() -> AsyncGenerator[None, None]:
+        yield
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            log.append("teardown cancelled")
+            raise
+
+    with pytest.raises(LifespanError, match=r"while_serving teardown took over 10.0 s"):
+        async with app.test_app():
+            pass
+    assert log == ["teardown cancelled"]

@@ -26,7 +26,7 @@ async def served_client(app: TrioQuart) -> AsyncIterator[TestClient]:
 
 
 def only_connection(app: TrioQuart) -> Websocket:
-    [connection] = app._open_websockets
+    [connection] = app.connected_websockets
     return connection
 
 
@@ -44,7 +44,7 @@ async def test_a_receiving_handler_reads_directly_without_a_task(
             await ws.send(message)
             assert await ws.receive() == message
         await trio.sleep(1)  # many ticks, with the handler waiting in receive()
-        assert only_connection(app)._inbox.watch_scope is None
+        assert only_connection(app).statistics().reading == "direct"
         await ws.send("still direct")
         assert await ws.receive() == "still direct"
 
@@ -242,12 +242,12 @@ async def test_statistics_report_the_mode_and_the_queue(
 
     @app.websocket("/ws")
     async def handler() -> None:
-        inbox = only_connection(app)._inbox
-        stats = inbox.statistics()
+        connection = only_connection(app)
+        stats = connection.statistics()
         seen.append((stats.reading, stats.queued_messages, stats.max_queue))
         await websocket.accept()
         await trio.sleep(1)  # away from receive() long enough to get a reader
-        stats = inbox.statistics()
+        stats = connection.statistics()
         seen.append((stats.reading, stats.queued_messages, stats.max_queue))
 
     async with served_client.websocket("/ws") as ws:

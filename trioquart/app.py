@@ -1,9 +1,13 @@
-"""TrioQuart: the application object. Registration lives in ``scaffold.py``; this module keeps
-the registries, and ``__call__`` picks a driver by ``scope["type"]`` and nothing else."""
+"""TrioQuart: the application object.
+
+Registration lives in ``scaffold.py`` and the request pipeline in ``pipeline.py``; this module
+keeps the app's registries and serving state, and ``__call__`` picks a driver by
+``scope["type"]``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -13,24 +17,24 @@ from .background import BackgroundNursery
 from .blueprints import Blueprint
 from .config import Config
 from .ctx import AppContext
-from .disconnect_watch import DisconnectWatch
+from .disconnect_watch import DisconnectWatch, open_disconnect_watch
 from .http_connection import handle_http
 from .lifespan import run_lifespan
+from .pipeline import Pipeline
 from .routing import Router
 from .scaffold import F, Scaffold
-from .typing import ErrorHandler
-from .websocket_connection import handle_websocket
-from .websocket_inbox import WebsocketInbox
+from .typing import ServingHook, WhileServingHook
+from .websocket_connection import ConnectedWebsockets, handle_websocket
 from .wrappers.request import Request
 from .wrappers.response import Response
 from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
     from .testing import TestApp, TestClient
-    from .typing import ASGIReceiveCallable, ASGISendCallable, Scope
+    from .typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope, WebsocketScope
 
 
-class TrioQuart(Scaffold):
+class TrioQuart(Scaffold, Pipeline):
     """A trioquart application, an ASGI 3 callable.
 
     Args:
@@ -47,14 +51,19 @@ class TrioQuart(Scaffold):
         self.router = Router()
         self.view_functions: dict[str, Callable[..., Any]] = {}
         self.blueprints: dict[str, Blueprint] = {}
-        self._before_serving: list[Callable[[], Any]] = []
-        self._after_serving: list[Callable[[], Any]] = []
-        self._while_serving: list[Callable[[], AsyncGenerator[None, None]]] = []
-        self._while_serving_running: list[AsyncGenerator[None, None]] = []
-        self._nursery: BackgroundNursery | None = None
-        self._disconnect_watch = DisconnectWatch()
-        # Open websocket connections and their inboxes (closed with 1001 at shutdown).
-        self._open_websockets: dict[Websocket, WebsocketInbox] = {}
+        #: ``before_serving`` hooks, in the order they run.
+        self.before_serving_funcs: list[ServingHook] = []
+        #: ``while_serving`` generator functions, entered in this order, resumed in reverse.
+        self.while_serving_gens: list[WhileServingHook] = []
+        #: ``after_serving`` hooks, in the order they run.
+        self.after_serving_funcs: list[ServingHook] = []
+        #: The app-wide nursery behind ``app.nursery``; set by the lifespan while served.
+        self.background_tasks: BackgroundNursery | None = None
+        #: The disconnect watch service for every connection; set by the lifespan while
+        #: served (without it, each connection runs one of its own).
+        self.disconnect_watch: DisconnectWatch | None = None
+        #: The open websocket connections (closed with 1001 at shutdown).
+        self.connected_websockets = ConnectedWebsockets()
         #: Set when the server starts shutting down (a new Event each time the app is served).
         self.shutdown_event = trio.Event()
 
@@ -72,14 +81,30 @@ class TrioQuart(Scaffold):
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         """The ASGI 3 entry point."""
-        if scope["type"] == "http":
-            await handle_http(self, scope, receive, send)
-        elif scope["type"] == "websocket":
-            await handle_websocket(self, scope, receive, send)
-        elif scope["type"] == "lifespan":
+        if scope["type"] == "lifespan":
             await run_lifespan(self, scope, receive, send)
+        elif scope["type"] == "http" or scope["type"] == "websocket":
+            if self.disconnect_watch is not None:
+                await self._serve_connection(scope, receive, send, self.disconnect_watch)
+                return
+            # Not served with a lifespan (the plain test client, or a server without one): the
+            # same service runs for this connection alone.
+            async with open_disconnect_watch(self.config["DISCONNECT_WATCH_DELAY"]) as watch:
+                await self._serve_connection(scope, receive, send, watch)
         else:
             raise ValueError(f"Unknown ASGI scope type {scope['type']!r}")
+
+    async def _serve_connection(
+        self,
+        scope: HTTPScope | WebsocketScope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        watch: DisconnectWatch,
+    ) -> None:
+        if scope["type"] == "http":
+            await handle_http(self, scope, receive, send, watch)
+        else:
+            await handle_websocket(self, scope, receive, send, watch)
 
     def add_url_rule(
         self,
@@ -128,42 +153,20 @@ class TrioQuart(Scaffold):
         self.blueprints[blueprint.name] = blueprint
         blueprint.register(self, url_prefix)
 
-    def _hooks_for(self, kind: str, blueprint: str | None) -> list[Callable[..., Any]]:
-        """The hooks of ``kind`` for a request of ``blueprint``, in the order they run.
-
-        ``before_*`` hooks run the app's first; ``after_*`` and ``teardown_*`` run in reverse
-        registration order, the blueprint's first.
-        """
-        by_owner = self._hooks[kind]
-        if not by_owner:
-            return []
-        own = by_owner.get(None, [])
-        scoped = by_owner.get(blueprint, []) if blueprint is not None else []
-        if kind.startswith("before_"):
-            return [*own, *scoped]
-        return [*reversed(scoped), *reversed(own)]
-
-    def _error_handlers_for(self, blueprint: str | None) -> list[dict[Any, ErrorHandler]]:
-        handlers = self._error_handlers
-        found = [handlers[blueprint]] if blueprint is not None and blueprint in handlers else []
-        if None in handlers:
-            found.append(handlers[None])
-        return found
-
     def before_serving(self, hook: F) -> F:
         """Run ``await hook()`` at startup, before the server accepts connections."""
-        self._before_serving.append(hook)
+        self.before_serving_funcs.append(hook)
         return hook
 
     def after_serving(self, hook: F) -> F:
         """Run ``await hook()`` at shutdown, after background tasks have ended."""
-        self._after_serving.append(hook)
+        self.after_serving_funcs.append(hook)
         return hook
 
     def while_serving(self, function: F) -> F:
         """Decorate an async generator: the part before ``yield`` runs at startup, the rest at
         shutdown (in reverse order of registration)."""
-        self._while_serving.append(function)
+        self.while_serving_gens.append(function)
         return function
 
     @property
@@ -176,13 +179,13 @@ class TrioQuart(Scaffold):
         Raises:
             RuntimeError: the app is not being served (no lifespan is running).
         """
-        if self._nursery is None:
+        if self.background_tasks is None:
             raise RuntimeError(
                 "app.nursery exists only while the app is served: the ASGI lifespan opens it. "
                 "In tests, use 'async with app.test_app() as test_app:'; when serving, make "
                 "sure the server runs the lifespan (Hypercorn does by default)."
             )
-        return self._nursery
+        return self.background_tasks
 
     def app_context(self) -> AppContext:
         """An application context, for code that needs ``current_app`` outside a request."""

@@ -21,23 +21,31 @@ log = logging.getLogger("trioquart")
 class BackgroundNursery:
     """A nursery whose tasks' exceptions are logged, not propagated.
 
-    Args:
-        nursery: the underlying trio nursery (owned by the lifespan).
+    Opened by the lifespan with ``await nursery.start(background.run)`` and closed with
+    :meth:`aclose`; it runs in a task of its own, so that it can close before the
+    ``while_serving`` generators, which were entered after it opened, are resumed.
     """
 
-    def __init__(self, nursery: trio.Nursery) -> None:
-        self._nursery = nursery
+    def __init__(self) -> None:
+        self._nursery: trio.Nursery | None = None
+        self._stop = trio.Event()
+        self._closed = trio.Event()
+        self._timeout = 0.0
 
     @property
     def cancel_scope(self) -> trio.CancelScope:
         """The underlying nursery's cancel scope (cancelled at shutdown)."""
-        return self._nursery.cancel_scope
+        return self._open_nursery().cancel_scope
 
     def start_soon(
         self, fn: Callable[..., Awaitable[Any]], *args: Any, name: object = None
     ) -> None:
-        """Start ``fn(*args)`` as a background task; errors are logged. Not a checkpoint."""
-        self._nursery.start_soon(_logging_errors, fn, args, name=name or fn)
+        """Start ``fn(*args)`` as a background task; errors are logged. Not a checkpoint.
+
+        Raises:
+            RuntimeError: the nursery is closed (the app is no longer served).
+        """
+        self._open_nursery().start_soon(_logging_errors, fn, args, name=name or fn)
 
     async def start(
         self, fn: Callable[..., Awaitable[Any]], *args: Any, name: object = None
@@ -46,7 +54,31 @@ class BackgroundNursery:
 
         Errors before ``task_status.started()`` are raised here; later ones are logged.
         """
-        return await self._nursery.start(_logging_errors_after_start, fn, args, name=name or fn)
+        nursery = self._open_nursery()
+        return await nursery.start(_logging_errors_after_start, fn, args, name=name or fn)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Open the nursery and keep it open until :meth:`aclose`."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                task_status.started()
+                await self._stop.wait()
+                nursery.cancel_scope.deadline = trio.current_time() + self._timeout
+        finally:
+            self._nursery = None
+            self._closed.set()
+
+    async def aclose(self, timeout: float) -> None:
+        """Give the tasks ``timeout`` seconds to finish, cancel the rest, and wait for them."""
+        self._timeout = timeout
+        self._stop.set()
+        await self._closed.wait()
+
+    def _open_nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise RuntimeError("The app-wide nursery is closed: the app is no longer served.")
+        return self._nursery
 
 
 async def _logging_errors(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:

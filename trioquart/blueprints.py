@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .hooks import HookKind
 from .scaffold import F, Scaffold
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Blueprint(Scaffold):
         self._rules: list[
             tuple[str, str | None, Callable[..., Any], Any, bool, dict[str, Any]]
         ] = []
-        self._app_hooks: list[tuple[str, Callable[..., Any]]] = []
+        self._app_hooks: list[tuple[HookKind, Callable[..., Any]]] = []
         self._registered_on: weakref.WeakSet[TrioQuart] = weakref.WeakSet()
 
     def add_url_rule(
@@ -60,12 +61,12 @@ class Blueprint(Scaffold):
 
     def before_app_request(self, hook: F) -> F:
         """Like ``app.before_request``: runs for every request of the app."""
-        self._app_hooks.append(("before_request", hook))
+        self._app_hooks.append((HookKind.BEFORE_REQUEST, hook))
         return hook
 
     def after_app_request(self, hook: F) -> F:
         """Like ``app.after_request``: runs for every request of the app."""
-        self._app_hooks.append(("after_request", hook))
+        self._app_hooks.append((HookKind.AFTER_REQUEST, hook))
         return hook
 
     def register(self, app: TrioQuart, url_prefix: str | None) -> None:
@@ -86,10 +87,9 @@ class Blueprint(Scaffold):
             full_rule = f"{prefix}/{rule.lstrip('/')}" if prefix else rule
             name = f"{self.name}.{endpoint or view_func.__name__}"
             app.add_url_rule(full_rule, name, view_func, methods, websocket=websocket, **options)
-        for kind, owners in self._hooks.items():
-            for hook in owners.get(None, []):
-                app._add_hook(kind, hook, owner=self.name)
+        for kind, hook in self.hooks.owned_by(None):
+            app.hooks.add(kind, hook, owner=self.name)
         for kind, hook in self._app_hooks:
-            app._add_hook(kind, hook)
-        for key, handler in self._error_handlers.get(None, {}).items():
-            app._error_handlers.setdefault(self.name, {})[key] = handler
+            app.hooks.add(kind, hook)
+        for key, handler in self.error_handlers.owned_by(None):
+            app.error_handlers.add(key, handler, owner=self.name)

@@ -1,31 +1,21 @@
 """Contexts: what makes ``current_app``, ``g``, ``request`` and ``websocket`` resolve.
 
-A context is pushed by setting its ContextVar and popped by resetting the token. Popping a
-request or websocket context runs the teardown hooks; they may await, so they run shielded from
-cancellation (a client that left must not stop the cleanup) but never longer than
-``TEARDOWN_TIMEOUT``. This module does not own dispatch or I/O.
+A context is pushed by setting its ContextVar and popped by resetting the token; neither waits.
+This module does not own dispatch, teardown hooks (``pipeline.py``) or I/O.
 """
 
 from __future__ import annotations
 
-import logging
 from contextvars import Token
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 from .globals import _cv_app, _cv_request, _cv_websocket, find_app_context
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from .app import TrioQuart
-    from .typing import TeardownHook
     from .wrappers.request import Request
     from .wrappers.websocket import Websocket
-
-log = logging.getLogger("trioquart")
 
 
 class _AppGlobals(SimpleNamespace):
@@ -81,23 +71,6 @@ class AppContext:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.pop()
-
-
-async def run_teardown_hooks(
-    hooks: Sequence[TeardownHook], error: BaseException | None, timeout: float
-) -> None:
-    """Await each teardown hook (in the order given) shielded, within ``timeout`` seconds in all.
-
-    A hook that raises is logged and the next one still runs.
-    """
-    with trio.move_on_after(timeout, shield=True) as scope:
-        for hook in hooks:
-            try:
-                await hook(error)
-            except Exception:
-                log.exception("Error in teardown hook %r", hook)
-    if scope.cancelled_caught:
-        log.error("Teardown hooks did not finish within TEARDOWN_TIMEOUT (%ss)", timeout)
 
 
 class _ConnectionContext:
@@ -156,23 +129,8 @@ class RequestContext(_ConnectionContext):
         self._push_app_context()
         self._token = _cv_request.set(self)
 
-    @property
-    def has_teardown_hooks(self) -> bool:
-        """Whether any ``teardown_request`` hook is registered (else :meth:`restore` will do)."""
-        return bool(self.app._hooks["teardown_request"])
-
-    async def pop(self, error: BaseException | None) -> None:
-        """Run the ``teardown_request`` hooks (shielded, bounded), then :meth:`restore`."""
-        try:
-            if self.app._hooks["teardown_request"]:
-                hooks = self.app._hooks_for("teardown_request", self.request.blueprint)
-                if hooks:
-                    await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
-        finally:
-            self.restore()
-
-    def restore(self) -> None:
-        """Restore the contexts current before :meth:`push`, without running any hook."""
+    def pop(self) -> None:
+        """Restore the contexts that were current before :meth:`push`."""
         if self._token is not None:
             _cv_request.reset(self._token)
             self._token = None
@@ -193,14 +151,9 @@ class WebsocketContext(_ConnectionContext):
         self._push_app_context()
         self._token = _cv_websocket.set(self)
 
-    async def pop(self, error: BaseException | None) -> None:
-        """Run the ``teardown_websocket`` hooks (shielded, bounded), then restore the contexts."""
-        try:
-            hooks = self.app._hooks_for("teardown_websocket", self.websocket.blueprint)
-            if hooks:
-                await run_teardown_hooks(hooks, error, self.app.config["TEARDOWN_TIMEOUT"])
-        finally:
-            if self._token is not None:
-                _cv_websocket.reset(self._token)
-                self._token = None
-            self._pop_app_context()
+    def pop(self) -> None:
+        """Restore the contexts that were current before :meth:`push`."""
+        if self._token is not None:
+            _cv_websocket.reset(self._token)
+            self._token = None
+        self._pop_app_context()

@@ -1,30 +1,33 @@
 """DisconnectWatch: notices clients that leave while their handler is busy elsewhere.
 
-Theory of operation: most requests finish in microseconds, and a watcher task per request
-(a nursery plus a task that gets cancelled) costs several times more than the request itself.
-So a connection only *registers* here (a dict insert); a single service task ticks every
-``DISCONNECT_WATCH_DELAY`` seconds while connections are registered, and any connection that
-has been idle for a whole tick (no activity since before the previous tick: its ``idle_ticks``
-counter, which the service raises at each tick and the connection zeroes when active, has
-reached 2) and is not receiving right now gets a watcher task (its ``watch`` method) in the
-service's nursery. A
-request that finishes before then never costs a task; a slow handler or a stream is watched
-after at most two ticks, and a disconnect then cancels its scope.
+ASGI reports a client that left only through ``receive()``, so someone must be reading while
+a handler waits on anything else. A watcher task per request would do, but it costs a nursery
+and a task that is cancelled, several times what a small request costs under a real server.
 
-Websocket connections use the same service: while their handler keeps calling ``receive()`` it
-reads the client directly (and so sees a disconnect itself); a handler busy elsewhere for a
-whole tick gets a reader task (see ``websocket_inbox.py``).
+Theory of operation: a connection *registers* here (a dict insert). One service task ticks
+every ``delay`` seconds while connections are registered, and a connection that has been idle
+for a whole tick (its ``idle_ticks`` counter, which the service raises at each tick and the
+connection zeroes when it reads, has reached 2) and is not receiving right now gets a watcher
+task (its ``watch`` method) in the service's nursery. A request that finishes sooner never
+costs a task; a slow handler or a stream is watched after at most two ticks, and a disconnect
+then cancels its scope. Websocket handlers that keep calling ``receive()`` read the client
+themselves, and see it leave without any watcher.
 
-The service runs while the app is served (it is started by the lifespan, see ``lifespan.py``).
-When it is not running, for example under the plain test client, ``register`` says so and the
-caller falls back to a watcher task of its own from the start: slower, and equally correct.
+This is the only mechanism, whoever serves the app: while the app is served (the ASGI
+lifespan), one service runs for all connections; a connection that arrives without it (the
+plain test client, a server without lifespan) runs a service of its own for its lifetime
+(``open_disconnect_watch``). Both run this same code.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 import trio
+
+from .errors import single_error
 
 
 class Watchable(Protocol):
@@ -46,76 +49,80 @@ class Watchable(Protocol):
 
 
 class DisconnectWatch:
-    """Hands out disconnect watchers to connections idle for longer than ``delay`` seconds."""
+    """Hands out disconnect watchers to connections idle for longer than a tick.
 
-    def __init__(self) -> None:
-        self._nursery: trio.Nursery | None = None
+    Made and run by :func:`open_disconnect_watch`.
+    """
+
+    def __init__(self, nursery: trio.Nursery) -> None:
+        self._nursery = nursery
         #: The number of ticks so far.
         self.tick = 0
         self._registered: dict[Watchable, None] = {}
         self._wake: trio.Event | None = None
 
-    @property
-    def running(self) -> bool:
-        """Whether the service task is running (connections can take the fast path)."""
-        return self._nursery is not None
+    async def _run(self, delay: float) -> None:
+        while True:
+            if not self._registered:
+                self._wake = trio.Event()
+                await self._wake.wait()
+            await trio.sleep(delay)
+            self.tick += 1
+            # Idle since before the previous tick, so for at least ``delay`` seconds; one
+            # active since then may be a fast request about to finish, or a handler between
+            # two reads.
+            overdue = []
+            for watched in self._registered:
+                watched.idle_ticks += 1
+                if watched.idle_ticks >= 2 and not watched.receiving:
+                    overdue.append(watched)
+            for watched in overdue:
+                self._start(watched)
 
-    async def run(
-        self, delay: float, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Run the service until cancelled. Start it with ``nursery.start``."""
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            task_status.started()
-            try:
-                while True:
-                    if not self._registered:
-                        self._wake = trio.Event()
-                        await self._wake.wait()
-                    await trio.sleep(delay)
-                    self.tick += 1
-                    self._start_watchers(nursery)
-            finally:
-                self._nursery = None
-                self._wake = None
-
-    def _start_watchers(self, nursery: trio.Nursery) -> None:
-        # Idle since before the previous tick, so for at least ``delay`` seconds; a connection
-        # active since then may be a fast request about to finish, or a handler between reads.
-        overdue = []
-        for watched in self._registered:
-            watched.idle_ticks += 1
-            if watched.idle_ticks >= 2 and not watched.receiving:
-                overdue.append(watched)
-        for watched in overdue:
-            self._start(nursery, watched)
-
-    def _start(self, nursery: trio.Nursery, watched: Watchable) -> None:
+    def _start(self, watched: Watchable) -> None:
         del self._registered[watched]
         watched.watch_scope = trio.CancelScope()
-        nursery.start_soon(watched.watch)
+        self._nursery.start_soon(watched.watch)
 
-    def register(self, watched: Watchable) -> bool:
-        """Watch ``watched`` once it has been idle for a tick. Not a checkpoint.
-
-        Returns:
-            ``False`` when the service is not running; the caller must watch by itself.
-        """
-        if self._nursery is None:
-            return False
+    def register(self, watched: Watchable) -> None:
+        """Watch ``watched`` once it has been idle for a tick. Not a checkpoint."""
         watched.idle_ticks = 0
         self._registered[watched] = None
         if self._wake is not None:
             self._wake.set()
             self._wake = None
-        return True
 
     def watch_now(self, watched: Watchable) -> None:
         """Start the watcher of a registered connection at once. Not a checkpoint."""
-        if self._nursery is not None and watched in self._registered:
-            self._start(self._nursery, watched)
+        if watched in self._registered:
+            self._start(watched)
 
     def unregister(self, watched: Watchable) -> None:
-        """Stop watching ``watched``, cancelling its watcher task if one was started."""
-        if self._registered.pop(watched, 0) is not None and watched.watch_scope is not None:
+        """Stop watching ``watched``, cancelling its watcher task if one was started.
+
+        Not a checkpoint.
+        """
+        if watched in self._registered:
+            del self._registered[watched]
+        elif watched.watch_scope is not None:
             watched.watch_scope.cancel(reason="connection finished")
+
+
+@asynccontextmanager
+async def open_disconnect_watch(delay: float) -> AsyncIterator[DisconnectWatch]:
+    """Run a ``DisconnectWatch`` service, ticking every ``delay`` seconds, for the block.
+
+    Leaving the block cancels the service and the watchers it started. An error from the
+    block comes out as itself, not in the group of the service's nursery.
+    """
+    try:
+        async with trio.open_nursery() as nursery:
+            watch = DisconnectWatch(nursery)
+            nursery.start_soon(watch._run, delay)
+            yield watch
+            nursery.cancel_scope.cancel(reason="disconnect watch closed")
+    except BaseExceptionGroup as group:
+        lone = single_error(group)
+        if lone is group:
+            raise
+        raise lone from None

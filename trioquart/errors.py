@@ -17,7 +17,7 @@ matched against error handlers as itself; a group of several is matched as the g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from werkzeug.exceptions import HTTPException
@@ -55,23 +55,42 @@ def single_error(error: BaseException) -> BaseException:
     return error
 
 
-def find_error_handler(
-    error: BaseException, registries: Sequence[Mapping[int | type[BaseException], ErrorHandler]]
-) -> ErrorHandler | None:
-    """Find the handler for ``error``, in Flask's order.
+class ErrorHandlers:
+    """The registered error handlers, by owner (``None`` for the app, else a blueprint's name)
+    and by status code or exception class."""
 
-    A status-code handler (HTTP errors) comes first, the blueprint's before the app's. Then each
-    registry in turn, the blueprint's first, is searched along the exception's class hierarchy:
-    a blueprint's handler for ``Exception`` wins over the app's for ``KeyError``.
-    """
-    if isinstance(error, HTTPException) and error.code is not None:
+    def __init__(self) -> None:
+        self._handlers: dict[str | None, dict[int | type[BaseException], ErrorHandler]] = {}
+
+    def add(
+        self, key: int | type[BaseException], handler: ErrorHandler, owner: str | None = None
+    ) -> None:
+        """Register ``handler`` for the status code or exception class ``key``."""
+        self._handlers.setdefault(owner, {})[key] = handler
+
+    def owned_by(
+        self, owner: str | None
+    ) -> Iterator[tuple[int | type[BaseException], ErrorHandler]]:
+        """Every handler ``owner`` registered, with its key."""
+        yield from self._handlers.get(owner, {}).items()
+
+    def find(self, error: BaseException, blueprint: str | None) -> ErrorHandler | None:
+        """The handler for ``error`` in a request served by ``blueprint``, in Flask's order.
+
+        A status-code handler (HTTP errors) comes first, the blueprint's before the app's. Then
+        each registry in turn, the blueprint's first, is searched along the exception's class
+        hierarchy: a blueprint's handler for ``Exception`` wins over the app's for ``KeyError``.
+        """
+        owners = (None,) if blueprint is None else (blueprint, None)
+        registries = [self._handlers[owner] for owner in owners if owner in self._handlers]
+        if isinstance(error, HTTPException) and error.code is not None:
+            for registry in registries:
+                handler = registry.get(error.code)
+                if handler is not None:
+                    return handler
         for registry in registries:
-            handler = registry.get(error.code)
-            if handler is not None:
-                return handler
-    for registry in registries:
-        for cls in type(error).__mro__:
-            handler = registry.get(cls)
-            if handler is not None:
-                return handler
-    return None
+            for cls in type(error).__mro__:
+                handler = registry.get(cls)
+                if handler is not None:
+                    return handler
+        return None

@@ -1,24 +1,32 @@
 """The ASGI lifespan: the app's serving lifetime, and the nurseries that live as long.
 
-Startup opens the service nursery (the disconnect watcher) and the app-wide nursery
-(``app.nursery``), runs ``before_serving`` hooks, then each ``while_serving`` generator up to its
-``yield``. Shutdown, in this order: set ``app.shutdown_event``; give background tasks
-``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds, then cancel them and wait for them; only then,
-outside any cancelled scope, resume the ``while_serving`` generators (in reverse) and run the
-``after_serving`` hooks, so that they can await freely. This module does not own serving
-(``serving.py``) or signal handling.
+Startup starts the disconnect watch service (``app.disconnect_watch``) and the app-wide nursery
+(``app.nursery``), runs the ``before_serving`` hooks, then enters each ``while_serving``
+generator up to its ``yield``. Shutdown, in this order: set ``app.shutdown_event``; give
+background tasks ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds, then cancel them and wait for
+them; then resume the ``while_serving`` generators (in reverse) and run the ``after_serving``
+hooks. This module does not own serving (``serving.py``) or signal handling.
+
+Strategy: trio requires a nursery or cancel scope to be exited by the task that entered it, in
+the reverse order. A ``while_serving`` generator may hold one across its ``yield`` (a service's
+nursery, ``async with open_websocket_url(...)``), so each generator is driven as an async
+context manager, entered and exited in this one task, and everything it nests in (the
+disconnect watch, the bound on the shutdown) is entered before it and exited after it. The
+app-wide nursery must close *before* the generators are resumed, though it opened before they
+were entered: so it lives in a task of its own (``BackgroundNursery.run``), not in this one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
 import trio
 
 from .background import BackgroundNursery
 from .ctx import AppContext
+from .disconnect_watch import open_disconnect_watch
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -26,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
-#: Seconds the ``while_serving`` generators get to close after a failed startup.
+#: Seconds the ``while_serving`` generators get to finish at shutdown (or after a failed startup).
 TEARDOWN_LIMIT = 10.0
 
 NOT_TRIO_MESSAGE = (
@@ -59,87 +67,107 @@ async def run_lifespan(
     app_ctx = AppContext(app)
     app_ctx.push()
     try:
-        async with trio.open_nursery() as service_nursery:
-            await service_nursery.start(
-                app._disconnect_watch.run, app.config["DISCONNECT_WATCH_DELAY"]
-            )
-            if await _serve(app, receive, send):
-                failures = await _shut_down(app, app._while_serving_running)
-                if failures:
-                    await send({"type": "lifespan.shutdown.failed", "message": "; ".join(failures)})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-            service_nursery.cancel_scope.cancel(reason="server shutting down")
+        async with open_disconnect_watch(app.config["DISCONNECT_WATCH_DELAY"]) as watch:
+            app.disconnect_watch = watch
+            try:
+                await _serve(app, receive, send)
+            finally:
+                app.disconnect_watch = None
     finally:
         app_ctx.pop()
 
 
-async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCallable) -> bool:
-    """Start up, report it, wait for the shutdown message, stop background tasks.
-
-    Returns ``False`` when startup failed (already reported to the server).
-    """
+async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """Start up, report it, wait for the shutdown message, shut down and report it."""
     app.shutdown_event = trio.Event()
-    app._while_serving_running = []
-    failure: str | None = None
-    try:
-        async with trio.open_nursery() as nursery:
-            app._nursery = BackgroundNursery(nursery)
-            try:
-                await _start_up(app)
-            except Exception as error:
-                log.exception("Startup failed")
-                failure = f"{type(error).__name__}: {error}"
-                nursery.cancel_scope.cancel(reason="startup failed")
-            else:
-                await send({"type": "lifespan.startup.complete"})
-                await receive()  # lifespan.shutdown (or the server going away)
-                app.shutdown_event.set()
-                timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
-                nursery.cancel_scope.deadline = trio.current_time() + timeout
-    finally:
-        app._nursery = None
-    if failure is not None:
-        # Reported only now, outside the cancelled nursery, so the send cannot be cancelled.
-        await _close_generators(app._while_serving_running)
-        await send({"type": "lifespan.startup.failed", "message": failure})
-        return False
-    return True
-
-
-async def _start_up(app: TrioQuart) -> None:
-    for hook in app._before_serving:
-        await hook()
-    for function in app._while_serving:
-        generator = function()
-        await generator.__anext__()
-        app._while_serving_running.append(generator)
-
-
-async def _close_generators(generators: list[AsyncGenerator[None, None]]) -> None:
-    # Startup failed: close what did start, shielded, but never longer than a teardown may take.
-    with trio.move_on_after(TEARDOWN_LIMIT, shield=True):
-        for generator in reversed(generators):
-            await generator.aclose()
-
-
-async def _shut_down(app: TrioQuart, generators: list[AsyncGenerator[None, None]]) -> list[str]:
+    background = BackgroundNursery()
+    running: list[AbstractAsyncContextManager[None]] = []
     failures: list[str] = []
-    for generator in reversed(generators):
+    startup_error: Exception | None = None
+    async with trio.open_nursery() as nursery:
+        await nursery.start(background.run)
+        app.background_tasks = background
         try:
-            await generator.__anext__()
-        except StopAsyncIteration:
-            continue
-        except Exception as error:
-            log.exception("Error in a while_serving function at shutdown")
-            failures.append(f"{type(error).__name__}: {error}")
-            continue
-        failures.append(f"{generator!r} yielded more than once")
-        await generator.aclose()
-    for hook in app._after_serving:
+            # Bounds the while_serving teardown: entered before any generator, so that its
+            # deadline can be set on the way out without breaking their nesting.
+            with trio.CancelScope() as teardown_scope:
+                try:
+                    await _start_up(app, running)
+                except Exception as error:
+                    log.exception("Startup failed")
+                    startup_error = error
+                    await background.aclose(timeout=0)
+                else:
+                    await send({"type": "lifespan.startup.complete"})
+                    await receive()  # lifespan.shutdown (or the server going away)
+                    app.shutdown_event.set()
+                    await background.aclose(app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"])
+                teardown_scope.deadline = trio.current_time() + TEARDOWN_LIMIT
+                await _exit_all(running, startup_error, failures)
+            if teardown_scope.cancelled_caught:
+                log.error("The while_serving teardown took over %s s", TEARDOWN_LIMIT)
+                failures.append(f"while_serving teardown took over {TEARDOWN_LIMIT} s")
+            if startup_error is None:
+                failures += await _run_after_serving(app)
+        finally:
+            app.background_tasks = None
+    if startup_error is not None:
+        await send({"type": "lifespan.startup.failed", "message": _describe(startup_error)})
+    elif failures:
+        await send({"type": "lifespan.shutdown.failed", "message": "; ".join(failures)})
+    else:
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _start_up(app: TrioQuart, running: list[AbstractAsyncContextManager[None]]) -> None:
+    for hook in app.before_serving_funcs:
+        await hook()
+    for function in app.while_serving_gens:
+        generator = asynccontextmanager(function)()
+        await generator.__aenter__()
+        running.append(generator)
+
+
+async def _exit_all(
+    running: list[AbstractAsyncContextManager[None]],
+    error: Exception | None,
+    failures: list[str],
+) -> None:
+    """Resume the entered ``while_serving`` generators, last first, each with ``error`` (the
+    startup failure) or none, adding what fails to ``failures``.
+
+    Every generator is resumed even when the teardown deadline cancels one of them: each must
+    close what it opened, in this task, for trio's nesting to hold. The cancellation is
+    raised once they all have.
+    """
+    cancelled: trio.Cancelled | None = None
+    while running:
+        generator = running.pop()
+        try:
+            if error is None:
+                await generator.__aexit__(None, None, None)
+            else:
+                await generator.__aexit__(type(error), error, error.__traceback__)
+        except trio.Cancelled as cancellation:
+            cancelled = cancellation
+        except Exception as failure:
+            if failure is not error:
+                log.exception("Error in a while_serving function at shutdown")
+                failures.append(_describe(failure))
+    if cancelled is not None:
+        raise cancelled
+
+
+async def _run_after_serving(app: TrioQuart) -> list[str]:
+    failures: list[str] = []
+    for hook in app.after_serving_funcs:
         try:
             await hook()
         except Exception as error:
             log.exception("Error in an after_serving function")
-            failures.append(f"{type(error).__name__}: {error}")
+            failures.append(_describe(error))
     return failures
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

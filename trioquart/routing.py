@@ -9,17 +9,12 @@ and connection kind, or raises the Werkzeug exception that is the answer: ``NotF
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule, RuleFactory
+from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
-from .route_shortcuts import Shortcuts
-
-if TYPE_CHECKING:
-    from .wrappers.base import BaseRequestWebsocket
-
-# Adapters are cached per (host, scheme, root path) because binding one costs about as much as
-# a whole fast request; the cache is bounded so arbitrary Host headers cannot grow it.
+# Adapters are cached per (host, scheme, root path): binding one builds a new object for each
+# request otherwise. The cache is bounded so that arbitrary Host headers cannot grow it.
 _MAX_CACHED_ADAPTERS = 64
 
 
@@ -31,16 +26,6 @@ class TrioQuartRule(Rule):
         self.provide_automatic_options = provide_automatic_options
 
 
-class _TrackedMap(Map):
-    """A Werkzeug ``Map`` that counts the rules added to it, so caches know when to rebuild."""
-
-    version = 0
-
-    def add(self, rulefactory: RuleFactory) -> None:
-        super().add(rulefactory)
-        self.version += 1
-
-
 class Router:
     """The application's URL map and its matcher.
 
@@ -49,11 +34,8 @@ class Router:
     """
 
     def __init__(self, converters: dict[str, type[BaseConverter]] | None = None) -> None:
-        self.url_map = _TrackedMap(converters=converters)
+        self.url_map = Map(converters=converters)
         self._adapters: dict[tuple[str, str, str], MapAdapter] = {}
-        # Answers that need no Werkzeug matching, valid for ``url_map`` at ``_shortcuts_version``.
-        self._shortcuts = Shortcuts(self.url_map)
-        self._shortcuts_version = self.url_map.version
 
     def add(
         self,
@@ -87,28 +69,6 @@ class Router:
             raise ValueError(f"Invalid rule {rule!r}: {error}") from error
         self._adapters.clear()
         return new_rule
-
-    def match_request(self, request: BaseRequestWebsocket) -> tuple[TrioQuartRule, dict[str, Any]]:
-        """Match an HTTP request; ``request.url_adapter`` is bound only if Werkzeug must match.
-
-        Raises:
-            werkzeug.exceptions.HTTPException: the routing answer (404, 405, 308 or 400).
-        """
-        if self._shortcuts_version != self.url_map.version:
-            self._shortcuts = Shortcuts(self.url_map)
-            self._shortcuts_version = self.url_map.version
-        found = self._shortcuts.match(request.path, request.method)
-        if found is not None:
-            return found
-        adapter = request.url_adapter
-        assert adapter is not None
-        return self.match(
-            adapter,
-            request.path,
-            request.method,
-            request.query_string.decode("latin-1"),
-            websocket=False,
-        )
 
     def bind(self, host: str, scheme: str, root_path: str) -> MapAdapter:
         """Return an adapter for matching and building URLs as seen by one client."""

@@ -1,8 +1,9 @@
 """Scaffold: the decorator registries an app and a blueprint share.
 
-Routes, hooks and error handlers are recorded here. Hooks and error handlers are kept per owner:
-the key ``None`` is the object itself; the application also keeps one entry per registered
-blueprint, which applies only to requests that blueprint's views serve.
+Routes, hooks and error handlers are recorded here, hooks in a ``Hooks`` registry and error
+handlers in an ``ErrorHandlers`` registry. Both keep them per owner: ``None`` is the object
+itself; the application also keeps the entries of each registered blueprint, which apply only
+to requests that blueprint's views serve.
 """
 
 from __future__ import annotations
@@ -10,18 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from .typing import ErrorHandler
+from .errors import ErrorHandlers
+from .hooks import HookKind, Hooks
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-HOOK_KINDS = (
-    "before_request",
-    "after_request",
-    "teardown_request",
-    "before_websocket",
-    "after_websocket",
-    "teardown_websocket",
-)
 
 
 class Scaffold:
@@ -33,10 +26,10 @@ class Scaffold:
 
     def __init__(self, import_name: str) -> None:
         self.import_name = import_name
-        self._hooks: dict[str, dict[str | None, list[Callable[..., Any]]]] = {
-            kind: {} for kind in HOOK_KINDS
-        }
-        self._error_handlers: dict[str | None, dict[int | type[BaseException], ErrorHandler]] = {}
+        #: The request and websocket hooks registered here.
+        self.hooks = Hooks()
+        #: The error handlers registered here.
+        self.error_handlers = ErrorHandlers()
 
     def add_url_rule(
         self,
@@ -101,33 +94,33 @@ class Scaffold:
 
         return decorator
 
-    def _add_hook(self, kind: str, hook: F, owner: str | None = None) -> F:
-        self._hooks[kind].setdefault(owner, []).append(hook)
+    def _add_hook(self, kind: HookKind, hook: F) -> F:
+        self.hooks.add(kind, hook)
         return hook
 
     def before_request(self, hook: F) -> F:
         """Run ``await hook()`` before each request; a returned value becomes the response."""
-        return self._add_hook("before_request", hook)
+        return self._add_hook(HookKind.BEFORE_REQUEST, hook)
 
     def after_request(self, hook: F) -> F:
         """Run ``response = await hook(response)`` after each request that got a response."""
-        return self._add_hook("after_request", hook)
+        return self._add_hook(HookKind.AFTER_REQUEST, hook)
 
     def teardown_request(self, hook: F) -> F:
         """Run ``await hook(error_or_None)`` when each request ends, whatever happened."""
-        return self._add_hook("teardown_request", hook)
+        return self._add_hook(HookKind.TEARDOWN_REQUEST, hook)
 
     def before_websocket(self, hook: F) -> F:
         """Run ``await hook()`` before each websocket handler; a value rejects the connection."""
-        return self._add_hook("before_websocket", hook)
+        return self._add_hook(HookKind.BEFORE_WEBSOCKET, hook)
 
     def after_websocket(self, hook: F) -> F:
         """Run ``response = await hook(response_or_None)`` after a handler that did not fail."""
-        return self._add_hook("after_websocket", hook)
+        return self._add_hook(HookKind.AFTER_WEBSOCKET, hook)
 
     def teardown_websocket(self, hook: F) -> F:
         """Run ``await hook(error_or_None)`` when each websocket connection ends."""
-        return self._add_hook("teardown_websocket", hook)
+        return self._add_hook(HookKind.TEARDOWN_WEBSOCKET, hook)
 
     def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[F], F]:
         """Decorate ``async def handler(error)`` for a status code or an exception class.
@@ -143,7 +136,7 @@ class Scaffold:
             )
 
         def decorator(handler: F) -> F:
-            self._error_handlers.setdefault(None, {})[code_or_exception] = handler
+            self.error_handlers.add(code_or_exception, handler)
             return handler
 
         return decorator

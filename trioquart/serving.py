@@ -16,7 +16,6 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -27,7 +26,6 @@ from .websocket_state import CloseCode
 
 if TYPE_CHECKING:
     from .app import TrioQuart
-    from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
 
@@ -41,40 +39,6 @@ def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
     for name, value in options.items():
         setattr(config, name, value)
     return config
-
-
-async def close_websockets(
-    app: TrioQuart, code: int = CloseCode.GOING_AWAY, reason: str = ""
-) -> None:
-    """Close every open websocket of ``app`` with ``code`` and cancel its handler.
-
-    The closes run side by side, so stuck peers cost one close timeout in all, not one each.
-    Connections opened meanwhile (the server still accepts until it is told to stop) are
-    closed in a further pass, a few passes at most.
-    """
-    for _ in range(3):
-        pending = [
-            (websocket, inbox)
-            for websocket, inbox in app._open_websockets.items()
-            if not inbox.connection_cancelled
-        ]
-        if not pending:
-            return
-        async with trio.open_nursery() as nursery:
-            for websocket, inbox in pending:
-                # The close code is recorded before the cancellation, so cleanup code sees it,
-                # and the cancellation comes before any frame is sent, so the handler's tasks
-                # see trio.Cancelled rather than a closed queue.
-                send_close = websocket.begin_close(code, reason)
-                inbox.cancel_connection("server shutting down")
-                nursery.start_soon(_send_quietly, websocket, send_close)
-
-
-async def _send_quietly(websocket: Websocket, send_close: Awaitable[None]) -> None:
-    try:
-        await send_close
-    except Exception:
-        log.debug("Could not send the close to %r", websocket, exc_info=True)
 
 
 async def serve(
@@ -95,7 +59,7 @@ async def serve(
 
         async def shut_down_when_asked() -> None:
             await stop.wait()
-            await close_websockets(app, CloseCode.GOING_AWAY, "server shutting down")
+            await app.connected_websockets.close_all(CloseCode.GOING_AWAY, "server shutting down")
             hypercorn_stop.set()
 
         nursery.start_soon(shut_down_when_asked)
@@ -141,6 +105,20 @@ def import_app(target: str) -> TrioQuart:
         raise ValueError(f"{module_name!r} has no attribute {attribute or 'app'!r}") from None
 
 
+def configure_logging(config: HypercornConfig, *, debug: bool = False) -> None:
+    """Log to stderr through the root logger, with each of Hypercorn's lines printed once.
+
+    Hypercorn gives ``hypercorn.error`` a stream handler of its own and turns its propagation
+    on when it builds its loggers, lazily, on the first use of ``config.log``. Built while
+    serving, they would send each line to that handler and to the root handler set up here, so
+    they are built now, and the propagation is turned off once they have their own handler.
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO)
+    error_logger = config.log.error_logger
+    if error_logger is not None and error_logger.handlers:
+        error_logger.propagate = False
+
+
 def run_app(
     app: TrioQuart,
     *,
@@ -159,10 +137,6 @@ def run_app(
     """
     if debug:
         app.config["DEBUG"] = True
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO)
-    # Hypercorn prints its own log lines through its own handlers; through the root logger too
-    # would print each of them twice.
-    logging.getLogger("hypercorn.error").propagate = False
     config = hypercorn_config(host, port, **options)
     if use_reloader or workers > 1:
         if application_path is None:
@@ -175,7 +149,12 @@ def run_app(
         config.application_path = application_path
         config.use_reloader = use_reloader
         config.workers = workers
+        # Not configure_logging: each worker process builds Hypercorn's loggers (with their
+        # handler) itself, and ones built here would reach the workers with the pickled config,
+        # as bare logger names without a handler.
+        logging.basicConfig(level=logging.DEBUG if debug else logging.INFO)
         hypercorn_run(config)
         return
+    configure_logging(config, debug=debug)
     print(f" * Serving {app.name!r} on http://{host}:{port} (Hypercorn, trio worker)")
     trio.run(serve, app, config)

@@ -6,9 +6,8 @@ Structure of one connection (outermost first)::
     └─ websocket.nursery      before_websocket hooks, the handler, its children; its cancel
                               scope is the connection's, cancelled when the client leaves
 
-The client is read by the handler itself while it receives, and by a reader task when it is
-busy elsewhere (``websocket_inbox.py``); without the lifespan's watch service the reader runs
-from the start, in an I/O nursery around ``websocket.nursery``.
+The client is read by the handler itself while it receives, and by a reader task that the
+disconnect watch service starts when the handler is busy elsewhere (``websocket_inbox.py``).
 
 When ``websocket.nursery`` is done, the outcome decides the last message: a rejection response
 before accept, close 1000 after a clean finish, close 1011 after an error. This module does not
@@ -18,86 +17,44 @@ own the message protocol (``wrappers/websocket.py``) or reading (``websocket_inb
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import trio
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import InternalServerError
 
 from .ctx import WebsocketContext
-from .dispatch import call_view, handle_exception, preprocess
 from .errors import single_error
 from .return_values import http_exception_response, make_response_from
-from .routing import Router
 from .websocket_inbox import WebsocketInbox
 from .websocket_state import CloseCode, WebsocketClosedError, WebsocketState
-from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
     from .app import TrioQuart
+    from .disconnect_watch import DisconnectWatch
     from .typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
-    from .wrappers.response import Response
+    from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
 
 
 async def handle_websocket(
-    app: TrioQuart, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    app: TrioQuart,
+    scope: WebsocketScope,
+    receive: ASGIReceiveCallable,
+    send: ASGISendCallable,
+    watch: DisconnectWatch,
 ) -> None:
     """Serve one websocket connection until the handler, its children and the close are done.
 
     The hooks and the handler run in ``websocket.nursery``, whose own cancel scope is the
     connection's: a disconnect (or a framework close, or the server shutting down) cancels
-    it. While the app is served, the handler reads the client directly and the watch service
-    hands out a reader task when needed; otherwise a reader task in an I/O nursery around
-    ``websocket.nursery`` reads from the start (``websocket_inbox.py``).
+    it. The handler reads the client directly while it receives; the watch service hands
+    out a reader task when it is busy elsewhere (``websocket_inbox.py``).
     """
     first = await receive()
     if first["type"] != "websocket.connect":
         return  # the client left during the handshake
-    websocket, inbox, ctx = open_connection(app, scope, receive, send)
-    rv: Any = None
-    error: Exception | None = None
-    outcome: Exception | None = None
-    watch = app._disconnect_watch
-    # Every frame between the server and the view is resumed at each wake-up of a long-lived
-    # handler (twice per message of an echo loop), so the nurseries and the view's call are
-    # all here, in the frame the server calls.
-    io_nurseries = nullcontext(None) if watch.running else trio.open_nursery()
-    try:
-        try:
-            async with io_nurseries as io_nursery:
-                try:
-                    async with trio.open_nursery() as nursery:
-                        websocket.nursery = nursery
-                        inbox.connection_scope = nursery.cancel_scope
-                        app._open_websockets[websocket] = inbox
-                        if io_nursery is not None:
-                            inbox.use_reader()
-                            io_nursery.start_soon(inbox.watch)
-                        elif watch.register(inbox):
-                            inbox.watch_service = watch
-                        rv = await preprocess(app, "websocket", websocket.blueprint)
-                        if rv is None:
-                            rv = await call_view(app, websocket)
-                finally:
-                    if io_nursery is not None:
-                        io_nursery.cancel_scope.cancel(reason="connection finished")
-        except Exception as caught:
-            error = caught
-        finally:
-            watch.unregister(inbox)
-        outcome = await conclude(app, websocket, inbox, rv, error)
-    finally:
-        app._open_websockets.pop(websocket, None)
-        # Teardown hooks get a lone error as itself, not wrapped in a group.
-        await ctx.pop(single_error(outcome) if outcome is not None else None)
-
-
-def open_connection(
-    app: TrioQuart, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
-) -> tuple[Websocket, WebsocketInbox, WebsocketContext]:
-    """Make the connection's objects, route it and push its context (after the connect)."""
     config = app.config
     inbox = WebsocketInbox(
         receive,
@@ -106,26 +63,85 @@ def open_connection(
         max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
     )
     websocket = app.websocket_class(scope, send, inbox)
-    match_websocket(app, websocket)
+    app.match_request(websocket)
     ctx = WebsocketContext(app, websocket)
-    ctx.push()
-    return websocket, inbox, ctx
-
-
-def match_websocket(app: TrioQuart, websocket: Websocket) -> None:
-    """Route the connection as a websocket, storing the rule or the routing failure."""
-    adapter = app.router.bind(websocket.host, websocket.scheme, websocket.root_path)
-    websocket.url_adapter = adapter
+    ctx.push()  # before any nursery opens, so that every task of the connection inherits it
+    rv: Any = None
+    error: Exception | None = None
+    outcome: Exception | None = None
     try:
-        websocket.url_rule, websocket.view_args = Router.match(
-            adapter,
-            websocket.path,
-            "GET",
-            websocket.query_string.decode("latin-1"),
-            websocket=True,
+        try:
+            async with trio.open_nursery() as nursery:
+                websocket.nursery = nursery
+                inbox.connection_scope = nursery.cancel_scope
+                inbox.watch_service = watch
+                app.connected_websockets.add(websocket, inbox)
+                watch.register(inbox)
+                rv = await app.full_dispatch_websocket(websocket)
+        except Exception as caught:
+            error = caught
+        finally:
+            watch.unregister(inbox)
+        outcome = await conclude(app, websocket, inbox, rv, error)
+    finally:
+        app.connected_websockets.discard(websocket)
+        # Teardown hooks get a lone error as itself, not wrapped in a group.
+        await app.do_teardown_websocket(
+            websocket, single_error(outcome) if outcome is not None else None
         )
-    except HTTPException as error:
-        websocket.routing_exception = error
+        ctx.pop()
+
+
+class ConnectedWebsockets:
+    """The open websocket connections of an app, for closing them all at shutdown."""
+
+    def __init__(self) -> None:
+        self._open: dict[Websocket, WebsocketInbox] = {}
+
+    def add(self, websocket: Websocket, inbox: WebsocketInbox) -> None:
+        """Track ``websocket`` (read through ``inbox``) until :meth:`discard`."""
+        self._open[websocket] = inbox
+
+    def discard(self, websocket: Websocket) -> None:
+        """Stop tracking ``websocket``, if it was tracked."""
+        self._open.pop(websocket, None)
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def __iter__(self) -> Iterator[Websocket]:
+        return iter(list(self._open))
+
+    async def close_all(self, code: int, reason: str = "") -> None:
+        """Close every open connection with ``code`` and cancel its handler.
+
+        The closes run side by side, so stuck peers cost one close timeout in all, not one
+        each. Connections opened meanwhile (the server still accepts until it is told to
+        stop) are closed in a further pass, a few passes at most.
+        """
+        for _ in range(3):
+            pending = [
+                (websocket, inbox)
+                for websocket, inbox in self._open.items()
+                if not inbox.connection_cancelled
+            ]
+            if not pending:
+                return
+            async with trio.open_nursery() as nursery:
+                for websocket, inbox in pending:
+                    # The close code is recorded before the cancellation, so cleanup code sees
+                    # it, and the cancellation comes before any frame is sent, so the
+                    # handler's tasks see trio.Cancelled rather than a closed queue.
+                    websocket.begin_close(code, reason)
+                    inbox.cancel_connection("server shutting down")
+                    nursery.start_soon(_send_close_quietly, websocket)
+
+
+async def _send_close_quietly(websocket: Websocket) -> None:
+    try:
+        await websocket.send_close()
+    except Exception:
+        log.debug("Could not send the close to %r", websocket, exc_info=True)
 
 
 async def conclude(
@@ -168,7 +184,7 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
             response = http_exception_response(InternalServerError())
         else:
             response = make_response_from(rv, websocket.endpoint or "<no view>")
-        final = await after_websocket(app, websocket, response)
+        final = await app.postprocess_websocket(websocket, response)
         await websocket.send_rejection(final if final is not None else response)
         return
     if rv is not None:
@@ -177,7 +193,7 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
             "ignored (a response can only reject a connection that is not yet accepted)",
             websocket.endpoint,
         )
-    await after_websocket(app, websocket, None)
+    await app.postprocess_websocket(websocket, None)
     await websocket.close(CloseCode.NORMAL_CLOSURE)
 
 
@@ -185,7 +201,7 @@ async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
     """Answer an error: a rejection response before accept, close 1011 after it."""
     if websocket.state is WebsocketState.CONNECTING:
         # Error handlers, HTTP exceptions (abort) and logged 500s, as for HTTP.
-        await websocket.send_rejection(await handle_exception(app, error, websocket))
+        await websocket.send_rejection(await app.handle_exception(error, websocket))
         return
     if websocket.state is not WebsocketState.ACCEPTED and isinstance(
         single_error(error), WebsocketClosedError
@@ -201,14 +217,3 @@ async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
         exc_info=single_error(error),
     )
     await websocket.close(CloseCode.INTERNAL_ERROR)
-
-
-async def after_websocket(
-    app: TrioQuart, websocket: Websocket, response: Response | None
-) -> Response | None:
-    """Run the ``after_websocket`` hooks; each gets and returns the rejection response or None."""
-    for hook in app._hooks_for("after_websocket", websocket.blueprint):
-        result = await hook(response)
-        if result is not None or response is None:
-            response = result
-    return response

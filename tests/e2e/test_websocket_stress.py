@@ -68,7 +68,7 @@ async def test_many_clients_some_leaving_abruptly(app: TrioQuart, server: Runnin
     for number in orderly:
         assert received[number] == [f"{number}:{index}" for index in range(MESSAGES)]
     assert running_handlers == 0
-    assert app._open_websockets == {}
+    assert len(app.connected_websockets) == 0
     await trio.testing.wait_all_tasks_blocked()
     assert trioquart_tasks() == []
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
     from werkzeug.routing import MapAdapter
 
-    from ..routing import Router, TrioQuartRule
+    from ..routing import TrioQuartRule
     from ..typing import HTTPScope, WebsocketScope
 
 # ``content_length`` before it is first read (``None`` is a valid answer).
@@ -59,9 +59,9 @@ class BaseRequestWebsocket(_SansIORequest):
     _headers: Headers | None = None
     # The first value of each header by lowercase name, once ``_header`` has needed one.
     _first_values: dict[bytes, bytes] | None = None
-    _url_adapter: MapAdapter | None = None
+    #: The URL map bound to this connection's host and scheme (for ``url_for``), once routed.
+    url_adapter: MapAdapter | None = None
     _content_length: int | object | None = _NOT_READ
-    _router: Router | None = None
 
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
         # Werkzeug's own ``__init__`` only stores these attributes, but it needs ``Headers``
@@ -152,20 +152,6 @@ class BaseRequestWebsocket(_SansIORequest):
         return get_content_length(
             self._header(b"content-length"), self._header(b"transfer-encoding")
         )
-
-    @property
-    def url_adapter(self) -> MapAdapter | None:
-        """The URL map bound to this connection's host and scheme (matching and ``url_for``).
-
-        Bound on first use when routing did not need it.
-        """
-        if self._url_adapter is None and self._router is not None:
-            self._url_adapter = self._router.bind(self.host, self.scheme, self.root_path)
-        return self._url_adapter
-
-    @url_adapter.setter
-    def url_adapter(self, adapter: MapAdapter | None) -> None:
-        self._url_adapter = adapter
 
     @property
     def endpoint(self) -> str | None:

@@ -9,7 +9,7 @@ both accept (or close).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from .response import Response
 
 if TYPE_CHECKING:
     from ..typing import ASGISendCallable, WebsocketScope
-    from ..websocket_inbox import WebsocketInbox
+    from ..websocket_inbox import InboxStatistics, WebsocketInbox
 
 log = logging.getLogger("trioquart")
 
@@ -43,10 +43,6 @@ _STATE_CHANGE_TIMEOUT = 5.0
 def _spec_version(scope: WebsocketScope) -> tuple[int, ...]:
     raw = scope.get("asgi", {}).get("spec_version", "2.0")
     return tuple(int(part) for part in raw.split("."))
-
-
-async def _nothing_to_send() -> None:
-    await trio.lowlevel.checkpoint()
 
 
 class Websocket(BaseRequestWebsocket):
@@ -144,13 +140,8 @@ class Websocket(BaseRequestWebsocket):
             in_flight.set()
             self._accept_in_flight = None
 
-    # receive() and send() are plain methods that return the awaitable to await: on an open
-    # connection they hand back the inbox's (or the server's) own coroutine, so an echo loop
-    # pays for no coroutine frame of this class. They are used exactly like async methods.
-
-    def receive(self) -> Awaitable[str | bytes]:
-        """``await websocket.receive()``: the next message, ``str`` for a text frame, ``bytes``
-        for a binary one.
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for a text frame, ``bytes`` for a binary one.
 
         Accepts the connection first if needed. If the client leaves, the connection's scope is
         cancelled, so this raises ``trio.Cancelled`` like any other wait in the handler.
@@ -158,12 +149,12 @@ class Websocket(BaseRequestWebsocket):
         Raises:
             WebsocketClosedError: this side closed or rejected the connection.
         """
-        if self._open:
-            return self._inbox.next_message()
-        return self._accept_then_receive()
+        if not self._open:
+            await self._accept_if_needed()
+        return await self._inbox.next_message()
 
-    def send(self, data: str | bytes | bytearray | memoryview) -> Awaitable[None]:
-        """``await websocket.send(data)``: ``str`` as a text frame, bytes-like as a binary frame.
+    async def send(self, data: str | bytes | bytearray | memoryview) -> None:
+        """Send ``str`` as a text frame, bytes-like data as a binary frame.
 
         Accepts the connection first if needed.
 
@@ -180,19 +171,11 @@ class Websocket(BaseRequestWebsocket):
                 f"websocket.send() takes str or bytes, not {type(data).__name__}; "
                 "use send_json() for other values"
             )
-        if self._open:
-            return self._send(message)
-        return self._accept_then_send(message)
-
-    async def _accept_then_receive(self) -> str | bytes:
-        await self._accept_if_needed()
-        return await self._inbox.next_message()
-
-    async def _accept_then_send(self, message: dict[str, Any]) -> None:
-        await self._accept_if_needed()
-        if self.state is not WebsocketState.ACCEPTED:
-            await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
-            raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
+        if not self._open:
+            await self._accept_if_needed()
+            if self.state is not WebsocketState.ACCEPTED:
+                await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
+                raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
 
     async def receive_json(self) -> Any:
@@ -219,31 +202,37 @@ class Websocket(BaseRequestWebsocket):
         """
         if self.state is WebsocketState.CONNECTING:
             await self.send_rejection(Response(status=403))
-            return
-        await self.begin_close(code, reason)
+        elif self.begin_close(code, reason):
+            await self.send_close()
+        else:
+            await trio.lowlevel.checkpoint()
 
-    def begin_close(
-        self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = ""
-    ) -> Awaitable[None]:
-        """Mark an accepted connection closed *now* and return the awaitable that sends the
-        close frame (``close()`` is ``await begin_close(...)`` after accept).
+    def begin_close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bool:
+        """Mark an accepted connection closed *now*, with ``code`` and ``reason``; then
+        :meth:`send_close` sends the frame. Not a checkpoint.
 
         For closing many connections side by side: every handler sees its close code at once,
-        whenever the frames go out. On a connection that is not open this does nothing.
+        whenever the frames go out (``close()`` does both steps).
+
+        Returns:
+            Whether the connection was open (else nothing changed, and there is nothing to
+            send).
         """
         if self.state is not WebsocketState.ACCEPTED:
-            return _nothing_to_send()
+            return False
         self.state = next_state(self.state, WebsocketEvent.CLOSE)
         self._open = False
         self.close_code = code
         self.close_reason = reason
         self._inbox.close_receivers()
-        message: dict[str, Any] = {"type": "websocket.close", "code": code}
-        if reason and self._close_reason_supported:
-            message["reason"] = reason
-        return self._send_close(message)
+        return True
 
-    async def _send_close(self, message: dict[str, Any]) -> None:
+    async def send_close(self) -> None:
+        """Send the close frame that :meth:`begin_close` recorded. Shielded from
+        cancellation, so the protocol state never lies, but bounded in time."""
+        message: dict[str, Any] = {"type": "websocket.close", "code": self.close_code}
+        if self.close_reason and self._close_reason_supported:
+            message["reason"] = self.close_reason
         with trio.move_on_after(_STATE_CHANGE_TIMEOUT, shield=True):
             if self._accept_in_flight is not None:
                 await self._accept_in_flight.wait()  # the close must not overtake the accept
@@ -283,6 +272,11 @@ class Websocket(BaseRequestWebsocket):
             await self._send(
                 {"type": "websocket.http.response.body", "body": b"", "more_body": False}
             )
+
+    def statistics(self) -> InboxStatistics:
+        """How the client is read right now (``"direct"`` or ``"reader"``) and how full the
+        queue of received messages is. Not a checkpoint."""
+        return self._inbox.statistics()
 
     def disconnected(self, code: int, reason: str) -> None:
         """Record that the client left with ``code`` and ``reason`` (called by the inbox)."""

@@ -1,0 +1,230 @@
+"""The handler pipeline: routing, hooks, the view, error handlers, teardown.
+
+``Pipeline`` is a base class of ``TrioQuart``. Each step is a method, named as in Quart and
+Flask, so an application subclass can override one (``full_dispatch_request``,
+``preprocess_request``, ``dispatch_request``, ``finalize_request``, ``process_response``,
+``handle_exception``, ``do_teardown_request`` and their websocket twins). The ASGI drivers
+(``asgi/``) call these methods and own everything else: reading, sending, cancellation.
+
+Every ``Exception`` from a hook, the view or the conversion of its return value is turned into
+a response (a registered error handler's, the HTTP exception's own, or a logged 500).
+``trio.Cancelled`` and other ``BaseException``\\ s propagate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import trio
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .errors import ErrorHandlers, single_error
+from .hooks import HookKind, Hooks
+from .return_values import http_exception_response, make_response_from
+from .routing import Router
+from .wrappers.response import Response
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .wrappers.base import BaseRequestWebsocket
+    from .wrappers.request import Request
+    from .wrappers.websocket import Websocket
+
+log = logging.getLogger("trioquart")
+
+
+class Pipeline:
+    """The steps that turn a request into a response, and a websocket into a handler run."""
+
+    config: Config
+    router: Router
+    hooks: Hooks
+    error_handlers: ErrorHandlers
+    view_functions: dict[str, Callable[..., Any]]
+
+    def match_request(self, connection: BaseRequestWebsocket) -> None:
+        """Route ``connection``, storing its rule and arguments, or the routing failure to
+        raise when the view would run. Not a checkpoint."""
+        adapter = self.router.bind(connection.host, connection.scheme, connection.root_path)
+        connection.url_adapter = adapter
+        try:
+            connection.url_rule, connection.view_args = self.router.match(
+                adapter,
+                connection.path,
+                connection.method,
+                connection.query_string.decode("latin-1"),
+                websocket=connection.scope["type"] == "websocket",
+            )
+        except HTTPException as error:
+            connection.routing_exception = error
+
+    # HTTP
+
+    async def full_dispatch_request(self, request: Request) -> Response:
+        """Run the ``before_request`` hooks and the view, and finalize what they return.
+
+        Returns the response to send; never raises an ``Exception``.
+        """
+        try:
+            rv = await self.preprocess_request(request)
+            if rv is None:
+                rv = await self.dispatch_request(request)
+        except Exception as error:
+            rv = await self.handle_exception(error, request)
+        return await self.finalize_request(rv, request)
+
+    async def preprocess_request(self, request: Request) -> Any:
+        """Run the ``before_request`` hooks; the first one that returns a value short-circuits,
+        and that value is returned."""
+        for hook in self.hooks.to_run(HookKind.BEFORE_REQUEST, request.blueprint):
+            rv = await hook()
+            if rv is not None:
+                return rv
+        return None
+
+    async def dispatch_request(self, request: Request) -> Any:
+        """Raise the routing failure, answer an automatic ``OPTIONS``, or call the view.
+
+        Returns what the view returned.
+        """
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = request.url_rule
+        assert rule is not None
+        if request.method == "OPTIONS" and rule.provide_automatic_options:
+            return automatic_options_response(request)
+        view = self.view_functions[rule.endpoint]
+        return await view(**(request.view_args or {}))
+
+    async def finalize_request(self, rv: Any, request: Request) -> Response:
+        """Make ``rv`` a response and run the ``after_request`` hooks on it.
+
+        As in Flask and Quart, the hooks see every response, error responses included; an
+        error in the conversion or in a hook is answered by :meth:`handle_exception`, without
+        running the hooks again.
+        """
+        try:
+            response = make_response_from(rv, request.endpoint or "<no view>")
+            return await self.process_response(response, request)
+        except Exception as error:
+            return await self.handle_exception(error, request)
+
+    async def process_response(self, response: Response, request: Request) -> Response:
+        """Run the ``after_request`` hooks, each getting and returning the response."""
+        for hook in self.hooks.to_run(HookKind.AFTER_REQUEST, request.blueprint):
+            response = await hook(response)
+        return response
+
+    async def do_teardown_request(self, request: Request, error: BaseException | None) -> None:
+        """Run the ``teardown_request`` hooks, shielded from cancellation (a client that left
+        must not stop the cleanup) but within ``TEARDOWN_TIMEOUT`` seconds in all."""
+        hooks = self.hooks.to_run(HookKind.TEARDOWN_REQUEST, request.blueprint)
+        await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
+
+    # Websockets
+
+    async def full_dispatch_websocket(self, websocket: Websocket) -> Any:
+        """Run the ``before_websocket`` hooks, then the handler; return what either returned.
+
+        Errors propagate: the websocket driver answers them (a rejection before accept, a
+        1011 close after it).
+        """
+        rv = await self.preprocess_websocket(websocket)
+        if rv is None:
+            rv = await self.dispatch_websocket(websocket)
+        return rv
+
+    async def preprocess_websocket(self, websocket: Websocket) -> Any:
+        """Run the ``before_websocket`` hooks; the first value returned rejects the connection."""
+        for hook in self.hooks.to_run(HookKind.BEFORE_WEBSOCKET, websocket.blueprint):
+            rv = await hook()
+            if rv is not None:
+                return rv
+        return None
+
+    async def dispatch_websocket(self, websocket: Websocket) -> Any:
+        """Raise the routing failure, or run the handler and return what it returned."""
+        if websocket.routing_exception is not None:
+            raise websocket.routing_exception
+        rule = websocket.url_rule
+        assert rule is not None
+        handler = self.view_functions[rule.endpoint]
+        return await handler(**(websocket.view_args or {}))
+
+    async def postprocess_websocket(
+        self, websocket: Websocket, response: Response | None
+    ) -> Response | None:
+        """Run the ``after_websocket`` hooks; each gets and returns the rejection response
+        (``None`` after accept)."""
+        for hook in self.hooks.to_run(HookKind.AFTER_WEBSOCKET, websocket.blueprint):
+            result = await hook(response)
+            if result is not None or response is None:
+                response = result
+        return response
+
+    async def do_teardown_websocket(
+        self, websocket: Websocket, error: BaseException | None
+    ) -> None:
+        """Run the ``teardown_websocket`` hooks, shielded and bounded like the request's."""
+        hooks = self.hooks.to_run(HookKind.TEARDOWN_WEBSOCKET, websocket.blueprint)
+        await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
+
+    # Both
+
+    async def handle_exception(
+        self, error: Exception, connection: BaseRequestWebsocket
+    ) -> Response:
+        """Turn ``error`` into a response: an error handler's, the HTTP exception's own, or 500.
+
+        A lone error in an exception group is handled as itself. Unhandled errors are logged
+        with their traceback. An error handler that itself fails is logged too, and the
+        answer is a plain 500.
+        """
+        target = single_error(error)
+        handler = self.error_handlers.find(target, connection.blueprint)
+        try:
+            if handler is not None:
+                return make_response_from(await handler(target), f"errorhandler({target!r})")
+            if isinstance(target, HTTPException):
+                return http_exception_response(target)
+            log.error("Exception on %s %s", connection.method, connection.path, exc_info=error)
+            server_error = InternalServerError(original_exception=target)
+            handler = self.error_handlers.find(server_error, connection.blueprint)
+            if handler is not None:
+                return make_response_from(await handler(server_error), "errorhandler(500)")
+            return http_exception_response(server_error)
+        except Exception:
+            log.exception("Exception in the error handler for %r", target)
+            return http_exception_response(InternalServerError())
+
+
+def automatic_options_response(request: Request) -> Response:
+    """The answer to ``OPTIONS`` on a route that does not handle it itself."""
+    response = Response(status=200)
+    assert request.url_adapter is not None
+    allowed = request.url_adapter.allowed_methods(request.path)
+    response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
+
+
+async def run_teardown_hooks(
+    hooks: list[Callable[..., Any]], error: BaseException | None, timeout: float
+) -> None:
+    """Await each teardown hook in order, shielded, within ``timeout`` seconds in all.
+
+    A hook that raises is logged and the next one still runs. Shielded, so never cancelled
+    (and no checkpoint at all when there is no hook): it runs on the way out of a request or
+    connection, when its scope may already be cancelled.
+    """
+    if not hooks:
+        return
+    with trio.move_on_after(timeout, shield=True) as scope:
+        for hook in hooks:
+            try:
+                await hook(error)
+            except Exception:
+                log.exception("Error in teardown hook %r", hook)
+    if scope.cancelled_caught:
+        log.error("Teardown hooks did not finish within TEARDOWN_TIMEOUT (%ss)", timeout)
