@@ -28,7 +28,6 @@ from docs.examples import (
     lifecycle_app,
     quickstart_hello,
     requests_app,
-    requests_body_only,
     responses_app,
     routing_app,
     routing_blueprints,
@@ -46,7 +45,6 @@ from docs.examples import (
 )
 from trioquart.serving import hypercorn_config, serve
 from trioquart.testing import WebsocketDisconnectError, WebsocketResponseError
-from trioquart.view_waits import Waits, view_waits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -397,16 +395,6 @@ async def test_docs_requests_query_and_headers() -> None:
     assert await response.get_json() == {"q": "trio", "tags": ["a", "b"], "agent": "me"}
 
 
-async def test_docs_requests_body_only_view() -> None:
-    """The page's body-only handler is recognised as such and answers as written."""
-    app = requests_body_only.app
-    assert view_waits(app.view_functions["add_note"]) is Waits.FOR_BODY
-    async with app.test_app() as test_app:
-        response = await test_app.test_client().post("/notes", json={"text": "buy milk"})
-    assert response.status_code == 201
-    assert await response.get_json() == {"saved": "buy milk"}
-
-
 async def test_docs_requests_json() -> None:
     client = requests_app.app.test_client()
     response = await client.post("/echo-json", json={"a": [1, 2]})
@@ -417,6 +405,13 @@ async def test_docs_requests_json() -> None:
     assert response.status_code == 400
     response = await client.post("/echo-json", data="[]")  # not declared as JSON
     assert response.status_code == 400
+
+
+async def test_docs_requests_json_read_by_two_tasks() -> None:
+    client = requests_app.app.test_client()
+    order = {"items": [{"price": 3}, {"price": 4}]}
+    response = await client.post("/quote", json=order)
+    assert await response.get_json() == {"items": 2, "total": 7}
 
 
 async def test_docs_requests_form_and_files() -> None:

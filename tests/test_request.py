@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import trio
 import trio.testing
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.utils import get_content_length
 
 from trioquart import TrioQuart, request
-from trioquart.request_inbox import RequestInbox
+from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.testing.http import run_request
 from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from trioquart.wrappers.request import Request
+from trioquart.wrappers.request import Body, Request
+
+from .e2e.conftest import serve_app
+
+MULTIPART = (
+    b'--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nReport\r\n'
+    b'--B\r\nContent-Disposition: form-data; name="doc"; filename="r.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\ncontent\r\n--B--\r\n"
+)
 
 
 async def test_request_attributes(app: TrioQuart, client: TestClient) -> None:
@@ -459,3 +472,379 @@ def test_request_content_length_agrees_with_werkzeug(headers: list[tuple[bytes, 
     first = {name.lower(): value.decode("latin-1") for name, value in reversed(headers)}
     expected = get_content_length(first.get(b"content-length"), first.get(b"transfer-encoding"))
     assert Request(scope, RequestInbox(receive)).content_length == expected
+
+
+# --- reading the body from several tasks ------------------------------------------------------
+
+
+def body_message(data: bytes, *, more: bool) -> dict[str, Any]:
+    return {"type": "http.request", "body": data, "more_body": more}
+
+
+def unit_request(
+    headers: list[tuple[bytes, bytes]] | None = None, limit: int | None = None
+) -> tuple[Request, trio.MemorySendChannel[dict[str, Any]]]:
+    """A POST request outside any app, and the channel that feeds its ``receive``."""
+    send_channel, receive_channel = trio.open_memory_channel[dict[str, Any]](100)
+    scope: Any = {"type": "http", "method": "POST", "path": "/", "headers": headers or []}
+    return Request(scope, RequestInbox(receive_channel.receive), limit), send_channel
+
+
+def test_request_waiting_methods_are_coroutine_functions() -> None:
+    for method in (Request.get_data, Request.get_json, Body.read):
+        assert inspect.iscoroutinefunction(method), method.__qualname__
+
+
+async def test_request_get_data_from_two_tasks_of_one_nursery(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """Both tasks wait while the body arrives; one read, the same bytes for both."""
+    results: list[bytes] = []
+
+    @app.post("/")
+    async def view() -> str:
+        async def read() -> None:
+            results.append(await request.get_data())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            nursery.start_soon(read)
+        return "read twice"
+
+    with trio.fail_after(5):
+        async with client.request("/", "POST") as connection:
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.send(b"ab")
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.send(b"cd")
+            await connection.send_complete()
+            response = await connection.as_response()
+    assert await response.get_data(as_text=True) == "read twice"
+    assert results == [b"abcd", b"abcd"]
+    assert results[0] is results[1]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "read"),
+    [
+        (b"text/plain", b"abc", lambda: request.get_data()),
+        (b"text/plain", b"abc", lambda: request.body),
+        (b"text/plain", b"abc", lambda: request.get_data(as_text=True)),  # decoded by each
+        (b"application/json", b'{"a": [1]}', lambda: request.get_json()),
+        (b"application/x-www-form-urlencoded", b"a=1&b=2", lambda: request.form),
+        (b"multipart/form-data; boundary=B", MULTIPART, lambda: request.form),
+        (b"multipart/form-data; boundary=B", MULTIPART, lambda: request.files),
+    ],
+    ids=["get_data", "body", "as_text", "json", "urlencoded", "multipart form", "files"],
+)
+async def test_request_body_awaited_by_three_tasks_at_once(
+    app: TrioQuart, client: TestClient, content_type: bytes, data: bytes, read: Any
+) -> None:
+    """Every waiter gets the one result, complete when it gets it (no empty form for the
+    tasks that came second), and the same object (bytes, JSON, forms)."""
+    results: list[Any] = []
+    sizes: list[int] = []
+
+    @app.post("/")
+    async def view() -> str:
+        async def read_one() -> None:
+            result = await read()
+            sizes.append(len(result))
+            results.append(result)
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(3):
+                nursery.start_soon(read_one)
+        return "ok"
+
+    headers = {"Content-Type": content_type.decode()}
+    with trio.fail_after(5):
+        async with client.request("/", "POST", headers=headers) as connection:
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.send(data)
+            await connection.send_complete()
+            response = await connection.as_response()
+    assert await response.get_data(as_text=True) == "ok"
+    assert sizes[0] > 0
+    assert sizes == [sizes[0]] * 3
+    assert results == [results[0]] * 3
+    if not isinstance(results[0], str):
+        assert results[0] is results[1] is results[2]
+
+
+async def test_request_form_and_files_at_once_see_every_field(
+    app: TrioQuart, client: TestClient
+) -> None:
+    counts: dict[str, int] = {}
+
+    @app.post("/")
+    async def view() -> str:
+        async def count(name: str) -> None:
+            counts[name] = len(await getattr(request, name))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(count, "form")
+            nursery.start_soon(count, "files")
+        return "ok"
+
+    headers = {"Content-Type": "multipart/form-data; boundary=B"}
+    with trio.fail_after(5):
+        async with client.request("/", "POST", headers=headers) as connection:
+            await trio.testing.wait_all_tasks_blocked()
+            await connection.send(MULTIPART)
+            await connection.send_complete()
+            response = await connection.as_response()
+    assert await response.get_data(as_text=True) == "ok"
+    assert counts == {"form": 1, "files": 1}
+
+
+async def test_request_cancelled_reader_hands_the_read_over() -> None:
+    """The task reading for the others is cancelled: a waiter takes the read over and gets the
+    whole body, the chunks the cancelled reader had taken included."""
+    incoming, body = unit_request()
+    results: list[bytes] = []
+    first_scope = trio.CancelScope()
+
+    async def first() -> None:
+        with first_scope:
+            await incoming.get_data()
+            raise AssertionError("the first reader was not cancelled")  # pragma: no cover
+
+    async def second() -> None:
+        results.append(await incoming.get_data())
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(first)
+            await trio.testing.wait_all_tasks_blocked()
+            await body.send(body_message(b"ab", more=True))
+            await trio.testing.wait_all_tasks_blocked()  # first has taken "ab"
+            nursery.start_soon(second)
+            await trio.testing.wait_all_tasks_blocked()  # second waits for first's read
+            first_scope.cancel()
+            await trio.testing.wait_all_tasks_blocked()  # second reads now
+            assert first_scope.cancelled_caught
+            assert not results
+            await body.send(body_message(b"cd", more=False))
+    assert results == [b"abcd"]
+    assert await incoming.get_data() == b"abcd"
+
+
+async def test_request_cancelled_lone_reader_leaves_the_body_to_the_next_read() -> None:
+    incoming, body = unit_request()
+    await body.send(body_message(b"ab", more=True))
+    with trio.move_on_after(0) as scope:
+        await incoming.get_data()
+    assert scope.cancelled_caught
+    await body.send(body_message(b"cd", more=False))
+    with trio.fail_after(5):
+        assert await incoming.get_data() == b"abcd"
+
+
+@pytest.mark.parametrize(
+    ("limit", "last", "expected"),
+    [
+        (3, body_message(b"cd", more=False), RequestEntityTooLarge),
+        (None, {"type": "http.disconnect"}, ClientDisconnectedError),
+    ],
+    ids=["too large", "client left"],
+)
+async def test_request_failed_read_is_shared_and_raised_again(
+    limit: int | None, last: dict[str, Any], expected: type[Exception]
+) -> None:
+    """Every waiter gets the reader's error, and every later read raises it again."""
+    incoming, body = unit_request(limit=limit)
+    errors: list[BaseException] = []
+
+    async def read() -> None:
+        try:
+            await incoming.get_data()
+        except Exception as error:
+            errors.append(error)
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            nursery.start_soon(read)
+            await trio.testing.wait_all_tasks_blocked()
+            await body.send(body_message(b"ab", more=True))
+            await body.send(last)
+        await read()
+    assert [type(error) for error in errors] == [expected] * 3
+    assert errors[0] is errors[1] is errors[2]
+
+
+async def test_request_streaming_during_a_whole_body_read_is_runtime_error() -> None:
+    incoming, body = unit_request()
+    message = ""
+
+    async def stream() -> None:
+        nonlocal message
+        try:
+            async for _ in incoming.body:
+                pass  # pragma: no cover - refused
+        except RuntimeError as error:
+            message = str(error)
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(incoming.get_data)
+            await trio.testing.wait_all_tasks_blocked()
+            await stream()
+            await body.send(body_message(b"abc", more=False))
+    assert message == (
+        "The request body is being read whole by another task; await request.get_data() "
+        "to share that read instead of iterating over request.body."
+    )
+
+
+async def test_request_whole_body_read_during_streaming_is_runtime_error() -> None:
+    incoming, body = unit_request()
+    await body.send(body_message(b"ab", more=True))
+    chunks = aiter(incoming.body)
+    assert await anext(chunks) == b"ab"
+    with pytest.raises(RuntimeError) as info:
+        await incoming.get_data()
+    assert str(info.value) == (
+        "The request body was already consumed by 'async for chunk in request.body'; "
+        "read it with 'await request.get_data()' before iterating if you need it twice."
+    )
+    await body.send(body_message(b"", more=False))
+    with pytest.raises(StopAsyncIteration):
+        await anext(chunks)
+
+
+async def test_request_form_over_the_limit_is_413_every_time(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """A form refused for its size is refused again, not read back as an empty form."""
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/")
+    async def view() -> Any:
+        outcomes: list[int | None] = []
+        for _ in range(2):
+            try:
+                outcomes.append(len(await request.form))
+            except RequestEntityTooLarge as error:
+                outcomes.append(error.code)
+        return outcomes
+
+    response = await client.post("/", form={"name": "x" * 20})
+    assert await response.get_json() == [413, 413]
+
+
+async def test_request_malformed_multipart_is_400_every_time(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.post("/")
+    async def view() -> Any:
+        outcomes: list[int | str] = []
+        for read in (lambda: request.form, lambda: request.files, lambda: request.form):
+            try:
+                outcomes.append(len(await read()))
+            except BadRequest as error:
+                outcomes.append(error.description)
+        return outcomes
+
+    body = b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nunfinished'
+    response = await client.post(
+        "/", data=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
+    assert (
+        await response.get_json()
+        == ["The multipart body is malformed: Invalid form-data cannot parse beyond State.DATA"] * 3
+    )
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda incoming: incoming.get_data(),
+        lambda incoming: incoming.body,
+        lambda incoming: incoming.get_json(force=True),
+        lambda incoming: incoming.get_json(),
+        lambda incoming: incoming.form,
+        lambda incoming: incoming.files,
+    ],
+    ids=["get_data", "body", "json", "json wrong type", "form", "files"],
+)
+async def test_request_read_of_a_body_already_read_is_a_checkpoint(read: Any) -> None:
+    incoming, body = unit_request([(b"content-type", b"text/plain")])
+    await body.send(body_message(b"[1]", more=False))
+    with contextlib.suppress(BadRequest):
+        await read(incoming)
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        with contextlib.suppress(BadRequest):
+            await read(incoming)
+        raise AssertionError("the read did not checkpoint")  # pragma: no cover
+    assert scope.cancelled_caught
+
+
+async def test_request_e2e_form_from_two_tasks_and_413_twice(
+    app: TrioQuart, nursery: trio.Nursery
+) -> None:
+    """Under Hypercorn: two tasks await one form sent in two pieces, and a form refused for
+    its size is refused again."""
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    both_waiting = trio.Event()
+
+    @app.post("/form")
+    async def form() -> Any:
+        sizes: list[int] = []
+
+        async def read() -> None:
+            sizes.append(len(await request.form))
+
+        async with trio.open_nursery() as readers:
+            readers.start_soon(read)
+            readers.start_soon(read)
+            await trio.testing.wait_all_tasks_blocked()
+            both_waiting.set()
+        return sizes
+
+    @app.post("/limited")
+    async def limited() -> Any:
+        outcomes: list[int | None] = []
+        for _ in range(2):
+            try:
+                outcomes.append(len(await request.form))
+            except RequestEntityTooLarge as error:
+                outcomes.append(error.code)
+        return outcomes
+
+    async def pieces() -> AsyncIterator[bytes]:
+        yield b"a=1&"
+        await both_waiting.wait()
+        yield b"b=2"
+
+    server = await serve_app(nursery, app)
+    try:
+        with trio.fail_after(10):
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                response = await http.post("/form", content=pieces(), headers=headers)
+                assert response.json() == [2, 2]
+                response = await http.post("/limited", data={"name": "x" * 200})
+                assert response.json() == [413, 413]
+    finally:
+        await server.stop()
+
+
+async def test_request_streaming_after_a_cancelled_read_starts_at_the_first_chunk() -> None:
+    incoming, body = unit_request()
+    await body.send(body_message(b"ab", more=True))
+    reader = trio.CancelScope()
+
+    async def read() -> None:
+        with reader:
+            await incoming.get_data()
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            await trio.testing.wait_all_tasks_blocked()  # "ab" taken, waiting for more
+            reader.cancel()
+        await body.send(body_message(b"cd", more=False))
+        assert [chunk async for chunk in incoming.body] == [b"ab", b"cd"]

@@ -72,14 +72,14 @@ async def test_inbox_read_rest_takes_one_scheduler_trip_per_message() -> None:
         {"type": "http.request", "body": b"cd", "more_body": True},
         {"type": "http.request", "body": b"", "more_body": False},
     )
-    seen: list[bytes] = []
+    chunks: list[bytes] = []
     counter = StepCounter(trio.lowlevel.current_task())
     trio.lowlevel.add_instrument(counter)
     try:
-        chunks = await inbox.read_rest(seen.append)
+        await inbox.read_rest(chunks.append)
     finally:
         trio.lowlevel.remove_instrument(counter)
-    assert chunks == seen == [b"ab", b"cd"]
+    assert chunks == [b"ab", b"cd"]
     assert counter.steps == 3
 
 
@@ -119,42 +119,34 @@ async def test_inbox_read_rest_shares_the_receive_with_a_watcher() -> None:
             await send_channel.send({"type": "http.request", "body": b"cd", "more_body": False})
 
         nursery.start_soon(send_body)
-        assert await inbox.read_rest(lambda chunk: None) == [b"ab", b"cd"]
+        chunks: list[bytes] = []
+        await inbox.read_rest(chunks.append)
+        assert chunks == [b"ab", b"cd"]
         nursery.cancel_scope.cancel()
 
 
-async def test_inbox_read_ahead_then_read_rest_costs_no_extra_scheduler_trip() -> None:
-    """The body read ahead, the handler's read returns it without a checkpoint of its own
-    (reading ahead was one); a read after that checkpoints again."""
-    inbox = await inbox_with(
-        {"type": "http.request", "body": b"ab", "more_body": True},
-        {"type": "http.request", "body": b"", "more_body": False},
-    )
-    counter = StepCounter(trio.lowlevel.current_task())
-    trio.lowlevel.add_instrument(counter)
-    try:
-        await inbox.read_ahead(2)
-        assert inbox.body_complete
-        chunks = await inbox.read_rest(lambda chunk: None)
-    finally:
-        trio.lowlevel.remove_instrument(counter)
-    assert chunks == [b"ab"]
-    assert counter.steps == 2
-    with trio.CancelScope() as scope:
+async def test_inbox_read_rest_cancelled_loses_no_chunk() -> None:
+    """Every chunk taken before the cancellation went to ``on_chunk``; the next read goes on
+    from there."""
+    send_channel, receive_channel = trio.open_memory_channel[Any](10)
+    inbox = RequestInbox(receive_channel.receive)
+    await send_channel.send({"type": "http.request", "body": b"ab", "more_body": True})
+    chunks: list[bytes] = []
+    scope = trio.CancelScope()
+
+    async def read() -> None:
+        with scope:
+            await inbox.read_rest(chunks.append)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(read)
+        await trio.testing.wait_all_tasks_blocked()  # "ab" taken, waiting for more
         scope.cancel()
-        await inbox.read_rest(lambda chunk: None)
-        raise AssertionError("read_rest() did not checkpoint")  # pragma: no cover
     assert scope.cancelled_caught
-
-
-async def test_inbox_read_ahead_stops_past_the_declared_length() -> None:
-    inbox = await inbox_with(
-        {"type": "http.request", "body": b"abc", "more_body": True},
-        {"type": "http.request", "body": b"def", "more_body": True},
-    )
-    await inbox.read_ahead(2)
-    assert not inbox.body_complete
-    assert await inbox.read_chunk() == b"abc"
+    assert chunks == [b"ab"]
+    await send_channel.send({"type": "http.request", "body": b"cd", "more_body": False})
+    await inbox.read_rest(chunks.append)
+    assert chunks == [b"ab", b"cd"]
 
 
 async def test_inbox_attach_after_a_disconnect_cancels_at_once() -> None:
@@ -162,7 +154,8 @@ async def test_inbox_attach_after_a_disconnect_cancels_at_once() -> None:
         {"type": "http.request", "body": b"ab", "more_body": True},
         {"type": "http.disconnect"},
     )
-    await inbox.read_ahead(10)
+    with pytest.raises(ClientDisconnectedError):
+        await inbox.read_rest(lambda chunk: None)
     assert inbox.disconnected
     assert not inbox.body_complete
     with trio.CancelScope() as scope:

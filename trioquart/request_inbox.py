@@ -8,9 +8,7 @@ cancel scope. Both go through this inbox, so no message is lost to the wrong rea
 - whoever calls ``receive`` records what arrived here (body chunks are queued for the handler);
 - only one task is inside ``receive`` at a time; another reader waits for the news instead;
 - the watcher stops reading ahead once ``READ_AHEAD_LIMIT`` bytes of body wait unread, so a
-  watcher never buffers an upload the handler did not ask for;
-- the HTTP driver may read a small declared body ahead of a handler that waits for nothing
-  else (``read_ahead``); that reader sees a disconnect itself, like any other.
+  watcher never buffers an upload the handler did not ask for.
 
 The inbox is I/O-driven but owns no task: the watcher runs ``watch`` in a nursery chosen by
 the caller (see ``disconnect_watch.py``).
@@ -28,7 +26,7 @@ from .typing import ASGIReceiveCallable
 
 log = logging.getLogger("trioquart")
 
-#: The most body bytes read before the handler asks for them (by a watcher, or read_ahead).
+#: The most body bytes a watcher reads before the handler asks for them.
 READ_AHEAD_LIMIT = 64 * 1024
 
 
@@ -42,12 +40,11 @@ class RequestInbox:
     Args:
         receive: the ASGI ``receive`` callable of the request.
         cancel_scope: the request's scope, cancelled when the client disconnects; it may be
-            set later, before anything reads ``receive``.
+            set later with :meth:`attach`.
     """
 
     __slots__ = (
         "_buffered",
-        "_checkpoint_due",
         "_chunks",
         "_news",
         "_receive",
@@ -64,7 +61,7 @@ class RequestInbox:
         self, receive: ASGIReceiveCallable, cancel_scope: trio.CancelScope | None = None
     ) -> None:
         self._receive = receive
-        #: The request's scope; ``None`` until the request needs one (see ``http_connection``).
+        #: The request's scope; ``None`` until :meth:`attach` gives it one.
         self.cancel_scope = cancel_scope
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
@@ -78,21 +75,22 @@ class RequestInbox:
         self.watch_scope: trio.CancelScope | None = None
         #: Disconnect watch ticks since registration (see ``disconnect_watch.py``).
         self.idle_ticks = 0
-        # False after read_ahead: the waiting it did is the next complete read's checkpoint.
-        self._checkpoint_due = True
 
     async def read_chunk(self) -> bytes | None:
         """Return the next body chunk, or ``None`` once the body is complete.
 
-        A checkpoint. Raises:
+        A checkpoint; cancelled, it loses nothing (a chunk is taken only once it is returned).
+
+        Raises:
             ClientDisconnectedError: the client left before the body was complete.
         """
         # Servers end a body with an empty message of its own: having waited for it is the
-        # checkpoint, and a second one would cost every request a trip through the scheduler.
+        # checkpoint (a trio server's receive is one; Hypercorn's is a memory channel's), and
+        # a second one would cost every request a trip through the scheduler.
         waited = False
         while not self._chunks:
             if self.body_complete:
-                if not waited and self._checkpoint_owed():
+                if not waited:
                     await trio.lowlevel.checkpoint()
                 return None
             await self._wait_for_more()
@@ -101,52 +99,31 @@ class RequestInbox:
         self._announce()  # a watcher paused on read-ahead may read again
         return chunk
 
-    async def read_rest(self, on_chunk: Callable[[bytes], None]) -> list[bytes]:
-        """Every chunk still to come, in order, once the body is complete. A checkpoint.
+    async def read_rest(self, on_chunk: Callable[[bytes], None]) -> None:
+        """Hand every chunk still to come to ``on_chunk``, in order, until the body is complete.
 
-        ``on_chunk`` sees each chunk as it arrives and may raise (a size limit) to stop
-        reading there. What :meth:`read_chunk` does in a loop, in one coroutine: the whole
-        body is what most handlers read.
+        What :meth:`read_chunk` does in a loop, in one coroutine: the whole body is what most
+        handlers read. ``on_chunk`` may raise (a size limit) to stop reading there. A
+        checkpoint; cancelled, it loses nothing: every chunk taken was handed to ``on_chunk``,
+        and a later read goes on from there.
 
         Raises:
             ClientDisconnectedError: the client left before the body was complete.
         """
-        chunks: list[bytes] = []
         waited = False  # as in read_chunk: the last message waited for is the checkpoint
         while True:
             if self._chunks:
-                while self._chunks:
-                    chunk = self._pop_chunk()
-                    on_chunk(chunk)
-                    chunks.append(chunk)
-                self._announce()
+                try:
+                    while self._chunks:
+                        on_chunk(self._pop_chunk())
+                finally:
+                    self._announce()  # a watcher paused on read-ahead may read again
             if self.body_complete:
-                if not waited and self._checkpoint_owed():
+                if not waited:
                     await trio.lowlevel.checkpoint()
-                return chunks
+                return
             await self._wait_for_more()
             waited = True
-
-    async def read_ahead(self, declared: int) -> None:
-        """Read the body into the inbox until it is complete (``body_complete``), the client
-        leaves (``disconnected``), or more than ``declared`` bytes (the declared length, at
-        most ``READ_AHEAD_LIMIT``) wait unread: a longer body is the handler's to refuse.
-
-        For a handler that waits on nothing but the body (see ``view_waits.py``): with the
-        body complete, it can run outside any cancel scope. No scope is needed here either,
-        since this reader sees a disconnect itself. The next read that finds the body complete
-        does not checkpoint again: waiting here was its checkpoint, just before.
-        """
-        while not (self.body_complete or self.disconnected or self._buffered > declared):
-            await self._receive_one()
-        if self.body_complete:
-            self._checkpoint_due = False
-
-    def _checkpoint_owed(self) -> bool:
-        """Whether a read that did not wait must checkpoint (not right after read_ahead)."""
-        owed = self._checkpoint_due
-        self._checkpoint_due = True
-        return owed
 
     def _pop_chunk(self) -> bytes:
         chunk = self._chunks.popleft()
@@ -188,7 +165,7 @@ class RequestInbox:
 
     def attach(self, cancel_scope: trio.CancelScope) -> None:
         """Make ``cancel_scope`` the request's scope; cancel it at once if the client has
-        already left (noticed by :meth:`read_ahead`). Not a checkpoint."""
+        already left (a disconnect read before there was a scope). Not a checkpoint."""
         self.cancel_scope = cancel_scope
         if self.disconnected and not self.response_complete:
             cancel_scope.cancel(reason="client disconnected")
@@ -205,6 +182,7 @@ class RequestInbox:
 
     async def _receive_one(self) -> None:
         self.receiving = True
+        self.idle_ticks = 0  # active: the watch service waits a whole tick again
         try:
             message = await self._receive()
         finally:
@@ -223,7 +201,7 @@ class RequestInbox:
 
     def _mark_disconnected(self) -> None:
         self.disconnected = True
-        # No scope yet means nothing has read ``receive`` before: the request runs at once.
+        # No scope yet: ``attach`` cancels the scope it is given.
         if not self.response_complete and self.cancel_scope is not None:
             self.cancel_scope.cancel(reason="client disconnected")
         self._announce()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import trio
+
 from trioquart import TrioQuart, request
 
 app = TrioQuart(__name__)
@@ -23,6 +25,24 @@ async def search() -> dict[str, object]:
 async def echo_json() -> dict[str, object]:
     data = await request.get_json()  # 400 if the body is not JSON
     return {"received": data}
+
+
+@app.post("/quote")
+async def quote() -> dict[str, object]:
+    answer: dict[str, object] = {}
+
+    async def count_items() -> None:
+        order = await request.get_json()
+        answer["items"] = len(order["items"])
+
+    async def add_up() -> None:
+        order = await request.get_json()  # the same read, and the same object
+        answer["total"] = sum(item["price"] for item in order["items"])
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(count_items)
+        nursery.start_soon(add_up)
+    return answer
 
 
 @app.post("/signup")

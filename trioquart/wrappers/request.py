@@ -3,16 +3,28 @@
 The body is never read before a handler asks for it. ``MAX_CONTENT_LENGTH`` is enforced on the
 declared ``Content-Length`` before reading and on the bytes received while reading, so an
 oversized upload is refused with 413 without being read in full.
+
+Strategy for several readers: tasks of one handler may await the body (``get_data``,
+``body``, ``json``, ``form``, ``files``) at once. One of them reads; the others wait for its
+outcome and share it: the same bytes, or the same exception re-raised (and raised again by
+every later read). A reader that is cancelled has no outcome and stores none: the chunks it
+had taken are kept, and a waiter (or else the next read) goes on from there. Parsing (JSON,
+forms) needs no waiting once the bytes are in, so the first task to resume parses for all and
+the others find the result stored; only a parse that succeeded is stored, so one that fails
+fails the same way on the next read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from functools import partial
 from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import parse_qsl
 
+import trio
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import (
@@ -30,33 +42,47 @@ if TYPE_CHECKING:
     from ..request_inbox import RequestInbox
     from ..typing import HTTPScope
 
+#: A parsed form body: its fields and its files.
+FormData = tuple[MultiDict[str, str], MultiDict[str, FileStorage]]
+
 
 class Body:
     """The request body: ``await request.body`` for all of it, ``async for`` for chunks.
 
-    Iterating streams the chunks as they arrive and does not keep them; awaiting reads and
-    keeps the whole body (``request.get_data()`` uses that copy).
+    Awaiting reads and keeps the whole body (``request.get_data()`` uses that copy), and may
+    be done by several tasks at once: one reads, every waiter gets its bytes or its error.
+    Iterating streams the chunks as they arrive and keeps nothing; it is for one task, and
+    refuses to start while a whole-body read is in progress.
     """
+
+    __slots__ = (
+        "_data",
+        "_failure",
+        "_failure_traceback",
+        "_inbox",
+        "_kept",
+        "_limit",
+        "_read_done",
+        "_reading",
+        "_received",
+        "_streamed",
+    )
 
     def __init__(self, inbox: RequestInbox, declared: int | None, limit: int | None) -> None:
         self._inbox = inbox
-        self._declared = declared
         self._limit = limit
         self._received = 0
+        # Chunks taken by a whole-body read that has not finished (or was cancelled).
+        self._kept: list[bytes] = []
         self._data: bytes | None = None
+        self._failure: Exception | None = None
+        self._failure_traceback: TracebackType | None = None
+        self._reading = False
+        self._read_done: trio.Event | None = None  # made when a second reader waits
         self._streamed = False
-
-    def _start(self) -> None:
-        """Begin the one read of the body, refusing a declared size above the limit."""
-        if self._streamed:
-            raise RuntimeError(
-                "The request body was already consumed by 'async for chunk in request.body'; "
-                "read it with 'await request.get_data()' before iterating if you need it twice."
-            )
-        self._streamed = True
-        if self._limit is not None and self._declared is not None and self._declared > self._limit:
-            raise RequestEntityTooLarge(
-                f"The request body is {self._declared} bytes; the limit is {self._limit}."
+        if limit is not None and declared is not None and declared > limit:
+            self._failure = RequestEntityTooLarge(
+                f"The request body is {declared} bytes; the limit is {limit}."
             )
 
     def _count(self, chunk: bytes) -> None:
@@ -66,33 +92,146 @@ class Body:
                 f"The request body is larger than the limit of {self._limit} bytes."
             )
 
+    def _keep(self, chunk: bytes) -> None:
+        self._count(chunk)
+        self._kept.append(chunk)
+
+    def _refusal(self) -> BaseException:
+        """Why the body cannot be read (whole) any more: its stored error, or streaming."""
+        if self._failure is not None:
+            # Every raise would add its frames to the stored traceback; start from the first.
+            return self._failure.with_traceback(self._failure_traceback)
+        return RuntimeError(
+            "The request body was already consumed by 'async for chunk in request.body'; "
+            "read it with 'await request.get_data()' before iterating if you need it twice."
+        )
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        """Each chunk as it arrives, a checkpoint each; for one task (see the class)."""
         if self._data is not None:
+            await trio.lowlevel.checkpoint()
             yield self._data
             return
-        self._start()
-        while (chunk := await self._inbox.read_chunk()) is not None:
-            self._count(chunk)
+        if self._failure is not None or self._streamed:
+            raise self._refusal()
+        if self._reading:
+            raise RuntimeError(
+                "The request body is being read whole by another task; await "
+                "request.get_data() to share that read instead of iterating over request.body."
+            )
+        self._streamed = True
+        kept, self._kept = self._kept, []
+        for chunk in kept:
+            await trio.lowlevel.checkpoint()
             yield chunk
+        while (more := await self._inbox.read_chunk()) is not None:
+            self._count(more)
+            yield more
 
     async def read(self) -> bytes:
-        """Read the whole body (once; later calls return the same bytes).
+        """Read the whole body; later and concurrent calls get the same bytes. A checkpoint.
 
-        Waits through the server's ``receive`` (a checkpoint under any trio server) until the
-        last chunk has arrived; the body already read returns at once.
+        Waits until the last chunk has arrived, or for the task already reading it. If the
+        reading task is cancelled, a waiting task takes over where it stopped.
+
+        Raises:
+            RequestEntityTooLarge: the body exceeds the limit (again on every later call).
+            ClientDisconnectedError: the client left first (when nothing cancelled the task).
+            RuntimeError: the body was streamed with ``async for``.
         """
-        if self._data is None:
-            self._start()
-            chunks = await self._inbox.read_rest(self._count)
-            self._data = b"".join(chunks)
+        waited = False
+        while self._data is None:
+            if self._failure is not None or self._streamed:
+                if not waited:
+                    await trio.lowlevel.checkpoint()
+                raise self._refusal()
+            if self._reading:
+                if self._read_done is None:
+                    self._read_done = trio.Event()
+                await self._read_done.wait()
+                waited = True  # then: the bytes, the reader's error, or (it was cancelled) a turn
+                continue
+            # This task reads for all. Not a helper coroutine: every wake-up of the reader
+            # passes through each frame in between.
+            self._reading = True
+            try:
+                await self._inbox.read_rest(self._keep)
+                data = self._data = b"".join(self._kept)
+                self._kept = []
+                return data
+            except Exception as error:
+                # Cancellation is not an outcome: it stores nothing, and the kept chunks stay.
+                self._failure, self._failure_traceback = error, error.__traceback__
+                self._kept = []
+                raise
+            finally:
+                self._reading = False
+                if self._read_done is not None:
+                    self._read_done.set()
+                    self._read_done = None
+        if not waited:
+            await trio.lowlevel.checkpoint()
         return self._data
 
     def __await__(self) -> Generator[Any, None, bytes]:
         return self.read().__await__()
 
 
+def parse_urlencoded(data: bytes, charset: str) -> FormData:
+    """The fields of an ``application/x-www-form-urlencoded`` body (it has no files)."""
+    form: MultiDict[str, str] = MultiDict()
+    for key, value in parse_qsl(data.decode(charset, "replace"), keep_blank_values=True):
+        form.add(key, value)
+    return form, MultiDict()
+
+
+def parse_multipart(data: bytes, boundary: str) -> FormData:
+    """The fields and files of a ``multipart/form-data`` body.
+
+    Raises:
+        BadRequest: the body is malformed.
+    """
+    form: MultiDict[str, str] = MultiDict()
+    files: MultiDict[str, FileStorage] = MultiDict()
+    decoder = MultipartDecoder(boundary.encode("latin-1"))
+    decoder.receive_data(data)
+    decoder.receive_data(None)
+    part: Field | File | None = None
+    content = bytearray()
+    while True:
+        try:
+            event = decoder.next_event()
+        except ValueError as error:
+            raise BadRequest(f"The multipart body is malformed: {error}") from error
+        if isinstance(event, NeedData | Epilogue):
+            break
+        if isinstance(event, Field | File):
+            part, content = event, bytearray()
+        elif isinstance(event, Data) and part is not None:
+            content += event.data
+            if not event.more_data:
+                if isinstance(part, File):
+                    headers = Headers(part.headers)
+                    upload = FileStorage(
+                        BytesIO(bytes(content)),
+                        filename=part.filename,
+                        name=part.name,
+                        content_type=headers.get("Content-Type"),
+                        headers=headers,
+                    )
+                    files.add(part.name, upload)
+                else:
+                    form.add(part.name, content.decode("utf-8", "replace"))
+                part = None
+    if part is not None:
+        raise BadRequest("The multipart body ended in the middle of a part.")
+    return form, files
+
+
 class Request(BaseRequestWebsocket):
     """An HTTP request, available as the ``request`` global in handlers and hooks.
+
+    Its body readers may be awaited by several tasks at once (see :class:`Body`).
 
     Args:
         scope: the ASGI HTTP scope.
@@ -100,8 +239,7 @@ class Request(BaseRequestWebsocket):
         max_content_length: the largest body accepted, or ``None`` for no limit.
     """
 
-    _form: MultiDict[str, str] | None = None
-    _files: MultiDict[str, FileStorage] | None = None
+    _form_data: FormData | None = None
     _json: Any = None
     _json_loaded = False
     _body: Body | None = None
@@ -128,23 +266,23 @@ class Request(BaseRequestWebsocket):
             body = self._body = Body(self._inbox, self.content_length, self._max_content_length)
         return body
 
-    def get_data(self, *, as_text: bool = False) -> Awaitable[Any]:
-        """Return the whole body as ``bytes`` (or ``str`` with ``as_text=True``). A checkpoint.
+    @overload
+    async def get_data(self, *, as_text: Literal[False] = False) -> bytes: ...
+    @overload
+    async def get_data(self, *, as_text: Literal[True]) -> str: ...
+    @overload
+    async def get_data(self, *, as_text: bool) -> bytes | str: ...
+    async def get_data(self, *, as_text: bool = False) -> bytes | str:
+        """The whole body as ``bytes`` (``str`` with ``as_text=True``), read once and kept.
 
-        Use as ``await request.get_data()``.
+        A checkpoint. Safe to call from several tasks at once; a cancelled call leaves the
+        body to the next one (see :meth:`Body.read`).
 
         Raises:
             RequestEntityTooLarge: the body exceeds ``MAX_CONTENT_LENGTH`` (answered with 413).
         """
-        # A plain method returning the body's coroutine: a coroutine frame less for the
-        # common call, which every upload handler makes.
-        if as_text:
-            return self._get_text()
-        return self.body.read()
-
-    async def _get_text(self) -> str:
         data = await self.body.read()
-        return data.decode(self.charset_for_text, "replace")
+        return data.decode(self.charset_for_text, "replace") if as_text else data
 
     @property
     def charset_for_text(self) -> str:
@@ -152,7 +290,10 @@ class Request(BaseRequestWebsocket):
         return self.mimetype_params.get("charset", "utf-8")
 
     async def get_json(self, *, force: bool = False, silent: bool = False) -> Any:
-        """Parse the body as JSON. A checkpoint.
+        """Parse the body as JSON; later and concurrent calls get the same object.
+
+        A checkpoint. Safe to call from several tasks at once, and to cancel, like
+        :meth:`get_data`.
 
         Args:
             force: parse even when ``Content-Type`` is not JSON.
@@ -163,104 +304,81 @@ class Request(BaseRequestWebsocket):
                 (the client gets a 400 that says which).
         """
         if self._json_loaded:
+            await trio.lowlevel.checkpoint()
             return self._json
         if not (force or self.is_json):
+            await trio.lowlevel.checkpoint()
             if silent:
                 return None
             raise BadRequest(
                 f"Expected a JSON body ('Content-Type: application/json'), got {self.mimetype!r}."
             )
-        data = await self.get_data()
-        try:
-            self._json = json.loads(data)
+        data = await self.body.read()
+        if not self._json_loaded:  # else another task parsed it while this one waited
+            try:
+                self._json = json.loads(data)
+            except ValueError as error:
+                if silent:
+                    return None
+                raise BadRequest(f"The request body is not valid JSON: {error}") from error
             self._json_loaded = True
-        except ValueError as error:
-            if silent:
-                return None
-            raise BadRequest(f"The request body is not valid JSON: {error}") from error
         return self._json
 
     @property
-    def json(self) -> Any:
+    def json(self) -> Awaitable[Any]:
         """An awaitable of the parsed JSON body (``await request.json``); see :meth:`get_json`."""
         return self.get_json()
 
-    async def _load_form(self) -> None:
-        if self._form is not None:
-            return
-        self._form, self._files = MultiDict(), MultiDict()
-        if self.mimetype == "application/x-www-form-urlencoded":
-            text = (await self.get_data()).decode(self.charset_for_text, "replace")
-            for key, value in parse_qsl(text, keep_blank_values=True):
-                self._form.add(key, value)
-        elif self.mimetype == "multipart/form-data":
-            await self._load_multipart()
-
-    async def _load_multipart(self) -> None:
-        assert self._form is not None
-        assert self._files is not None
-        boundary = self.mimetype_params.get("boundary")
-        if not boundary:
-            raise BadRequest("The multipart body has no boundary in its Content-Type.")
-        decoder = MultipartDecoder(boundary.encode("latin-1"))
-        decoder.receive_data(await self.get_data())
-        decoder.receive_data(None)
-        part: Field | File | None = None
-        content = bytearray()
-        while True:
-            try:
-                event = decoder.next_event()
-            except ValueError as error:
-                raise BadRequest(f"The multipart body is malformed: {error}") from error
-            if isinstance(event, NeedData | Epilogue):
-                break
-            if isinstance(event, Field | File):
-                part, content = event, bytearray()
-            elif isinstance(event, Data) and part is not None:
-                content += event.data
-                if not event.more_data:
-                    self._store_part(part, bytes(content))
-                    part = None
-        if part is not None:
-            raise BadRequest("The multipart body ended in the middle of a part.")
-
-    def _store_part(self, part: Field | File, content: bytes) -> None:
-        assert self._form is not None
-        assert self._files is not None
-        if isinstance(part, File):
-            headers = Headers(part.headers)
-            self._files.add(
-                part.name,
-                FileStorage(
-                    BytesIO(content),
-                    filename=part.filename,
-                    name=part.name,
-                    content_type=headers.get("Content-Type"),
-                    headers=headers,
-                ),
-            )
+    async def _load_form(self) -> FormData:
+        """The parsed form, read and parsed once. A checkpoint."""
+        form_data = self._form_data
+        if form_data is not None:
+            await trio.lowlevel.checkpoint()
+            return form_data
+        parse: Callable[[bytes], FormData]
+        mimetype = self.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            parse = partial(parse_urlencoded, charset=self.charset_for_text)
+        elif mimetype == "multipart/form-data":
+            boundary = self.mimetype_params.get("boundary")
+            if not boundary:
+                await trio.lowlevel.checkpoint()
+                raise BadRequest("The multipart body has no boundary in its Content-Type.")
+            parse = partial(parse_multipart, boundary=boundary)
         else:
-            self._form.add(part.name, content.decode("utf-8", "replace"))
+            await trio.lowlevel.checkpoint()
+            form_data = self._form_data = MultiDict(), MultiDict()
+            return form_data
+        data = await self.body.read()
+        # Stored only once parsed: a body that fails to parse fails again on the next read.
+        form_data = self._form_data  # another task may have parsed it while this one waited
+        if form_data is None:
+            form_data = self._form_data = parse(data)
+        return form_data
 
     @property
-    def form(self) -> Any:
+    def form(self) -> Awaitable[MultiDict[str, str]]:
         """An awaitable of the form fields (``await request.form``), a ``MultiDict``.
 
         URL-encoded and multipart bodies are parsed; other bodies give an empty ``MultiDict``.
+        Awaiting it is a checkpoint, safe from several tasks at once and to cancel, like
+        :meth:`get_data`.
+
+        Raises:
+            BadRequest: a malformed multipart body (again on every later read).
         """
         return self._get_form()
 
     async def _get_form(self) -> MultiDict[str, str]:
-        await self._load_form()
-        assert self._form is not None
-        return self._form
+        return (await self._load_form())[0]
 
     @property
-    def files(self) -> Any:
-        """An awaitable of the uploaded files (``await request.files``), a ``MultiDict``."""
+    def files(self) -> Awaitable[MultiDict[str, FileStorage]]:
+        """An awaitable of the uploaded files (``await request.files``), a ``MultiDict``.
+
+        The files of a multipart body; see :attr:`form`.
+        """
         return self._get_files()
 
     async def _get_files(self) -> MultiDict[str, FileStorage]:
-        await self._load_form()
-        assert self._files is not None
-        return self._files
+        return (await self._load_form())[1]
