@@ -1,8 +1,8 @@
 """A client that leaves cancels its request, with and without the lifespan running.
 
-Without the lifespan, each request watches for the disconnect with a task of its own; with it
-(``app.test_app()``), the app's ``DisconnectWatch`` service hands a watcher to requests that run
-longer than ``DISCONNECT_WATCH_DELAY``. Both must cancel the handler where it waits and still run
+A ``DisconnectWatch`` service hands a watcher to requests that run longer than
+``DISCONNECT_WATCH_DELAY``: the app's one service with the lifespan (``app.test_app()``), one
+of the request's own without it. Both must cancel the handler where it waits and still run
 ``teardown_request``. Timing uses ``autojump_clock`` (virtual time), never real sleeps.
 """
 
@@ -16,7 +16,7 @@ import trio
 import trio.testing
 
 from trioquart import TrioQuart, request
-from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
+from trioquart.asgi.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
 

@@ -13,7 +13,7 @@ import trio.lowlevel
 import trio.testing
 
 from trioquart import TrioQuart, current_app
-from trioquart.lifespan import NOT_TRIO_MESSAGE
+from trioquart.asgi.lifespan import NOT_TRIO_MESSAGE
 from trioquart.testing import LifespanError
 
 

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.utils import get_content_length
 
 from trioquart import TrioQuart, request
-from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
+from trioquart.asgi.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.testing.http import run_request
 from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope

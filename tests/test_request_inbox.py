@@ -8,7 +8,7 @@ import pytest
 import trio
 import trio.testing
 
-from trioquart.request_inbox import ClientDisconnectedError, RequestInbox
+from trioquart.asgi.request_inbox import ClientDisconnectedError, RequestInbox
 
 
 class StepCounter(trio.abc.Instrument):

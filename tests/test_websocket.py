@@ -1,4 +1,4 @@
-"""Websocket semantics (DESIGN.md section 3) through the in-process test client."""
+"""Websocket semantics (docs/websockets.md) through the in-process test client."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from trioquart import Response, TrioQuart, abort, g, websocket
 from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
 
 
-@pytest.fixture(params=["reader", "direct"])
+@pytest.fixture(params=["no lifespan", "lifespan"])
 async def client(request: pytest.FixtureRequest, app: TrioQuart) -> AsyncIterator[TestClient]:
-    """Each test runs twice: without the lifespan (a reader task reads the client from the
-    start) and with it (handlers read directly while they receive; see websocket_inbox.py)."""
-    if request.param == "reader":
+    """Each test runs twice: without the lifespan (the connection runs a disconnect watch
+    service of its own) and with it (the app's one service; see asgi/disconnect_watch.py)."""
+    if request.param == "no lifespan":
         yield app.test_client()
     else:
         async with app.test_app() as test_app:

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 import trio
 from werkzeug.routing import BaseConverter
 
+from .asgi.disconnect_watch import DisconnectWatch, open_disconnect_watch
+from .asgi.http import handle_http
+from .asgi.lifespan import run_lifespan
+from .asgi.websocket import ConnectedWebsockets, handle_websocket
 from .background import BackgroundNursery
 from .blueprints import Blueprint
 from .config import Config
 from .ctx import AppContext
-from .disconnect_watch import DisconnectWatch, open_disconnect_watch
-from .http_connection import handle_http
-from .lifespan import run_lifespan
 from .pipeline import Pipeline
 from .routing import Router
 from .scaffold import F, Scaffold
 from .typing import ServingHook, WhileServingHook
-from .websocket_connection import ConnectedWebsockets, handle_websocket
 from .wrappers.request import Request
 from .wrappers.response import Response
 from .wrappers.websocket import Websocket

@@ -20,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
     # Bodies larger than this are refused with 413 before they are read in full.
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # Seconds a request may run (or a websocket handler stay out of receive()) before the
-    # framework starts watching for the client to leave (see disconnect_watch.py). Requests
+    # framework starts watching for the client to leave (see asgi/disconnect_watch.py). Requests
     # that finish sooner never pay for a watcher task.
     "DISCONNECT_WATCH_DELAY": 0.05,
     # Awaiting teardown hooks runs shielded from cancellation, but never longer than this.

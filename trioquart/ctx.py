@@ -10,7 +10,7 @@ from contextvars import Token
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .globals import _cv_app, _cv_request, _cv_websocket, find_app_context
+from .globals import app_context_var, find_app_context, request_context_var, websocket_context_var
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -57,12 +57,12 @@ class AppContext:
 
     def push(self) -> None:
         """Make this context current in this task (and in tasks it starts afterwards)."""
-        self._token = _cv_app.set(self)
+        self._token = app_context_var.set(self)
 
     def pop(self) -> None:
         """Restore the context that was current before :meth:`push`."""
         if self._token is not None:
-            _cv_app.reset(self._token)
+            app_context_var.reset(self._token)
             self._token = None
 
     async def __aenter__(self) -> AppContext:
@@ -127,12 +127,12 @@ class RequestContext(_ConnectionContext):
     def push(self) -> None:
         """Make the request (and an app context, if none is active) current in this task."""
         self._push_app_context()
-        self._token = _cv_request.set(self)
+        self._token = request_context_var.set(self)
 
     def pop(self) -> None:
         """Restore the contexts that were current before :meth:`push`."""
         if self._token is not None:
-            _cv_request.reset(self._token)
+            request_context_var.reset(self._token)
             self._token = None
         self._pop_app_context()
 
@@ -149,11 +149,11 @@ class WebsocketContext(_ConnectionContext):
     def push(self) -> None:
         """Make the websocket (and an app context, if none is active) current in this task."""
         self._push_app_context()
-        self._token = _cv_websocket.set(self)
+        self._token = websocket_context_var.set(self)
 
     def pop(self) -> None:
         """Restore the contexts that were current before :meth:`push`."""
         if self._token is not None:
-            _cv_websocket.reset(self._token)
+            websocket_context_var.reset(self._token)
             self._token = None
         self._pop_app_context()

@@ -5,7 +5,7 @@ starts a child into the child, so tasks started from a handler (or from ``websoc
 the same globals without any copying helper.
 
 Strategy: ``current_app`` and ``g`` come from the innermost application context, which is
-either one pushed with ``app.app_context()`` (``_cv_app``) or the one a request or websocket
+either one pushed with ``app.app_context()`` (``app_context_var``) or the one a request or websocket
 context carries. A connection context does not push its application context: setting and
 resetting a ContextVar costs about a microsecond, on every request, for globals most handlers
 never read. It pushes one only when another app's context is visible, so that an explicitly
@@ -49,19 +49,19 @@ This code reads 'websocket', which exists only while a websocket connection is b
 handled, in the handler, its hooks and the tasks in 'websocket.nursery'. In a test, open one \
 with 'async with app.test_client().websocket(path) as ws:'."""
 
-_cv_app: ContextVar[AppContext] = ContextVar("trioquart.app_ctx")
-_cv_request: ContextVar[RequestContext] = ContextVar("trioquart.request_ctx")
-_cv_websocket: ContextVar[WebsocketContext] = ContextVar("trioquart.websocket_ctx")
+app_context_var: ContextVar[AppContext] = ContextVar("trioquart.app_ctx")
+request_context_var: ContextVar[RequestContext] = ContextVar("trioquart.request_ctx")
+websocket_context_var: ContextVar[WebsocketContext] = ContextVar("trioquart.websocket_ctx")
 
 
 def find_app_context() -> AppContext | None:
     """The innermost active application context in this task, or ``None``."""
-    pushed = _cv_app.get(None)
+    pushed = app_context_var.get(None)
     if pushed is not None:
         return pushed
-    connection: RequestContext | WebsocketContext | None = _cv_request.get(None)
+    connection: RequestContext | WebsocketContext | None = request_context_var.get(None)
     if connection is None:
-        connection = _cv_websocket.get(None)
+        connection = websocket_context_var.get(None)
     return None if connection is None else connection.app_context
 
 
@@ -121,35 +121,35 @@ class _RequestProxy(LocalProxy):  # type: ignore[type-arg]
 
 _with_fast_members(
     _WebsocketProxy,
-    _cv_websocket,
+    websocket_context_var,
     "websocket",
     _no_websocket_message,
     ["receive", "send", "receive_json", "send_json", "accept", "close", "nursery"],
 )
 _with_fast_members(
     _RequestProxy,
-    _cv_request,
+    request_context_var,
     "request",
     _no_request_message,
     ["method", "path", "args", "headers", "get_data", "get_json", "form", "files", "body"],
 )
 
 request: Request = _RequestProxy(  # type: ignore[assignment]
-    _cv_request, "request", unbound_message=_no_request_message
+    request_context_var, "request", unbound_message=_no_request_message
 )
 websocket: Websocket = _WebsocketProxy(  # type: ignore[assignment]
-    _cv_websocket, "websocket", unbound_message=_no_websocket_message
+    websocket_context_var, "websocket", unbound_message=_no_websocket_message
 )
 
 
 def has_request_context() -> bool:
     """Whether an HTTP request is being handled in this task."""
-    return _cv_request.get(None) is not None
+    return request_context_var.get(None) is not None
 
 
 def has_websocket_context() -> bool:
     """Whether a websocket connection is being handled in this task."""
-    return _cv_websocket.get(None) is not None
+    return websocket_context_var.get(None) is not None
 
 
 def has_app_context() -> bool:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .globals import _cv_app, _cv_request, _cv_websocket
+from .globals import app_context_var, request_context_var, websocket_context_var
 from .return_values import make_response_from, redirect_response
 from .wrappers.response import Response
 
@@ -36,8 +36,8 @@ def url_for(
         RuntimeError: no application context is active, or no host is known.
         werkzeug.routing.BuildError: no rule of that endpoint fits the values.
     """
-    request_ctx = _cv_request.get(None)
-    websocket_ctx = _cv_websocket.get(None)
+    request_ctx = request_context_var.get(None)
+    websocket_ctx = websocket_context_var.get(None)
     connection: BaseRequestWebsocket | None = None
     if request_ctx is not None:
         connection, app = request_ctx.request, request_ctx.app
@@ -47,7 +47,7 @@ def url_for(
         adapter = connection.url_adapter
         blueprint = connection.blueprint
     else:
-        app_ctx = _cv_app.get(None)
+        app_ctx = app_context_var.get(None)
         if app_ctx is None:
             raise RuntimeError(
                 "url_for() needs an application context: call it in a handler or hook, "

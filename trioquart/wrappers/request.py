@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from functools import partial
 from io import BytesIO
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from urllib.parse import parse_qsl
 
 import trio
@@ -39,8 +39,20 @@ from werkzeug.sansio.multipart import (
 from .base import BaseRequestWebsocket
 
 if TYPE_CHECKING:
-    from ..request_inbox import RequestInbox
     from ..typing import HTTPScope
+
+
+class BodySource(Protocol):
+    """Where a request's body comes from, chunk by chunk (the HTTP driver's inbox)."""
+
+    async def read_chunk(self) -> bytes | None:
+        """The next chunk, or ``None`` once the body is complete."""
+        ...
+
+    async def read_rest(self, on_chunk: Callable[[bytes], None]) -> None:
+        """Hand every chunk still to come to ``on_chunk``, until the body is complete."""
+        ...
+
 
 #: A parsed form body: its fields and its files.
 FormData = tuple[MultiDict[str, str], MultiDict[str, FileStorage]]
@@ -68,7 +80,7 @@ class Body:
         "_streamed",
     )
 
-    def __init__(self, inbox: RequestInbox, declared: int | None, limit: int | None) -> None:
+    def __init__(self, inbox: BodySource, declared: int | None, limit: int | None) -> None:
         self._inbox = inbox
         self._limit = limit
         self._received = 0
@@ -245,7 +257,7 @@ class Request(BaseRequestWebsocket):
     _body: Body | None = None
 
     def __init__(
-        self, scope: HTTPScope, inbox: RequestInbox, max_content_length: int | None = None
+        self, scope: HTTPScope, inbox: BodySource, max_content_length: int | None = None
     ) -> None:
         super().__init__(scope, scope["method"])
         self._inbox = inbox

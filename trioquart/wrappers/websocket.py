@@ -1,7 +1,7 @@
 """Websocket: the ``websocket`` global, one connection seen from its handler.
 
 This object sends; the client's messages come from the connection's inbox
-(``websocket_inbox.py``), and the protocol state follows the table in ``websocket_state.py``,
+(``asgi/websocket_inbox.py``), and the protocol state follows the table in ``websocket_state.py``,
 changed *before* each ASGI message is awaited, so two tasks of the connection nursery cannot
 both accept (or close).
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from werkzeug.datastructures import Headers
@@ -30,7 +31,6 @@ from .response import Response
 
 if TYPE_CHECKING:
     from ..typing import ASGISendCallable, WebsocketScope
-    from ..websocket_inbox import InboxStatistics, WebsocketInbox
 
 log = logging.getLogger("trioquart")
 
@@ -45,13 +45,41 @@ def _spec_version(scope: WebsocketScope) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split("."))
 
 
+@dataclass(frozen=True)
+class InboxStatistics:
+    """What ``Websocket.statistics()`` reports."""
+
+    #: ``"direct"`` while the handler reads the server itself, ``"reader"`` once a task does.
+    reading: str
+    #: Messages waiting in the reader's queue.
+    queued_messages: int
+    #: The queue's bound (``WEBSOCKET_MAX_QUEUE``).
+    max_queue: int
+
+
+class MessageSource(Protocol):
+    """Where a connection's messages come from (the websocket driver's inbox)."""
+
+    async def next_message(self) -> str | bytes:
+        """The client's next message."""
+        ...
+
+    def close_receivers(self) -> None:
+        """This side closed: waiting and future receivers get ``WebsocketClosedError``."""
+        ...
+
+    def statistics(self) -> InboxStatistics:
+        """How the client is read, and how full the queue is."""
+        ...
+
+
 class Websocket(BaseRequestWebsocket):
     """One websocket connection, seen from its handler (the ``websocket`` global).
 
     Args:
         scope: the connection's ASGI scope.
         send: the ASGI ``send`` callable.
-        inbox: where the client's messages come from (``websocket_inbox.py``).
+        inbox: where the client's messages come from (``asgi/websocket_inbox.py``).
     """
 
     #: The per-connection nursery: the handler runs in it; children are cancelled when the
@@ -62,12 +90,11 @@ class Websocket(BaseRequestWebsocket):
         self,
         scope: WebsocketScope,
         send: ASGISendCallable,
-        inbox: WebsocketInbox,
+        inbox: MessageSource,
     ) -> None:
         super().__init__(scope, "GET")
         self._send = send
         self._inbox = inbox
-        inbox.websocket = self
         self.state = WebsocketState.CONNECTING
         #: The subprotocols the client offered, in its order of preference.
         self.requested_subprotocols: list[str] = list(scope.get("subprotocols", ()))

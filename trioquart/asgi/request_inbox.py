@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import trio
 
-from .typing import ASGIReceiveCallable
+from ..typing import ASGIReceiveCallable
 
 log = logging.getLogger("trioquart")
 

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import trio
 
-from .errors import single_error
+from ..errors import single_error
 
 
 class Watchable(Protocol):

@@ -25,31 +25,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
-from .websocket_state import CloseCode, WebsocketClosedError, WebsocketState
+from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
+from ..wrappers.websocket import InboxStatistics
 
 if TYPE_CHECKING:
+    from ..typing import ASGIReceiveCallable, ASGIReceiveEvent
+    from ..wrappers.websocket import Websocket
     from .disconnect_watch import DisconnectWatch
-    from .typing import ASGIReceiveCallable, ASGIReceiveEvent
-    from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
-
-
-@dataclass(frozen=True)
-class InboxStatistics:
-    """What ``WebsocketInbox.statistics()`` reports."""
-
-    #: ``"direct"`` while the handler reads the server itself, ``"reader"`` once a task does.
-    reading: str
-    #: Messages waiting in the reader's queue.
-    queued_messages: int
-    #: The queue's bound (``WEBSOCKET_MAX_QUEUE``).
-    max_queue: int
 
 
 class WebsocketInbox:

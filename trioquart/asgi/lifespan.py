@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .background import BackgroundNursery
-from .ctx import AppContext
+from ..background import BackgroundNursery
+from ..ctx import AppContext
 from .disconnect_watch import open_disconnect_watch
 
 if TYPE_CHECKING:
-    from .app import TrioQuart
-    from .typing import ASGIReceiveCallable, ASGISendCallable, LifespanScope
+    from ..app import TrioQuart
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, LifespanScope
 
 log = logging.getLogger("trioquart")
 

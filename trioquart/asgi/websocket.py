@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, Any
 import trio
 from werkzeug.exceptions import InternalServerError
 
-from .ctx import WebsocketContext
-from .errors import single_error
-from .return_values import http_exception_response, make_response_from
+from ..ctx import WebsocketContext
+from ..errors import single_error
+from ..return_values import http_exception_response, make_response_from
+from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 from .websocket_inbox import WebsocketInbox
-from .websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 
 if TYPE_CHECKING:
-    from .app import TrioQuart
+    from ..app import TrioQuart
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
+    from ..wrappers.websocket import Websocket
     from .disconnect_watch import DisconnectWatch
-    from .typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
-    from .wrappers.websocket import Websocket
 
 log = logging.getLogger("trioquart")
 
@@ -63,6 +63,7 @@ async def handle_websocket(
         max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
     )
     websocket = app.websocket_class(scope, send, inbox)
+    inbox.websocket = websocket
     app.match_request(websocket)
     ctx = WebsocketContext(app, websocket)
     ctx.push()  # before any nursery opens, so that every task of the connection inherits it

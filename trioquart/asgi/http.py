@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 import trio
 from werkzeug.exceptions import InternalServerError
 
-from .ctx import RequestContext
+from ..ctx import RequestContext
+from ..return_values import http_exception_response
 from .request_inbox import RequestInbox
-from .return_values import http_exception_response
 
 if TYPE_CHECKING:
-    from .app import TrioQuart
+    from ..app import TrioQuart
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
+    from ..wrappers.request import Request
+    from ..wrappers.response import Response
     from .disconnect_watch import DisconnectWatch
-    from .typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
-    from .wrappers.request import Request
-    from .wrappers.response import Response
 
 log = logging.getLogger("trioquart")
 
