@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from trioquart import Response, TrioQuart, g, request
+from trioquart.hooks import HookKind, Hooks
 from trioquart.testing import TestClient
 
 
@@ -209,3 +210,29 @@ async def test_hooks_failing_teardown_is_logged_and_others_run(
     assert response.status_code == 200
     assert record == ["second"]
     assert "teardown broke" in caplog.text
+
+
+def test_hooks_registry_orders_app_and_blueprint_hooks_like_flask() -> None:
+    """Pure: before_* run the app's first, in order; after_* and teardown_* the reverse."""
+    hooks = Hooks()
+
+    def named(name: str) -> Any:
+        async def hook() -> None: ...
+
+        hook.__name__ = name
+        return hook
+
+    for kind in HookKind:
+        for owner, names in ((None, ["app1", "app2"]), ("bp", ["bp1", "bp2"])):
+            for name in names:
+                hooks.add(kind, named(name), owner)
+    for kind in HookKind:
+        ran = [hook.__name__ for hook in hooks.to_run(kind, "bp")]
+        alone = [hook.__name__ for hook in hooks.to_run(kind, None)]
+        if kind.name.startswith("BEFORE_"):
+            assert ran == ["app1", "app2", "bp1", "bp2"]
+            assert alone == ["app1", "app2"]
+        else:
+            assert ran == ["bp2", "bp1", "app2", "app1"]
+            assert alone == ["app2", "app1"]
+    assert [kind for kind, _ in hooks.owned_by("bp")] == [kind for kind in HookKind for _ in "12"]
