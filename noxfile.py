@@ -1,10 +1,14 @@
-"""Developer tasks: ``nox -s tests`` (the README's test command), ``lint``, ``browser``,
-``docs``, ``bench``, ``demo``."""
+"""Developer tasks: ``nox -s tests`` (the README's test command; on every CPython 3.11-3.13
+found), ``lint``, ``browser``, ``docs``, ``bench``, ``demo``."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nox
 
@@ -13,22 +17,80 @@ nox.options.reuse_existing_virtualenvs = True
 
 PEERS = ["starlette", "anyio", "quart", "quart-trio"]
 
+# The CPython versions the tests run on: those of them found on this machine.
+TEST_VERSIONS = ["3.11", "3.12", "3.13"]
+_PROBE = (
+    "import sys, sysconfig; print(sys.implementation.name, sys.version_info[0],"
+    " sys.version_info[1], bool(sysconfig.get_config_var('Py_GIL_DISABLED')), sys.executable)"
+)
+
+
+def _natural(text: str) -> list[int | str]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def find_test_pythons() -> dict[str, str]:
+    """Every CPython in ``TEST_VERSIONS`` on this machine: ``{"3.12": "/path/to/python"}``.
+
+    For each version, the first that runs of: ``python3.X`` on PATH, pyenv's newest
+    (``~/.pyenv/versions/3.X.*``, found there because pyenv's shims refuse to run a version
+    that is not selected), and the interpreter running nox. Each candidate is run once to read
+    its version; free-threaded builds are left out.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    on_path = [shutil.which(f"python{version}") for version in TEST_VERSIONS]
+    pyenv = sorted(
+        (
+            str(path)
+            for version in TEST_VERSIONS
+            for path in pyenv_root.glob(f"versions/{version}*/bin/python3")
+        ),
+        key=_natural,
+        reverse=True,
+    )
+    found: dict[str, str] = {}
+    for candidate in [*(path for path in on_path if path), *pyenv, sys.executable]:
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue  # not runnable (a pyenv shim for a version that is not selected)
+        name, major, minor, free_threaded, executable = probe.stdout.split(maxsplit=4)
+        version = f"{major}.{minor}"
+        if name == "cpython" and free_threaded == "False" and version in TEST_VERSIONS:
+            found.setdefault(version, executable.strip())
+    return dict(sorted(found.items(), key=lambda item: _natural(item[0])))
+
+
+TEST_PYTHONS = find_test_pythons()
+
 
 @nox.session
-def tests(session: nox.Session) -> None:
-    """Run the whole test suite with branch coverage."""
+@nox.parametrize(
+    ("python", "version"),
+    [(path, version) for version, path in TEST_PYTHONS.items()] or [(False, "none")],
+    ids=list(TEST_PYTHONS) or ["none-found"],
+)
+def tests(session: nox.Session, version: str) -> None:
+    """Run the whole test suite with branch coverage, on each CPython 3.11-3.13 found."""
+    if not TEST_PYTHONS:
+        session.error(f"No CPython {', '.join(TEST_VERSIONS)} found on PATH or under pyenv")
+    # One coverage data file and one report per interpreter: .coverage.py3.11, .coverage.py3.12...
+    env = {"COVERAGE_FILE": f".coverage.py{version}"}
     session.install("-e", ".[test]")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
-    session.run("coverage", "report")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs, env=env)
+    session.run("coverage", "report", env=env)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (format and lint) and mypy --strict."""
-    session.install("-e", ".[test]", "ruff", "mypy", "playwright")
+    """Ruff (format and lint), mypy --strict, and the layers (import-linter)."""
+    session.install("-e", ".[test]", "ruff", "mypy", "playwright", "import-linter")
     session.run("ruff", "format", "--check", "trioquart", "tests", "docs", "bench", "examples")
     session.run("ruff", "check", "trioquart", "tests", "docs", "bench", "examples")
     session.run("mypy", "trioquart", "tests", "docs/examples")
+    session.run("lint-imports")
 
 
 @nox.session
@@ -40,7 +102,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks side by side with a raw ASGI app and the peers (never part of the tests)."""
+    """Benchmarks side by side with a raw ASGI app and the peers (never part of the tests).
+
+    ``nox -s bench -- --baseline DIR`` adds an older checkout (``git worktree add DIR COMMIT``)
+    to the same run. The instructions stage needs wrk and valgrind, installed here from
+    Debian when missing.
+    """
+    install_from_debian(session, {"wrk": "wrk", "valgrind": "valgrind"})
     session.install("-e", ".[test]", *PEERS)
     session.run("python", "-m", "bench", *session.posargs)
 
@@ -48,13 +116,20 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def browser(session: nox.Session) -> None:
     """The chat demo in headless Chromium (Debian's package, installed here if missing)."""
-    if shutil.which("chromium") is None:
-        apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "apt-get"]
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        session.run(*apt, "update", "-qq", external=True, env=env)
-        session.run(*apt, "install", "-y", "-qq", "chromium", external=True, env=env)
+    install_from_debian(session, {"chromium": "chromium"})
     session.install("-e", ".[test]", "playwright")
     session.run("pytest", "-m", "browser", "tests/browser", *session.posargs)
+
+
+def install_from_debian(session: nox.Session, packages: dict[str, str]) -> None:
+    """Install the Debian packages (by command name) whose commands are not on the PATH."""
+    missing = [package for command, package in packages.items() if shutil.which(command) is None]
+    if not missing:
+        return
+    apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "apt-get"]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*apt, "update", "-qq", external=True, env=env)
+    session.run(*apt, "install", "-y", "-qq", *missing, external=True, env=env)
 
 
 @nox.session

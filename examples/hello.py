@@ -1,6 +1,7 @@
-"""The demo app: a page, a JSON endpoint and a websocket echo.
+"""A small example app: a page, a JSON endpoint and a websocket echo.
 
-Run it with ``python -m trioquart run examples.hello:app`` (or ``nox -s demo``).
+Run it with ``python -m trioquart run examples.hello:app``. (``nox -s demo`` serves the chat
+demo, ``examples.chat:app``, not this one.)
 """
 
 from __future__ import annotations

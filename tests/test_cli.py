@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import logging
 from typing import Any
 
 import pytest
@@ -22,6 +24,13 @@ def test_top_level_help() -> None:
     result = CliRunner().invoke(cli.main, ["--help"])
     assert result.exit_code == 0
     assert "run" in result.output
+    assert "--version" in result.output
+
+
+def test_version_is_the_installed_one() -> None:
+    result = CliRunner().invoke(cli.main, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"trioquart, version {importlib.metadata.version('trioquart')}\n"
 
 
 @pytest.mark.parametrize(
@@ -79,3 +88,25 @@ def test_reload_without_an_import_path_is_refused() -> None:
 
     with pytest.raises(ValueError, match="import path"):
         serving.run_app(app, use_reloader=True)
+
+
+async def test_hypercorn_lines_are_printed_once(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hypercorn_error = logging.getLogger("hypercorn.error")
+    monkeypatch.setattr(hypercorn_error, "handlers", [])
+    monkeypatch.setattr(hypercorn_error, "propagate", True)
+    level = hypercorn_error.level
+    config = serving.hypercorn_config("127.0.0.1", 0)
+    try:
+        serving.configure_logging(config)
+        # The line Hypercorn's trio worker logs once it is bound, through the same logger.
+        await config.log.info("Running on %s (CTRL + C to quit)", "http://127.0.0.1:0")
+    finally:
+        hypercorn_error.setLevel(level)
+    # Printed by Hypercorn's own handler, and not passed on to the root logger's handlers
+    # (caplog's here, the one logging.basicConfig installs when serving).
+    assert capsys.readouterr().err.count("Running on http://127.0.0.1:0") == 1
+    assert [record for record in caplog.records if record.name == "hypercorn.error"] == []

@@ -10,7 +10,8 @@ import trioquart.testing
 
 PACKAGE = Path(trioquart.__file__).parent
 
-# The names DESIGN.md fixes that exist so far (sessions, templates and files are not built yet).
+# The public API's Quart/Flask names built so far (docs/api.md); sessions, templates and files
+# are not built yet.
 CONTRACT_NAMES = [
     "TrioQuart",
     "Blueprint",

@@ -8,6 +8,8 @@ from .serving import import_app, run_app
 
 
 @click.group()
+# The installed distribution's version, which click reads with importlib.metadata when asked.
+@click.version_option(package_name="trioquart", prog_name="trioquart")
 def main() -> None:
     """trioquart: serve and manage trioquart applications."""
 
