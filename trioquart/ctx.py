@@ -74,43 +74,30 @@ class AppContext:
 
 
 class _ConnectionContext:
-    """What request and websocket contexts share: app context, view data, teardown on pop."""
+    """What request and websocket contexts share: the application context they run in."""
 
-    __slots__ = ("_app_context", "_pushed_app_context", "_token", "app")
+    __slots__ = ("_pushed_app_context", "_token", "app", "app_context")
 
     def __init__(self, app: TrioQuart) -> None:
         self.app = app
-        self._app_context: AppContext | None = None
+        #: The application context of this connection (``current_app`` and ``g``), once pushed.
+        self.app_context: AppContext | None = None
         self._pushed_app_context = False
         self._token: Token[Any] | None = None
 
-    @property
-    def app_context(self) -> AppContext:
-        """The application context of this connection (``current_app`` and ``g``).
-
-        The one already active for the same app when the connection began (its ``g`` is
-        shared), else this connection's own, made on first use.
-        """
-        app_context = self._app_context
-        if app_context is None:
-            app_context = self._app_context = AppContext(self.app)
-        return app_context
-
     def _push_app_context(self) -> None:
-        # See globals.py: the connection's own context is found through the connection, so
-        # it is pushed only when a context of another app is visible and would win.
+        # As in Flask: share the context already active for this app (and its ``g``), else
+        # push one of the connection's own.
         current = find_app_context()
-        if current is None:
-            return
-        if current.app is self.app:
-            self._app_context = current
+        if current is not None and current.app is self.app:
+            self.app_context = current
         else:
-            self._app_context = AppContext(self.app)
-            self._app_context.push()
+            self.app_context = AppContext(self.app)
+            self.app_context.push()
             self._pushed_app_context = True
 
     def _pop_app_context(self) -> None:
-        if self._pushed_app_context:
+        if self._pushed_app_context and self.app_context is not None:
             self.app_context.pop()
             self._pushed_app_context = False
 

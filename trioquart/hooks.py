@@ -28,7 +28,7 @@ class HookKind(enum.Enum):
     @property
     def runs_app_first(self) -> bool:
         """Whether the app's hooks of this kind run before a blueprint's (the ``before_*``)."""
-        return self in {HookKind.BEFORE_REQUEST, HookKind.BEFORE_WEBSOCKET}
+        return self.value.startswith("before_")
 
 
 class Hooks:
@@ -50,6 +50,8 @@ class Hooks:
     def to_run(self, kind: HookKind, blueprint: str | None) -> list[Hook]:
         """The hooks of ``kind`` for a request served by ``blueprint``, in the order they run."""
         by_owner = self._hooks[kind]
+        if not by_owner:
+            return []
         own = by_owner.get(None, [])
         scoped = by_owner.get(blueprint, []) if blueprint is not None else []
         if kind.runs_app_first:
