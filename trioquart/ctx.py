@@ -6,7 +6,7 @@ This module does not own dispatch, teardown hooks (``pipeline.py``) or I/O.
 
 from __future__ import annotations
 
-from contextvars import Token
+from contextvars import ContextVar, Token
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -74,9 +74,13 @@ class AppContext:
 
 
 class _ConnectionContext:
-    """What request and websocket contexts share: the application context they run in."""
+    """What request and websocket contexts share: pushing themselves, with the application
+    context they run in."""
 
     __slots__ = ("_pushed_app_context", "_token", "app", "app_context")
+
+    #: The context variable that makes this kind of connection current.
+    _variable: ContextVar[Any]
 
     def __init__(self, app: TrioQuart) -> None:
         self.app = app
@@ -85,9 +89,12 @@ class _ConnectionContext:
         self._pushed_app_context = False
         self._token: Token[Any] | None = None
 
-    def _push_app_context(self) -> None:
-        # As in Flask: share the context already active for this app (and its ``g``), else
-        # push one of the connection's own.
+    def push(self) -> None:
+        """Make this connection (and an app context, if none is active) current in this task.
+
+        As in Flask, an app context already active for this app (and its ``g``) is shared;
+        otherwise the connection pushes one of its own.
+        """
         current = find_app_context()
         if current is not None and current.app is self.app:
             self.app_context = current
@@ -95,8 +102,13 @@ class _ConnectionContext:
             self.app_context = AppContext(self.app)
             self.app_context.push()
             self._pushed_app_context = True
+        self._token = self._variable.set(self)
 
-    def _pop_app_context(self) -> None:
+    def pop(self) -> None:
+        """Restore the contexts that were current before :meth:`push`."""
+        if self._token is not None:
+            self._variable.reset(self._token)
+            self._token = None
         if self._pushed_app_context and self.app_context is not None:
             self.app_context.pop()
             self._pushed_app_context = False
@@ -106,41 +118,19 @@ class RequestContext(_ConnectionContext):
     """Makes ``request`` (and ``current_app``, ``g``) available while one request is handled."""
 
     __slots__ = ("request",)
+    _variable = request_context_var
 
     def __init__(self, app: TrioQuart, request: Request) -> None:
         super().__init__(app)
         self.request = request
-
-    def push(self) -> None:
-        """Make the request (and an app context, if none is active) current in this task."""
-        self._push_app_context()
-        self._token = request_context_var.set(self)
-
-    def pop(self) -> None:
-        """Restore the contexts that were current before :meth:`push`."""
-        if self._token is not None:
-            request_context_var.reset(self._token)
-            self._token = None
-        self._pop_app_context()
 
 
 class WebsocketContext(_ConnectionContext):
     """Makes ``websocket`` (and ``current_app``, ``g``) available while one connection is served."""
 
     __slots__ = ("websocket",)
+    _variable = websocket_context_var
 
     def __init__(self, app: TrioQuart, websocket: Websocket) -> None:
         super().__init__(app)
         self.websocket = websocket
-
-    def push(self) -> None:
-        """Make the websocket (and an app context, if none is active) current in this task."""
-        self._push_app_context()
-        self._token = websocket_context_var.set(self)
-
-    def pop(self) -> None:
-        """Restore the contexts that were current before :meth:`push`."""
-        if self._token is not None:
-            websocket_context_var.reset(self._token)
-            self._token = None
-        self._pop_app_context()

@@ -78,11 +78,7 @@ class Pipeline:
     async def preprocess_request(self, request: Request) -> Any:
         """Run the ``before_request`` hooks; the first one that returns a value short-circuits,
         and that value is returned."""
-        for hook in self.hooks.to_run(HookKind.BEFORE_REQUEST, request.blueprint):
-            rv = await hook()
-            if rv is not None:
-                return rv
-        return None
+        return await run_before_hooks(self.hooks.to_run(HookKind.BEFORE_REQUEST, request.blueprint))
 
     async def dispatch_request(self, request: Request) -> Any:
         """Raise the routing failure, answer an automatic ``OPTIONS``, or call the view.
@@ -138,11 +134,8 @@ class Pipeline:
 
     async def preprocess_websocket(self, websocket: Websocket) -> Any:
         """Run the ``before_websocket`` hooks; the first value returned rejects the connection."""
-        for hook in self.hooks.to_run(HookKind.BEFORE_WEBSOCKET, websocket.blueprint):
-            rv = await hook()
-            if rv is not None:
-                return rv
-        return None
+        hooks = self.hooks.to_run(HookKind.BEFORE_WEBSOCKET, websocket.blueprint)
+        return await run_before_hooks(hooks)
 
     async def dispatch_websocket(self, websocket: Websocket) -> Any:
         """Raise the routing failure, or run the handler and return what it returned."""
@@ -207,6 +200,15 @@ def automatic_options_response(request: Request) -> Response:
     allowed = request.url_adapter.allowed_methods(request.path)
     response.headers["Allow"] = ", ".join(sorted(allowed))
     return response
+
+
+async def run_before_hooks(hooks: list[Callable[..., Any]]) -> Any:
+    """Await each hook in order until one returns a value, and return that (else ``None``)."""
+    for hook in hooks:
+        rv = await hook()
+        if rv is not None:
+            return rv
+    return None
 
 
 async def run_teardown_hooks(
