@@ -26,6 +26,7 @@ from docs.examples import (
     config_app,
     errors_app,
     lifecycle_app,
+    lifecycle_service,
     quickstart_hello,
     requests_app,
     responses_app,
@@ -44,7 +45,7 @@ from docs.examples import (
     websockets_testing,
 )
 from trioquart.serving import hypercorn_config, serve
-from trioquart.testing import WebsocketDisconnectError, WebsocketResponseError
+from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -209,6 +210,50 @@ async def test_docs_websockets_stalled_queue_closes_1008(
             await ws.receive()
     assert info.value.code == 1008
     assert trio.current_time() >= 10.0
+
+
+async def test_docs_websockets_statistics_reports_the_reading_mode(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    app = websockets_echo.app.__class__(__name__)
+    modes: list[str] = []
+
+    @app.websocket("/ws")
+    async def busy() -> None:
+        from trioquart import websocket
+
+        await websocket.receive()
+        modes.append(websocket.statistics().reading)
+        await trio.sleep(1)  # busy elsewhere for many DISCONNECT_WATCH_DELAYs
+        modes.append(websocket.statistics().reading)
+        await websocket.send("done")
+
+    # The plain test client: the same mechanism as under the lifespan.
+    async with app.test_client().websocket("/ws") as ws:
+        await ws.send("hi")
+        assert await ws.receive() == "done"
+    assert modes == ["direct", "reader"]
+
+
+async def test_docs_websockets_begin_close_then_send_close() -> None:
+    app = websockets_echo.app.__class__(__name__)
+    seen: list[object] = []
+
+    @app.websocket("/ws")
+    async def room() -> None:
+        from trioquart import websocket
+
+        await websocket.accept()
+        seen.append(websocket.begin_close(4000, "room closed"))
+        seen.append(websocket.close_code)  # recorded at once, before any frame is sent
+        seen.append(websocket.begin_close(4001, "again"))  # already closed: nothing changes
+        await websocket.send_close()
+
+    async with app.test_client().websocket("/ws") as ws:
+        with pytest.raises(WebsocketDisconnectError) as info:
+            await ws.receive()
+    assert (info.value.code, info.value.reason) == (4000, "room closed")
+    assert seen == [True, 4000, False]
 
 
 async def test_docs_websockets_mixed_routes() -> None:
@@ -554,6 +599,41 @@ async def test_docs_testing_nursery_needs_the_lifespan(caplog: pytest.LogCapture
     assert "app.test_app()" in str(error)
 
 
+@pytest.mark.parametrize("with_lifespan", [False, True])
+async def test_docs_testing_client_that_leaves_with_or_without_lifespan(
+    with_lifespan: bool, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The plain test client and test_app() notice a client that leaves the same way."""
+    app = testing_app.create_app()
+    record: list[str] = []
+
+    @app.get("/slow")
+    async def slow() -> str:
+        try:
+            await trio.sleep(60)
+        except trio.Cancelled:
+            record.append("view cancelled")
+            raise
+        return "never"
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+
+    async def leave_early(client: TestClient) -> None:
+        async with client.request("/slow") as connection:
+            await connection.send_complete()
+            await trio.sleep(1)  # longer than DISCONNECT_WATCH_DELAY: a watcher reads now
+        # Leaving the block disconnected the client and waited for the app.
+
+    if with_lifespan:
+        async with app.test_app() as test_app:
+            await leave_early(test_app.test_client())
+    else:
+        await leave_early(app.test_client())
+    assert record == ["view cancelled", "teardown Cancelled"]
+
+
 # --- lifecycle.md --------------------------------------------------------------------------
 
 
@@ -580,6 +660,44 @@ async def test_docs_lifecycle_order(autojump_clock: trio.testing.MockClock) -> N
     ]
     timeout = lifecycle_app.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
     assert trio.current_time() - started == pytest.approx(timeout)
+
+
+async def test_docs_lifecycle_service_nursery_lives_across_the_yield(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    app, outbox, events = lifecycle_service.app, lifecycle_service.outbox, lifecycle_service.events
+    outbox.delivered.clear()
+    events.clear()
+    # Not served (the plain test client runs no lifespan): the outbox is not running.
+    assert (await app.test_client().post("/invite/zoe")).status_code == 503
+    async with app.test_app() as test_app:
+        assert events == ["outbox running"]
+        client = test_app.test_client()
+        for name in ("ada", "bob", "eve"):
+            assert (await client.post(f"/invite/{name}")).status_code == 202
+    # After its yield the generator closed the outbox; what was queued went out first, and
+    # the nursery closed in the lifespan task that opened it.
+    assert outbox.delivered == ["invitation for ada", "invitation for bob", "invitation for eve"]
+    assert events == ["outbox running", "outbox stopped, 3 delivered"]
+
+
+async def test_docs_lifecycle_service_is_stopped_within_its_bound(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, outbox, events = lifecycle_service.app, lifecycle_service.outbox, lifecycle_service.events
+    outbox.delivered.clear()
+    events.clear()
+
+    async def stuck(message: str) -> None:
+        await trio.sleep_forever()  # a mail server that never answers
+
+    monkeypatch.setattr(outbox, "deliver", stuck)
+    async with app.test_app() as test_app:
+        assert (await test_app.test_client().post("/invite/ada")).status_code == 202
+        started = trio.current_time()
+    # The generator gave the delivery 5 seconds, then cancelled its own nursery.
+    assert trio.current_time() - started == pytest.approx(5)
+    assert events == ["outbox running", "outbox stopped, 0 delivered"]
 
 
 # --- config.md -----------------------------------------------------------------------------
@@ -648,3 +766,17 @@ async def test_docs_serving_shutdown_closes_websockets_with_1001() -> None:
 async def test_docs_serving_shutdown_runs_the_disconnect_cleanup() -> None:
     await serve_and_shut_down("/ws/erin")
     assert ("erin", 1001, "server shutting down") in websockets_disconnect.presence.departures
+
+
+async def test_docs_serving_close_all_closes_open_websockets_with_1001() -> None:
+    """What serve() does at shutdown, done by hand: every open connection gets 1001."""
+    app = websockets_disconnect.app
+    async with app.test_client().websocket("/ws/frank") as ws:
+        await ws.send("ping")
+        assert await ws.receive() == "ping"
+        await app.connected_websockets.close_all(1001, "server shutting down")
+        with pytest.raises(WebsocketDisconnectError) as info:
+            await ws.receive()
+    assert (info.value.code, info.value.reason) == (1001, "server shutting down")
+    assert ("frank", 1001, "server shutting down") in websockets_disconnect.presence.departures
+    assert len(app.connected_websockets) == 0

@@ -372,3 +372,50 @@ async def test_while_serving_teardown_is_bounded(
         async with app.test_app():
             pass
     assert log == ["teardown cancelled"]
+
+
+async def test_while_serving_service_that_fails_while_serving_is_reported_at_shutdown(
+    app: TrioQuart, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A task of a nursery held across the yield fails: its generator ends (logged), the
+    lifespan and the app's other services go on, and the shutdown reports the failure."""
+    failed = trio.Event()
+    log: list[str] = []
+
+    async def worker() -> None:
+        await trio.lowlevel.checkpoint()
+        raise ConnectionError("broker gone")
+
+    @app.while_serving
+    async def steady() -> AsyncGenerator[None, None]:
+        yield
+        log.append("steady down")
+
+    @app.while_serving
+    async def fragile() -> AsyncGenerator[None, None]:
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(worker)
+                yield
+        finally:
+            failed.set()
+
+    @app.get("/")
+    async def index() -> str:
+        return "still served"
+
+    served: list[str] = []
+
+    async def serve_after_the_failure() -> None:
+        async with app.test_app() as test_app:
+            await failed.wait()
+            response = await test_app.test_client().get("/")
+            served.append(await response.get_data(as_text=True))
+            served.append(f"shutting down: {app.shutdown_event.is_set()}")
+
+    with pytest.raises(LifespanError, match=r"^ExceptionGroup: .*\(1 sub-exception\)$"):
+        await serve_after_the_failure()
+    assert served == ["still served", "shutting down: False"]
+    assert log == ["steady down"]
+    assert "Error in a while_serving function" in caplog.text
+    assert "broker gone" in caplog.text

@@ -26,7 +26,6 @@ from .routing import Router
 from .scaffold import F, Scaffold
 from .typing import ServingHook, WhileServingHook
 from .wrappers.request import Request
-from .wrappers.response import Response
 from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
@@ -41,8 +40,9 @@ class TrioQuart(Scaffold, Pipeline):
         import_name: the name of the application's module, usually ``__name__``.
     """
 
+    #: The class of ``request`` objects (a subclass may add to it).
     request_class = Request
-    response_class = Response
+    #: The class of ``websocket`` objects (a subclass may add to it).
     websocket_class = Websocket
 
     def __init__(self, import_name: str) -> None:

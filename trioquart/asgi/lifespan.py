@@ -10,16 +10,16 @@ hooks. This module does not own serving (``serving.py``) or signal handling.
 Strategy: trio requires a nursery or cancel scope to be exited by the task that entered it, in
 the reverse order. A ``while_serving`` generator may hold one across its ``yield`` (a service's
 nursery, ``async with open_websocket_url(...)``), so each generator is driven as an async
-context manager, entered and exited in this one task, and everything it nests in (the
-disconnect watch, the bound on the shutdown) is entered before it and exited after it. The
-app-wide nursery must close *before* the generators are resumed, though it opened before they
-were entered: so it lives in a task of its own (``BackgroundNursery.run``), not in this one.
+context manager in a task of its own (``ServingGenerator``), entered and exited there; the
+lifespan starts them one after the other and stops them in reverse. The app-wide nursery, too,
+lives in a task of its own (``BackgroundNursery.run``): it must close *before* the generators
+are resumed, though it opened before they were entered.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import trio
@@ -30,7 +30,12 @@ from .disconnect_watch import open_disconnect_watch
 
 if TYPE_CHECKING:
     from ..app import TrioQuart
-    from ..typing import ASGIReceiveCallable, ASGISendCallable, LifespanScope
+    from ..typing import (
+        ASGIReceiveCallable,
+        ASGISendCallable,
+        LifespanScope,
+        WhileServingHook,
+    )
 
 log = logging.getLogger("trioquart")
 
@@ -81,18 +86,16 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
     """Start up, report it, wait for the shutdown message, shut down and report it."""
     app.shutdown_event = trio.Event()
     background = BackgroundNursery()
-    running: list[AbstractAsyncContextManager[None]] = []
-    failures: list[str] = []
+    running: list[ServingGenerator] = []
     startup_error: Exception | None = None
+    failures: list[str] = []
     async with trio.open_nursery() as nursery:
         await nursery.start(background.run)
         app.background_tasks = background
         try:
-            # Bounds the while_serving teardown: entered before any generator, so that its
-            # deadline can be set on the way out without breaking their nesting.
-            with trio.CancelScope() as teardown_scope:
+            async with trio.open_nursery() as generators:
                 try:
-                    await _start_up(app, running)
+                    await _start_up(app, generators, running)
                 except Exception as error:
                     log.exception("Startup failed")
                     startup_error = error
@@ -102,11 +105,13 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
                     await receive()  # lifespan.shutdown (or the server going away)
                     app.shutdown_event.set()
                     await background.aclose(app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"])
-                teardown_scope.deadline = trio.current_time() + TEARDOWN_LIMIT
-                await _exit_all(running, startup_error, failures)
-            if teardown_scope.cancelled_caught:
+                generators.cancel_scope.deadline = trio.current_time() + TEARDOWN_LIMIT
+                for generator in reversed(running):
+                    await generator.stop(startup_error)
+            if generators.cancel_scope.cancelled_caught:
                 log.error("The while_serving teardown took over %s s", TEARDOWN_LIMIT)
                 failures.append(f"while_serving teardown took over {TEARDOWN_LIMIT} s")
+            failures += [generator.failure for generator in running if generator.failure]
             if startup_error is None:
                 failures += await _run_after_serving(app)
         finally:
@@ -119,43 +124,63 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
         await send({"type": "lifespan.shutdown.complete"})
 
 
-async def _start_up(app: TrioQuart, running: list[AbstractAsyncContextManager[None]]) -> None:
+async def _start_up(
+    app: TrioQuart, generators: trio.Nursery, running: list[ServingGenerator]
+) -> None:
     for hook in app.before_serving_funcs:
         await hook()
     for function in app.while_serving_gens:
-        generator = asynccontextmanager(function)()
-        await generator.__aenter__()
+        generator = ServingGenerator(function)
+        await generators.start(generator.run)
         running.append(generator)
 
 
-async def _exit_all(
-    running: list[AbstractAsyncContextManager[None]],
-    error: Exception | None,
-    failures: list[str],
-) -> None:
-    """Resume the entered ``while_serving`` generators, last first, each with ``error`` (the
-    startup failure) or none, adding what fails to ``failures``.
+class ServingGenerator:
+    """One ``while_serving`` generator, driven as an async context manager in a task of its
+    own: entered up to its ``yield`` at startup, resumed at :meth:`stop`.
 
-    Every generator is resumed even when the teardown deadline cancels one of them: each must
-    close what it opened, in this task, for trio's nesting to hold. The cancellation is
-    raised once they all have.
+    Its own task, not the lifespan's: a generator may hold a nursery or a cancel scope across
+    its ``yield``, and a task of that nursery may fail (or the scope be cancelled) while the
+    app is served. Only the generator's task is then interrupted; the error comes out of its
+    ``async with`` there, is logged, and is reported at shutdown.
     """
-    cancelled: trio.Cancelled | None = None
-    while running:
-        generator = running.pop()
+
+    def __init__(self, function: WhileServingHook) -> None:
+        self._function = function
+        self._stopping = trio.Event()
+        self._stopped = trio.Event()
+        self._thrown: Exception | None = None
+        #: What went wrong after startup, for the shutdown report.
+        self.failure: str | None = None
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Enter the generator, report it started, and wait for :meth:`stop`.
+
+        An error before the ``yield`` is raised (to ``nursery.start``); later ones are logged.
+        """
+        started = False
         try:
-            if error is None:
-                await generator.__aexit__(None, None, None)
-            else:
-                await generator.__aexit__(type(error), error, error.__traceback__)
-        except trio.Cancelled as cancellation:
-            cancelled = cancellation
-        except Exception as failure:
-            if failure is not error:
-                log.exception("Error in a while_serving function at shutdown")
-                failures.append(_describe(failure))
-    if cancelled is not None:
-        raise cancelled
+            async with asynccontextmanager(self._function)():
+                task_status.started()
+                started = True
+                await self._stopping.wait()
+                if self._thrown is not None:
+                    raise self._thrown  # at the yield, as an ``async with`` body would
+        except Exception as error:
+            if not started:
+                raise
+            if error is not self._thrown:
+                log.exception("Error in a while_serving function %r", self._function)
+                self.failure = _describe(error)
+        finally:
+            self._stopped.set()
+
+    async def stop(self, thrown: Exception | None = None) -> None:
+        """Resume the generator after its ``yield`` (throwing ``thrown`` in, if given), and
+        wait until it has finished."""
+        self._thrown = thrown
+        self._stopping.set()
+        await self._stopped.wait()
 
 
 async def _run_after_serving(app: TrioQuart) -> list[str]:

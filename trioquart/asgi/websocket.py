@@ -132,10 +132,12 @@ class ConnectedWebsockets:
                 for websocket, inbox in pending:
                     # The close code is recorded before the cancellation, so cleanup code sees
                     # it, and the cancellation comes before any frame is sent, so the
-                    # handler's tasks see trio.Cancelled rather than a closed queue.
-                    websocket.begin_close(code, reason)
+                    # handler's tasks see trio.Cancelled rather than a closed queue. A
+                    # connection not accepted yet (or closed already) is only cancelled.
+                    open_until_now = websocket.begin_close(code, reason)
                     inbox.cancel_connection("server shutting down")
-                    nursery.start_soon(_send_close_quietly, websocket)
+                    if open_until_now:
+                        nursery.start_soon(_send_close_quietly, websocket)
 
 
 async def _send_close_quietly(websocket: Websocket) -> None:

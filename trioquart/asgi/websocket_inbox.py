@@ -4,15 +4,15 @@ The client may leave while the handler waits on anything (a send, a sleep, anoth
 connection), and ASGI reports that only through ``receive``. Someone must therefore be reading
 whenever the handler is busy elsewhere. Two modes do it:
 
-- **Direct** (while the app is served, so the ``DisconnectWatch`` service runs): a handler that
-  calls ``websocket.receive()`` reads the ASGI ``receive`` itself, with no task in between and
-  no queue, and sees a disconnect itself. The connection is registered with the service, and a
-  handler that has not been receiving for a whole tick (``DISCONNECT_WATCH_DELAY``) gets a
-  reader task: the connection switches to the reader mode for good. So does a connection where
-  two tasks receive at once.
+- **Direct** (every connection starts here): a handler that calls ``websocket.receive()`` reads
+  the ASGI ``receive`` itself, with no task in between and no queue, and sees a disconnect
+  itself. The connection is registered with the ``DisconnectWatch`` service, and a handler
+  that has not been receiving for a whole tick (``DISCONNECT_WATCH_DELAY``) gets a reader
+  task: the connection switches to the reader mode for good. So does a connection where two
+  tasks receive at once.
 - **Reader**: a task (``watch``) reads all the time, queues the client's messages for
   ``websocket.receive()`` and turns ``websocket.disconnect`` into cancellation of the
-  connection's scope. Without the service (the plain test client) connections start here.
+  connection's scope.
 
 The queue is bounded: when the handler does not keep up, the reader stops reading, so the
 server stops reading the socket (backpressure). A queue that stays full for
