@@ -850,3 +850,45 @@ async def test_an_error_in_the_test_body_stops_the_app_and_is_raised_as_itself(
         async with client.websocket("/ws"):
             raise LookupError("from the test")
     assert cancelled == [True]
+
+
+async def test_close_all_cancels_a_connection_not_yet_accepted_without_sending_a_close(
+    app: TrioQuart,
+) -> None:
+    """At shutdown a handshake still pending is cancelled; a close frame (with no code) would
+    be a protocol error, so nothing is sent for it."""
+    entered = trio.Event()
+    record: list[str] = []
+
+    @app.websocket("/ws")
+    async def slow_to_accept() -> None:
+        entered.set()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            record.append("cancelled")
+            raise
+
+    sent: list[dict[str, object]] = []
+    to_app, from_client = trio.open_memory_channel[dict[str, object]](10)
+    to_app.send_nowait({"type": "websocket.connect"})
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope: Any = {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "path": "/ws",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+    }
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(app, scope, from_client.receive, send)
+            await entered.wait()
+            assert len(app.connected_websockets) == 1
+            await app.connected_websockets.close_all(1001, "server shutting down")
+    assert record == ["cancelled"]
+    assert [message["type"] for message in sent] == []
+    assert len(app.connected_websockets) == 0
