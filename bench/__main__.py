@@ -1,7 +1,9 @@
 """``python -m bench [--quick] [--only STAGE ...] [--contenders NAME ...]``: run and report.
 
 ``--e2e-rounds N`` and ``--e2e-seconds S`` make the end-to-end stage longer (or shorter) than
-the plan's, for a steadier figure on a noisy machine.
+the plan's, for a steadier figure on a noisy machine. ``--baseline PATH`` adds trioquart as
+found in PATH (a checkout of an older commit, say a git worktree) as one more contender,
+``trioquart-before``, so that before and after are measured in one run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench import machine, runner
-from bench.apps import CONTENDERS, SUBJECT
+from bench.apps import BASELINE, CONTENDERS, SUBJECT, baseline
 from bench.plan import FULL, QUICK
 from bench.report import markdown, render, to_json, write_json
 
@@ -43,9 +45,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--e2e-seconds", type=float, metavar="S", help="seconds of each end-to-end run"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help=f"also measure the {SUBJECT} of this checkout (an older commit) as {BASELINE}",
+    )
     args = parser.parse_args(argv)
-    if SUBJECT not in args.contenders:
-        parser.error(f"the contenders must include {SUBJECT}")
+    if SUBJECT not in args.contenders and not args.baseline:
+        parser.error(f"the contenders must include {SUBJECT} (or --baseline be given)")
+    if args.baseline and not (args.baseline / SUBJECT / "__init__.py").is_file():
+        parser.error(f"{args.baseline} holds no {SUBJECT} package")
     return args
 
 
@@ -60,9 +70,15 @@ def main(argv: list[str] | None = None) -> None:
             plan, e2e=dataclasses.replace(plan.e2e, seconds=args.e2e_seconds)
         )
     contenders = [c for c in CONTENDERS if c.name in args.contenders]
+    if args.baseline:
+        # Right after trioquart if it is there, and in the memory stage even with --quick.
+        names = [c.name for c in contenders]
+        at = names.index(SUBJECT) + 1 if SUBJECT in names else len(names)
+        contenders.insert(at, baseline(args.baseline))
+        plan = dataclasses.replace(plan, memory_contenders=(*plan.memory_contenders, BASELINE))
     started = time.time()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
-    description = machine.describe()
+    description = machine.describe(args.baseline)
     meta: dict[str, object] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "command": shlex.join(["python", "-m", "bench", *sys.argv[1:]]),

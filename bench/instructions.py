@@ -27,7 +27,7 @@ import shutil
 from dataclasses import dataclass
 
 from bench import wrk
-from bench.apps import ECHO_BODY_SIZE
+from bench.apps import ECHO_BODY_SIZE, Contender
 from bench.e2e import E2ERoute
 from bench.process import LOAD_CPU, serving
 from bench.stats import Sample
@@ -66,9 +66,9 @@ class Counts:
 
 
 def _run_server(
-    module: str, load: E2ERoute | None, settings: InstructionSettings
+    contender: Contender, load: E2ERoute | None, settings: InstructionSettings
 ) -> tuple[Counts, int]:
-    """Serve ``module`` under Cachegrind, loaded on ``load`` (or not at all).
+    """Serve the contender's app under Cachegrind, loaded on ``load`` (or not at all).
 
     Returns what Cachegrind counted and the requests answered.
     """
@@ -76,7 +76,7 @@ def _run_server(
     count = 0
     options = _L2_AS_LAST_LEVEL if settings.cache_sim else _NO_CACHE_SIM
     with serving(
-        module,
+        contender,
         wrapper=(*_CACHEGRIND, *options),
         extra_env={"BENCH_TIME_SCALE": str(SLOWDOWN)},
         slowdown=SLOWDOWN,
@@ -92,14 +92,14 @@ def _run_server(
                 cpu=LOAD_CPU,
             )
             if sample.extras.get("errors"):
-                raise RuntimeError(f"{module}: wrk saw errors on {load.path}")
+                raise RuntimeError(f"{contender.name}: wrk saw errors on {load.path}")
             count = int(sample.extras["count"])
     found = _REFS.search(stderr[0])
     if found is None:
-        raise RuntimeError(f"{module}: Cachegrind reported no instruction count")
+        raise RuntimeError(f"{contender.name}: Cachegrind reported no instruction count")
     misses = _LAST_LEVEL_MISSES.search(stderr[0]) if settings.cache_sim else None
     if settings.cache_sim and misses is None:
-        raise RuntimeError(f"{module}: Cachegrind reported no cache misses")
+        raise RuntimeError(f"{contender.name}: Cachegrind reported no cache misses")
     return Counts(_number(found), _number(misses) if misses else 0), count
 
 
@@ -107,22 +107,22 @@ def _number(found: re.Match[str]) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def idle_counts(module: str, settings: InstructionSettings) -> Counts:
+def idle_counts(contender: Contender, settings: InstructionSettings) -> Counts:
     """What a server that starts and stops without a request executes."""
-    counts, _ = _run_server(module, None, settings)
+    counts, _ = _run_server(contender, None, settings)
     return counts
 
 
 def per_request(
-    module: str, route: E2ERoute, idle: Counts, settings: InstructionSettings
+    contender: Contender, route: E2ERoute, idle: Counts, settings: InstructionSettings
 ) -> Sample:
     """Instructions per request on ``route``, beyond the ``idle`` start-up and shutdown.
 
     Extras: ``count`` requests, and ``l2_misses`` per request with ``cache_sim``.
     """
-    counts, count = _run_server(module, route, settings)
+    counts, count = _run_server(contender, route, settings)
     if count == 0:
-        raise RuntimeError(f"{module}: no request answered on {route.path}")
+        raise RuntimeError(f"{contender.name}: no request answered on {route.path}")
     extras = {"count": float(count)}
     if settings.cache_sim:
         extras["l2_misses"] = (counts.l2_misses - idle.l2_misses) / count

@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.apps import BASELINE
+
 DISTRIBUTIONS = (
     "trioquart",
     "trio",
@@ -52,9 +54,11 @@ def _wrk_version() -> str | None:
     return first[0].split(" [")[0] if first else None
 
 
-def _git(*args: str) -> str | None:
-    """A read-only git query in the repository, or None outside a checkout."""
-    root = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """A read-only git query in the checkout ``root``, or None outside a checkout."""
     try:
         done = subprocess.run(
             ["git", *args], capture_output=True, text=True, cwd=root, check=False, timeout=10
@@ -64,21 +68,23 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def source() -> str | None:
-    """The commit of the code under test, marked ``+changes`` when trioquart/ differs from it.
+def source(root: Path = ROOT) -> str | None:
+    """The commit of the code under test in the checkout ``root``, marked ``+changes`` when its
+    trioquart/ differs from it.
 
     Figures from a working tree with uncommitted changes belong to that tree, not the commit.
     """
-    commit = _git("rev-parse", "--short", "HEAD")
+    commit = _git(root, "rev-parse", "--short", "HEAD")
     if commit is None:
         return None
-    changed = _git("diff", "--name-only", "HEAD", "--", "trioquart")
-    untracked = _git("ls-files", "--others", "--exclude-standard", "--", "trioquart")
+    changed = _git(root, "diff", "--name-only", "HEAD", "--", "trioquart")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", "trioquart")
     return f"{commit}+changes" if changed or untracked else commit
 
 
-def describe() -> dict[str, object]:
-    """A JSON-ready description of this machine and of the software under test."""
+def describe(baseline: Path | None = None) -> dict[str, object]:
+    """A JSON-ready description of this machine and of the software under test (and of the
+    baseline's checkout, if any)."""
     return {
         "cpu_count": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)),
@@ -88,6 +94,7 @@ def describe() -> dict[str, object]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "wrk": _wrk_version(),
         "source": source(),
+        "baseline": None if baseline is None else (source(baseline) or "unknown"),
         "versions": {name: _version(name) for name in DISTRIBUTIONS},
     }
 
@@ -99,6 +106,8 @@ def line(description: Mapping[str, Any], date: str, seconds: float) -> str:
     )
     load = " ".join(str(value) for value in description["load_average"])
     tree = description["source"] or "unknown"
+    if description.get("baseline"):
+        tree += f" (the baseline, {BASELINE}, at {description['baseline']})"
     return (
         f"Measured {date} in {seconds} s, trioquart at {tree}, "
         f"on {description['usable_cpus']} usable CPUs "

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bench.apps import Contender
 from bench.process import holding, serving
 from bench.procstat import rss_kib
 from bench.stats import Sample
@@ -76,7 +77,7 @@ def _idle(url: str, clients: int, *, kill: bool = False) -> Iterator[None]:
         yield
 
 
-def run(module: str, settings: MemorySettings) -> dict[int, Sample]:
+def run(contender: Contender, settings: MemorySettings) -> dict[int, Sample]:
     """KiB of server RSS per idle websocket at each scale; extras: RSS in KiB, before and at.
 
     The connections of a smaller scale stay open while the next one is reached.
@@ -85,7 +86,7 @@ def run(module: str, settings: MemorySettings) -> dict[int, Sample]:
     samples = {}
     # Both sides are killed at the end: closing thousands of websockets takes longer than
     # opening them. The warm-up connections close normally, as the baseline needs.
-    with serving(module, kill=True) as server, contextlib.ExitStack() as held:
+    with serving(contender, kill=True) as server, contextlib.ExitStack() as held:
         url = server.ws_url + "/ws"
         with _idle(url, WARMUP_CLIENTS):
             pass

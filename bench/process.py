@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from bench.apps import Contender
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -90,7 +92,7 @@ def _stop(proc: subprocess.Popen[str], *, kill: bool, timeout: float = STOP_TIME
 
 @contextlib.contextmanager
 def serving(
-    module: str,
+    contender: Contender,
     *,
     kill: bool = False,
     wrapper: Sequence[str] = (),
@@ -98,14 +100,17 @@ def serving(
     slowdown: float = 1.0,
     stderr: list[str] | None = None,
 ) -> Iterator[Server]:
-    """Run ``python -m bench.server module`` and stop it (stdin EOF) when the block exits.
+    """Serve the contender's app with ``python -m bench.server`` and stop it (stdin EOF) when
+    the block exits.
 
     ``kill``: kill it instead, without checking how it exits (thousands of open websockets take
     seconds to close gracefully, which measures nothing). ``wrapper``: a command that runs the
     server (Valgrind, say), which ``slowdown`` times slower start-up and shutdown are allowed.
     ``stderr``: receives everything the process wrote there, once it has stopped.
     """
-    command = [*wrapper, sys.executable, "-m", "bench.server", module]
+    command = [*wrapper, sys.executable, "-m", "bench.server", contender.module]
+    if contender.source is not None:
+        command += ["--source", contender.source]
     env = child_env()
     env.update(extra_env or {})
     with tempfile.TemporaryFile("w+") as log:

@@ -1,4 +1,5 @@
-"""Collected samples, their ratios against trioquart, the stdout table and the JSON file."""
+"""Collected samples, their ratios (trioquart over the others, the baseline over raw), the
+stdout table and the JSON file."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.apps import SUBJECT
+from bench.apps import BASELINE, SUBJECT
 from bench.stats import Sample, Summary
 
 
@@ -79,15 +80,29 @@ class Results:
         }
 
 
-def ratios(summaries: dict[str, Summary], peers: Sequence[str]) -> dict[str, float]:
-    """``trioquart/<peer>`` of the medians, for each peer that has a figure."""
-    subject = summaries.get(SUBJECT)
-    if subject is None:
-        return {}
+#: The names of the ratio columns: ``tq/raw``, ``tq/before``, ``before/raw``...
+_SHORT = {SUBJECT: "tq", BASELINE: "before"}
+
+
+def ratio_pairs(contenders: Sequence[str]) -> list[tuple[str, str]]:
+    """The ratios to show: trioquart over each other contender, then the baseline over raw."""
+    pairs = [(SUBJECT, name) for name in contenders if name != SUBJECT and SUBJECT in contenders]
+    if BASELINE in contenders and "raw" in contenders:
+        pairs.append((BASELINE, "raw"))
+    return pairs
+
+
+def ratio_label(pair: tuple[str, str]) -> str:
+    """A ratio's column header."""
+    return "/".join(_SHORT.get(name, name) for name in pair)
+
+
+def ratios(summaries: dict[str, Summary], pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """``a/b`` of the medians for each pair ``(a, b)`` that has both figures."""
     return {
-        f"{SUBJECT}/{peer}": subject.median / summaries[peer].median
-        for peer in peers
-        if peer in summaries and summaries[peer].median
+        f"{a}/{b}": summaries[a].median / summaries[b].median
+        for a, b in pairs
+        if a in summaries and b in summaries and summaries[b].median
     }
 
 
@@ -126,9 +141,9 @@ def _cell(summary: Summary | None) -> str:
 def table(results: Results, group: Group) -> list[list[str]]:
     """One group as rows of cells, header first: medians (± half the range in %), ratios."""
     columns = present(results, group)
-    peers = [name for name in columns if name != SUBJECT]
+    pairs = ratio_pairs(columns)
     per_op = group.higher_is_better and "raw" in columns and not group.relative
-    header = ["scenario", *columns, *(f"tq/{peer}" for peer in peers)]
+    header = ["scenario", *columns, *map(ratio_label, pairs)]
     if per_op:
         header.append("+us/op vs raw")
     if group.target is not None:
@@ -136,11 +151,8 @@ def table(results: Results, group: Group) -> list[list[str]]:
     rows = [header]
     for scenario, by_contender in results.summaries(group).items():
         row = [scenario, *(_cell(by_contender.get(name)) for name in columns)]
-        found = ratios(by_contender, peers)
-        row += [
-            f"{found[f'{SUBJECT}/{peer}']:.2f}x" if f"{SUBJECT}/{peer}" in found else "n/a"
-            for peer in peers
-        ]
+        found = ratios(by_contender, pairs)
+        row += [f"{found[f'{a}/{b}']:.2f}x" if f"{a}/{b}" in found else "n/a" for a, b in pairs]
         if per_op:
             extra = overhead_us(by_contender)
             row.append("n/a" if extra is None else f"{extra:+.1f}")
@@ -213,7 +225,7 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
     """Everything measured: every sample, the summaries, the ratios and the targets."""
-    peers = [name for name in results.contenders if name != SUBJECT]
+    pairs = ratio_pairs(results.contenders)
     groups = []
     for group in results.groups:
         scenarios = {}
@@ -224,7 +236,7 @@ def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
                     name: {**asdict(summary), "samples": [s.value for s in raw_samples[name]]}
                     for name, summary in by_contender.items()
                 },
-                "ratios": ratios(by_contender, peers),
+                "ratios": ratios(by_contender, pairs),
                 "overhead_us_vs_raw": (
                     overhead_us(by_contender)
                     if group.higher_is_better and not group.relative

@@ -9,12 +9,11 @@ close to 1.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from bench.apps import GET_JSON, Contender
+from bench.apps import GET_JSON, Contender, import_app_module
 from bench.asgi import ASGIApp
 from bench.inprocess import HTTP_ROUTES, Durations, run_http
 from bench.stats import Sample
@@ -35,7 +34,7 @@ def build(contender: Contender, sizes: Sequence[int]) -> dict[int, ASGIApp] | No
 
     Raises ImportError when the framework is not installed.
     """
-    factory = getattr(importlib.import_module(contender.module), "make_app", None)
+    factory = getattr(import_app_module(contender.module, contender.source), "make_app", None)
     if factory is None:
         return None
     make_app = cast("Callable[[int], ASGIApp]", factory)

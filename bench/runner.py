@@ -1,21 +1,23 @@
 """Run the scenarios of a plan for every contender, interleaved, and collect the samples.
 
 Contenders take turns within each round, and the order rotates from one round to the next, so
-that a slow spell of a shared machine is spread over all of them instead of hitting one.
+that a slow spell of a shared machine is spread over all of them instead of hitting one. The
+baseline (trioquart at an older commit) takes its turn like the others; in process, its runs
+happen in a child process of its own (:mod:`bench.isolated`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import sys
 import time
 from collections.abc import Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from bench import e2e, inprocess, instructions, memory, route_scale
-from bench.apps import SUBJECT, Contender, load
+from bench.apps import BASELINE, SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
     E2E_HTTP_GROUPS,
@@ -29,9 +31,12 @@ from bench.groups import (
     ROUTING_GROWTH,
     E2EGroups,
 )
+from bench.inprocess import Durations, HttpRoute, freeze_heap
+from bench.isolated import Isolated
 from bench.plan import Plan
 from bench.process import Server, serving
 from bench.report import Group, Results
+from bench.route_scale import RoutingSettings
 from bench.stats import Sample
 
 T = TypeVar("T")
@@ -48,49 +53,85 @@ def rotated(items: Sequence[T], round_index: int) -> list[T]:
     return [*items[shift:], *items[:shift]]
 
 
-def load_apps(contenders: Sequence[Contender], results: Results) -> dict[str, ASGIApp]:
-    """Import every contender's app; record the ones whose framework is not installed."""
-    apps = {}
+class InProcess(Protocol):
+    """A contender's in-process runs: in this process (:class:`Local`) or in a child of its own
+    (:class:`bench.isolated.Isolated`)."""
+
+    @property
+    def has_route_table(self) -> bool:
+        """Whether it has apps for the routing scale (the raw app has no table)."""
+
+    def run_http(self, routes: Sequence[HttpRoute], d: Durations) -> dict[str, Sample]:
+        """As :func:`bench.inprocess.run_http`."""
+
+    def run_ws(self, fan_outs: Sequence[int], d: Durations) -> dict[str, Sample]:
+        """As :func:`bench.inprocess.run_ws`."""
+
+    def run_routing(self, settings: RoutingSettings) -> dict[int, Sample]:
+        """As :func:`bench.route_scale.run`."""
+
+
+@dataclass
+class Local:
+    """A contender's apps, imported into this process."""
+
+    app: ASGIApp
+    routing_apps: dict[int, ASGIApp] | None
+
+    @property
+    def has_route_table(self) -> bool:
+        """Whether it has apps for the routing scale."""
+        return self.routing_apps is not None
+
+    def run_http(self, routes: Sequence[HttpRoute], d: Durations) -> dict[str, Sample]:
+        """As :func:`bench.inprocess.run_http`."""
+        return inprocess.run_http(self.app, routes, d)
+
+    def run_ws(self, fan_outs: Sequence[int], d: Durations) -> dict[str, Sample]:
+        """As :func:`bench.inprocess.run_ws`."""
+        return inprocess.run_ws(self.app, fan_outs, d)
+
+    def run_routing(self, settings: RoutingSettings) -> dict[int, Sample]:
+        """As :func:`bench.route_scale.run`."""
+        assert self.routing_apps is not None
+        return route_scale.run(self.routing_apps, settings)
+
+
+def load_apps(
+    contenders: Sequence[Contender],
+    routing_sizes: Sequence[int],
+    results: Results,
+    stack: contextlib.ExitStack,
+) -> dict[str, InProcess]:
+    """Import every contender's app, and build it at each route-table size if any; record the
+    contenders whose framework is not installed. The baseline's apps go to a child process."""
+    apps: dict[str, InProcess] = {}
     for contender in contenders:
         try:
-            apps[contender.name] = load(contender)
+            if contender.source is not None:
+                child = stack.enter_context(contextlib.closing(Isolated(contender, routing_sizes)))
+                progress(f"{contender.name}: in-process child imported {child.imported}")
+                apps[contender.name] = child
+            else:
+                routing = route_scale.build(contender, routing_sizes) if routing_sizes else None
+                apps[contender.name] = Local(load(contender), routing)
         except ImportError as error:
             results.skipped[contender.name] = f"not installed ({error})"
     return apps
 
 
-def build_routing_apps(
-    plan: Plan, contenders: Sequence[Contender]
-) -> dict[str, dict[int, ASGIApp]]:
-    """Each framework's app at every route-table size (the raw app has no table)."""
-    built = {}
-    for contender in contenders:
-        apps = route_scale.build(contender, plan.routing.sizes)
-        if apps is not None:
-            built[contender.name] = apps
-    return built
-
-
-def freeze_heap() -> None:
-    """Keep everything imported and built so far out of the timed collections, equally for all."""
-    gc.collect()
-    gc.freeze()
-
-
-def run_inprocess(plan: Plan, apps: dict[str, ASGIApp], results: Results) -> None:
+def run_inprocess(plan: Plan, apps: dict[str, InProcess], results: Results) -> None:
     """In-process HTTP and websocket scenarios, ``plan.rounds`` interleaved rounds."""
     names = list(apps)
     for round_index in range(plan.rounds):
         progress(f"in-process, round {round_index + 1}/{plan.rounds}")
         for name in rotated(names, round_index):
-            for scenario, sample in inprocess.run_http(
-                apps[name], plan.http_routes, plan.inprocess
-            ).items():
+            samples = apps[name].run_http(plan.http_routes, plan.inprocess)
+            for scenario, sample in samples.items():
                 results.add(INPROCESS_HTTP, scenario, name, sample)
         for name in rotated(names, round_index):
-            for scenario, sample in inprocess.run_ws(
-                apps[name], plan.ws_fan_outs, plan.inprocess
-            ).items():
+            samples = apps[name].run_ws(plan.ws_fan_outs, plan.inprocess)
+            for scenario, sample in samples.items():
                 results.add(INPROCESS_WS, scenario, name, sample)
 
 
@@ -99,11 +140,13 @@ def run_e2e(plan: Plan, contenders: Sequence[Contender], results: Results) -> No
     with contextlib.ExitStack() as stack:
         progress("end-to-end: starting the servers")
         servers: dict[str, Server] = {
-            contender.name: stack.enter_context(serving(contender.module))
-            for contender in contenders
+            contender.name: stack.enter_context(serving(contender)) for contender in contenders
         }
-        for server in servers.values():
-            e2e.check_and_warm(server)
+        for name, server in servers.items():
+            try:
+                e2e.check_and_warm(server)
+            except RuntimeError as error:
+                raise RuntimeError(f"{name}: {error}") from None
         names = list(servers)
         for round_index in range(plan.e2e_rounds):
             progress(f"end-to-end, round {round_index + 1}/{plan.e2e_rounds}")
@@ -154,10 +197,10 @@ def run_instructions(
     settings = dataclasses.replace(plan.instructions, cache_sim=caches)
     for contender in contenders:
         progress(f"{stage}: {contender.name} at rest")
-        idle = instructions.idle_counts(contender.module, settings)
+        idle = instructions.idle_counts(contender, settings)
         for route in plan.e2e_routes:
             progress(f"{stage}: {contender.name}, {route.name}")
-            sample = instructions.per_request(contender.module, route, idle, settings)
+            sample = instructions.per_request(contender, route, idle, settings)
             results.add(INSTRUCTIONS, route.name, contender.name, sample)
             if caches:
                 misses = Sample(sample.extras["l2_misses"])
@@ -171,14 +214,14 @@ def add_latencies(results: Results, group: Group, scenario: str, name: str, run:
             results.add(group, f"{scenario}, {key[:3]}", name, Sample(run.extras[key]))
 
 
-def run_routing(plan: Plan, apps: dict[str, dict[int, ASGIApp]], results: Results) -> None:
+def run_routing(plan: Plan, apps: dict[str, InProcess], results: Results) -> None:
     """Routing scale, ``plan.rounds`` interleaved rounds; growth computed within each round."""
-    names = list(apps)
+    names = [name for name, app in apps.items() if app.has_route_table]
     smallest = min(plan.routing.sizes)
     for round_index in range(plan.rounds):
         progress(f"routing scale, round {round_index + 1}/{plan.rounds}")
         for name in rotated(names, round_index):
-            samples = route_scale.run(apps[name], plan.routing)
+            samples = apps[name].run_routing(plan.routing)
             for size, sample in samples.items():
                 results.add(ROUTING, route_scale.scenario_name(size), name, sample)
             for size, ratio in route_scale.growth(samples).items():
@@ -195,7 +238,7 @@ def run_memory(plan: Plan, contenders: Sequence[Contender], results: Results) ->
                 f"memory, round {round_index + 1}/{plan.memory_rounds}: "
                 f"{scales} idle websockets on {contender.name}"
             )
-            for clients, sample in memory.run(contender.module, plan.memory).items():
+            for clients, sample in memory.run(contender, plan.memory).items():
                 results.add(MEMORY, memory.scenario_name(clients), contender.name, sample)
 
 
@@ -205,25 +248,31 @@ DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
 def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> Results:
-    """Run the selected stages for the contenders whose framework is installed."""
+    """Run the selected stages for the contenders whose framework is installed.
+
+    Without its baseline, the run needs trioquart itself; with one, a current trioquart that
+    cannot be imported is reported as skipped and the baseline is still measured.
+    """
     results = Results([contender.name for contender in contenders])
-    apps = load_apps(contenders, results)
-    available = [contender for contender in contenders if contender.name in apps]
-    results.contenders = [contender.name for contender in available]
-    if SUBJECT not in apps:
-        raise RuntimeError(f"{SUBJECT} itself cannot be imported: {results.skipped[SUBJECT]}")
-    routing_apps = build_routing_apps(plan, available) if "routing" in stages else {}
-    freeze_heap()
-    if "inprocess" in stages:
-        run_inprocess(plan, apps, results)
-    if "routing" in stages:
-        run_routing(plan, routing_apps, results)
-    if "e2e" in stages:
-        run_e2e(plan, available, results)
-    if "memory" in stages:
-        run_memory(plan, available, results)
-    if "instructions" in stages:
-        run_instructions(plan, available, results)
-    if "caches" in stages:
-        run_instructions(plan, available, results, caches=True)
+    with contextlib.ExitStack() as stack:
+        routing_sizes = plan.routing.sizes if "routing" in stages else ()
+        apps = load_apps(contenders, routing_sizes, results, stack)
+        available = [contender for contender in contenders if contender.name in apps]
+        results.contenders = [contender.name for contender in available]
+        if SUBJECT not in apps and BASELINE not in apps:
+            reasons = [results.skipped[n] for n in (SUBJECT, BASELINE) if n in results.skipped]
+            raise RuntimeError(f"{SUBJECT} itself cannot be imported: {'; '.join(reasons)}")
+        freeze_heap()
+        if "inprocess" in stages:
+            run_inprocess(plan, apps, results)
+        if "routing" in stages:
+            run_routing(plan, apps, results)
+        if "e2e" in stages:
+            run_e2e(plan, available, results)
+        if "memory" in stages:
+            run_memory(plan, available, results)
+        if "instructions" in stages:
+            run_instructions(plan, available, results)
+        if "caches" in stages:
+            run_instructions(plan, available, results, caches=True)
     return results

@@ -1,14 +1,14 @@
 """Serve one benchmark app with Hypercorn's trio worker, in its own process.
 
-``python -m bench.server MODULE`` binds 127.0.0.1:0, prints one JSON line
+``python -m bench.server MODULE [--source CHECKOUT]`` binds 127.0.0.1:0, prints one JSON line
 ``{"urls": [...], "pid": ...}`` on stdout once it is listening, and shuts down gracefully when
-its stdin reaches end of file.
+its stdin reaches end of file. With ``--source``, the app imports trioquart from that checkout
+(the baseline; see :func:`bench.apps.import_app_module`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import resource
@@ -19,6 +19,8 @@ from typing import Any
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
+
+from bench.apps import import_app_module
 
 
 def raise_fd_limit() -> None:
@@ -60,9 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     """Import the app module and serve its app until stdin closes."""
     parser = argparse.ArgumentParser(prog="python -m bench.server")
     parser.add_argument("module", help="e.g. bench.apps.raw")
+    parser.add_argument("--source", help="a checkout to import trioquart from")
     args = parser.parse_args(argv)
     raise_fd_limit()
-    module = importlib.import_module(args.module)
+    module = import_app_module(args.module, args.source)
     trio.run(_serve, module.app)
 
 

@@ -10,7 +10,10 @@ and has no route table to grow.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from bench.asgi import ASGIApp
@@ -29,20 +32,50 @@ class Contender:
 
     name: str
     module: str
+    #: A checkout of another commit whose trioquart the app imports instead of the current one
+    #: (the baseline); its app runs in processes of its own.
+    source: str | None = None
 
 
 SUBJECT = "trioquart"
+#: The contender that is trioquart at an older commit (``python -m bench --baseline PATH``).
+BASELINE = f"{SUBJECT}-before"
+_SUBJECT_APP = "bench.apps.trioquart_app"
 CONTENDERS: tuple[Contender, ...] = (
     Contender("raw", "bench.apps.raw"),
-    Contender(SUBJECT, "bench.apps.trioquart_app"),
+    Contender(SUBJECT, _SUBJECT_APP),
     Contender("starlette", "bench.apps.starlette_app"),
     Contender("quart-trio", "bench.apps.quart_trio_app"),
 )
 
 
+def baseline(checkout: Path) -> Contender:
+    """The benchmark's trioquart app (this one, so that only the framework differs) served by
+    the trioquart package of ``checkout``."""
+    return Contender(BASELINE, _SUBJECT_APP, str(checkout.resolve()))
+
+
+def import_app_module(module: str, source: str | None = None) -> ModuleType:
+    """Import an app module; with ``source``, with trioquart from that checkout.
+
+    ``python -m`` puts the working directory (this repository, whose trioquart is the current
+    one) first on ``sys.path``, ahead of ``PYTHONPATH``, so ``source`` goes in front of it here.
+    ``bench`` itself is imported by then, so the checkout's own ``bench/`` is not used. Fails
+    unless trioquart really comes from ``source``.
+    """
+    if source is not None and SUBJECT not in sys.modules:
+        sys.path.insert(0, source)
+    loaded = importlib.import_module(module)
+    if source is not None:
+        origin = Path(sys.modules[SUBJECT].__file__ or "").resolve()
+        if not origin.is_relative_to(Path(source).resolve()):
+            raise RuntimeError(f"{SUBJECT} was imported from {origin}, not from {source}")
+    return loaded
+
+
 def load(contender: Contender) -> ASGIApp:
     """Import a contender's app (an ImportError means its framework is not installed)."""
-    app: Any = importlib.import_module(contender.module).app
+    app: Any = import_app_module(contender.module, contender.source).app
     return app  # type: ignore[no-any-return]
 
 
