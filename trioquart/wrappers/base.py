@@ -3,10 +3,10 @@
 Werkzeug's sans-I/O request supplies the parsing (args, cookies, url, host, authorization);
 this class adds the routing results and the ASGI-specific attributes.
 
-Strategy: most requests never look at most of their headers, and decoding them into Werkzeug
-``Headers`` costs about as much as routing the request. So ``headers`` is built on first use,
-and the few headers the framework itself needs on every request (``Host``, ``Content-Length``)
-are read straight from the scope's byte pairs.
+``headers`` is built on first use: most requests never look at most of their headers, and the
+two the framework reads on every request (``Host``, ``Content-Length``) are found in the
+scope's byte pairs and parsed by Werkzeug. Measured under Hypercorn, building ``Headers`` for
+every request costs 0.5% (``GET``) to 1.4% (a 1 KiB ``POST``) more instructions per request.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
     from ..routing import TrioQuartRule
     from ..typing import HTTPScope, WebsocketScope
-
-# ``content_length`` before it is first read (``None`` is a valid answer).
-_NOT_READ = object()
 
 
 def headers_from_scope(raw: Any) -> Headers:
@@ -57,11 +54,8 @@ class BaseRequestWebsocket(_SansIORequest):
     #: Keyword arguments the URL converters produced for the view.
     view_args: dict[str, Any] | None = None
     _headers: Headers | None = None
-    # The first value of each header by lowercase name, once ``_header`` has needed one.
-    _first_values: dict[bytes, bytes] | None = None
     #: The URL map bound to this connection's host and scheme (for ``url_for``), once routed.
     url_adapter: MapAdapter | None = None
-    _content_length: int | object | None = _NOT_READ
 
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
         # Werkzeug's own ``__init__`` only stores these attributes, but it needs ``Headers``
@@ -96,25 +90,18 @@ class BaseRequestWebsocket(_SansIORequest):
     def headers(self, value: Headers) -> None:
         self._headers = value
         # What was read from the old headers is read again from the new ones.
-        self._first_values = None
-        self._content_length = _NOT_READ
         self.__dict__.pop("host", None)
+        self.__dict__.pop("content_length", None)
 
     def _header(self, name: bytes) -> str | None:
-        """The first value of the lowercase header ``name``, or ``None``, without ``headers``.
-
-        Werkzeug's ``Headers.get`` raises and catches an exception for a missing name, which
-        costs more than one pass over the few byte pairs a request has.
-        """
+        """The first value of the header ``name`` (lowercase), from ``headers`` once built,
+        else from the scope's byte pairs."""
         if self._headers is not None:
             return self._headers.get(name.decode("latin-1"))
-        first = self._first_values
-        if first is None:
-            first = self._first_values = {}
-            for key, value in self.scope["headers"]:
-                first.setdefault(key.lower(), value)
-        raw = first.get(name)
-        return None if raw is None else raw.decode("latin-1")
+        for key, value in self.scope["headers"]:
+            if key.lower() == name:
+                return bytes(value).decode("latin-1")
+        return None
 
     @cached_property
     def host(self) -> str:
@@ -124,31 +111,9 @@ class BaseRequestWebsocket(_SansIORequest):
         """
         return get_host(self.scheme, self._header(b"host"), self.server, self.trusted_hosts)
 
-    @property
+    @cached_property
     def content_length(self) -> int | None:
         """The declared body size (``Content-Length``), ``None`` if absent or chunked."""
-        # A plain attribute rather than a cached_property: read by every body, and
-        # Werkzeug's descriptor costs more than the parsing.
-        if self._content_length is _NOT_READ:
-            self._content_length = self._declared_length()
-        return self._content_length  # type: ignore[return-value]
-
-    def _declared_length(self) -> int | None:
-        if self._headers is None and self._first_values is None:
-            # One pass for the usual case (a plain decimal length, no Transfer-Encoding);
-            # anything else goes to Werkzeug's parser below.
-            declared = None
-            for name, value in self.scope["headers"]:
-                name = name.lower()
-                if name == b"transfer-encoding":
-                    break
-                if name == b"content-length" and declared is None:
-                    declared = value
-            else:
-                if declared is None:
-                    return None
-                if declared.isdigit():
-                    return int(declared)
         return get_content_length(
             self._header(b"content-length"), self._header(b"transfer-encoding")
         )

@@ -5,9 +5,11 @@ the body and the async accessors the test client and after-request hooks use.
 
 Strategy: most responses are built from a body and a media type and sent unchanged. Werkzeug's
 constructor validates every header value it stores and looks the ``Content-Type`` up by
-raising and catching an exception, which together cost more than the rest of a small request.
-So a response built without ``headers`` keeps its two headers as the ASGI byte pairs it will be
-sent with, and ``headers`` becomes a Werkzeug ``Headers`` only when code first reads it.
+raising and catching an exception. So a response built without ``headers`` keeps its two
+headers as the ASGI byte pairs it will be sent with, and ``headers`` becomes a Werkzeug
+``Headers`` only when code first reads it. Measured under Hypercorn (``nox -s bench -- --only
+instructions``), Werkzeug's constructor on every response costs 1.5% to 2.4% more
+instructions per request.
 """
 
 from __future__ import annotations

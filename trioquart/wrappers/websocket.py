@@ -328,15 +328,5 @@ class Websocket(BaseRequestWebsocket):
         else:
             await trio.lowlevel.checkpoint()
 
-    def _header(self, name: bytes) -> str | None:
-        # A connection lives long and reads a header or two once: scan the scope's pairs rather
-        # than keep the index the base class builds for short HTTP requests.
-        if self._headers is not None:
-            return self._headers.get(name.decode("latin-1"))
-        for key, value in self.scope["headers"]:
-            if key.lower() == name:
-                return bytes(value).decode("latin-1")
-        return None
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path!r} {self.state.value}>"
