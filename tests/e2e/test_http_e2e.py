@@ -244,11 +244,11 @@ async def test_http_e2e_client_disconnect_cancels_handler(
     assert record == ["cancelled", "teardown Cancelled"]
 
 
-async def test_http_e2e_client_leaving_mid_body_cancels_a_body_only_view(
+async def test_http_e2e_client_leaving_mid_body_cancels_the_view_where_it_reads(
     app: TrioQuart, server: RunningServer
 ) -> None:
-    """A view that waits only for the body gets the body read ahead of it; a client that
-    leaves halfway still cancels it where it reads, and the next request is served."""
+    """A client that leaves halfway through the body cancels the view where it reads it, and
+    the next request is served."""
     record: list[str] = []
     finished = _record_teardown(app, record)
 
