@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from werkzeug.routing import BaseConverter
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, MapAdapter, RequestRedirect
 
 from trioquart import Blueprint, TrioQuart, request, url_for
+from trioquart.routing import Router, TrioQuartRule
 from trioquart.testing import TestClient
 
 
@@ -292,3 +300,404 @@ async def test_routing_url_for_in_app_context_needs_server_name(app: TrioQuart) 
 def test_routing_url_for_outside_context_is_runtime_error() -> None:
     with pytest.raises(RuntimeError, match=r"^url_for\(\) needs an application context"):
         url_for("anything")
+
+
+# Router.match against Werkzeug's MapAdapter.match
+#
+# Router.match answers some requests from its table of static rules before Werkzeug's matcher
+# sees them. That must never change an answer: for every map and request, Router.match gives
+# what MapAdapter.match gives on the same map and adapter, the same rule object with the same
+# arguments, or the same exception (with the same redirect target or allowed methods).
+# Hypothesis builds maps from a few segments, so that rules collide, and requests from the
+# same segments and from the rules themselves.
+#
+# The examples are derandomized, the same ones on every run, so that the suite is
+# deterministic and takes the same time; no example database is kept, so nothing is written
+# to .hypothesis/ in the working tree. TRIOQUART_ROUTING_EXAMPLES=20000 searches longer.
+
+_EXAMPLES = int(os.environ.get("TRIOQUART_ROUTING_EXAMPLES", "250"))
+_SETTINGS = settings(max_examples=_EXAMPLES, deadline=None, derandomize=True, database=None)
+_UUID = "12345678-1234-5678-1234-567812345678"
+_SEGMENTS = ("a", "b", "items", "new", "x-y")
+# Each converter with a value that it accepts.
+_CONVERTERS = {
+    "<name>": "x-y",
+    "<int:id>": "42",
+    "<path:rest>": "a/b",
+    "<uuid:u>": _UUID,
+    "<float:f>": "1.5",
+    "<any(a,b):choice>": "b",
+}
+_RULE_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
+_REQUEST_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
+_PATH_SEGMENTS = (*_SEGMENTS, "c", "1", "42", "-3", "1.5", _UUID, "")
+# Rule options: strict slashes either way, slashes not merged, defaults (empty, or for an
+# argument that another rule has), a redirect, an alias, a rule only for building.
+_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("strict_slashes", False),
+    ("strict_slashes", True),
+    ("merge_slashes", False),
+    ("defaults", {}),
+    ("defaults", {"id": 1}),
+    ("defaults", {"name": "a"}),
+    ("defaults", {"page": 2}),
+    ("redirect_to", "/a"),
+    ("alias", True),
+    ("build_only", True),
+)
+
+
+@dataclass(frozen=True)
+class _RuleSpec:
+    string: str
+    endpoint: str
+    methods: tuple[str, ...]
+    websocket: bool
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    rules: list[_RuleSpec]
+    root_path: str
+    requests: list[tuple[str, str, bool]]
+
+
+@st.composite
+def _rule_strings(draw: st.DrawFn) -> str:
+    # An empty segment now and then makes a double slash, or a trailing one; an unknown
+    # converter makes a rule that Router.add refuses.
+    pieces = (*_SEGMENTS, *_SEGMENTS, *_CONVERTERS, "", "<nope:x>")
+    parts = draw(st.lists(st.sampled_from(pieces), max_size=3))
+    # A variable named twice is not a rule, but Werkzeug says so with a SyntaxError (from the
+    # URL builder it compiles) instead of a ValueError: not generated.
+    parts = [
+        part
+        for index, part in enumerate(parts)
+        if part not in _CONVERTERS or part not in parts[:index]
+    ]
+    string = "/" + "/".join(parts)
+    trailing_slash = draw(st.booleans())
+    if parts and trailing_slash:
+        string += "/"
+    return string
+
+
+@st.composite
+def _rule_specs(draw: st.DrawFn, index: int) -> _RuleSpec:
+    string = draw(_rule_strings())
+    # Mostly an endpoint of its own; sometimes one shared with other rules (one view on
+    # several rules), for which Werkzeug may redirect to the rule that has the defaults.
+    endpoint = draw(st.sampled_from((f"rule{index}", f"rule{index}", "shared")))
+    websocket = draw(st.integers(0, 3)) == 0
+    if websocket:
+        # POST makes a websocket rule that Router.add refuses.
+        methods: tuple[str, ...] = draw(
+            st.sampled_from((("GET",), ("GET",), ("GET", "OPTIONS"), ("POST",)))
+        )
+    else:
+        methods = tuple(
+            draw(st.lists(st.sampled_from(_RULE_METHODS), min_size=1, max_size=3, unique=True))
+        )
+    options: dict[str, Any] = {}
+    if draw(st.integers(0, 2)) == 0:
+        options = dict(draw(st.lists(st.sampled_from(_OPTIONS), min_size=1, max_size=2)))
+    return _RuleSpec(string, endpoint, methods, websocket, options)
+
+
+def _filled(rule_string: str) -> str:
+    """The rule's path with an accepted value in place of each converter."""
+    for converter, value in _CONVERTERS.items():
+        rule_string = rule_string.replace(converter, value)
+    return rule_string
+
+
+@st.composite
+def _requests(draw: st.DrawFn, rules: list[_RuleSpec]) -> tuple[str, str, bool]:
+    """A path, method and connection kind: made of segments, or one of the rules' own (as
+    written, with its converters filled, with its trailing slash toggled or a slash doubled),
+    often with a method and kind that the rule serves."""
+    kind = draw(st.integers(0, 3))
+    method = draw(st.sampled_from(_REQUEST_METHODS))
+    websocket = draw(st.booleans())
+    if kind == 0:
+        segments = draw(st.lists(st.sampled_from(_PATH_SEGMENTS), max_size=4))
+        return "/" + "/".join(segments), method, websocket
+    spec = draw(st.sampled_from(rules))
+    path = spec.string
+    if kind == 2:
+        path = _filled(path)
+    elif kind == 3:
+        path = draw(st.sampled_from((path.rstrip("/") or "/", path + "/", "/" + path, "")))
+    if draw(st.booleans()):
+        method = draw(st.sampled_from(spec.methods))
+        websocket = spec.websocket
+    return path, method, websocket
+
+
+@st.composite
+def _scenarios(draw: st.DrawFn) -> _Scenario:
+    rules = [draw(_rule_specs(index)) for index in range(draw(st.integers(1, 6)))]
+    root_path = draw(st.sampled_from(("", "/app")))
+    requests = draw(st.lists(_requests(rules), min_size=1, max_size=8))
+    return _Scenario(rules, root_path, requests)
+
+
+def _build(router: Router, rules: list[_RuleSpec]) -> Router:
+    """``router`` with ``rules`` added, in order, except those that are not rules."""
+    for spec in rules:
+        # Not a rule (an unknown converter, a websocket rule for POST): the map is unchanged.
+        with contextlib.suppress(ValueError):
+            router.add(
+                spec.string, spec.endpoint, spec.methods, websocket=spec.websocket, **spec.options
+            )
+    return router
+
+
+def _outcome(
+    router: Router | None, adapter: MapAdapter, path: str, method: str, websocket: bool
+) -> tuple[Any, ...]:
+    """What ``router.match`` gave (Werkzeug's ``adapter.match`` when ``router`` is None),
+    comparable with ``==``: the rule (by identity) and its arguments (with their types), or
+    the exception (with its redirect target or allowed methods)."""
+    try:
+        if router is None:
+            rule, view_args = adapter.match(
+                path, method, return_rule=True, query_args="", websocket=websocket
+            )
+        else:
+            rule, view_args = router.match(adapter, path, method, "", websocket=websocket)
+    except HTTPException as error:
+        return (
+            type(error).__name__,
+            getattr(error, "new_url", None),
+            sorted(getattr(error, "valid_methods", None) or ()),
+        )
+    except Exception as error:  # whatever Werkzeug raises, Router.match must raise it too
+        return (type(error).__name__, str(error))
+    arguments = {name: (type(value), value) for name, value in view_args.items()}
+    return ("rule", id(rule), repr(rule), arguments)
+
+
+def _mismatches(router: Router, scenario: _Scenario) -> list[str]:
+    """The requests for which ``router.match`` and Werkzeug disagree."""
+    adapter = router.bind("localhost", "http", scenario.root_path)
+    found = []
+    for path, method, websocket in scenario.requests:
+        expected = _outcome(None, adapter, path, method, websocket)
+        actual = _outcome(router, adapter, path, method, websocket)
+        if actual != expected:
+            found.append(f"{method} {path!r} websocket={websocket}: {actual} != {expected}")
+    return found
+
+
+@_SETTINGS
+@given(_scenarios())
+def test_routing_match_is_werkzeugs_match(scenario: _Scenario) -> None:
+    assert _mismatches(_build(Router(), scenario.rules), scenario) == []
+
+
+class _WrongTable(Router):
+    """A wrong table on purpose, kept apart from the real one (subclasses say which rules it
+    takes): a path, method and connection kind answered by the first rule taken for them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wrong: dict[tuple[str, str, bool], TrioQuartRule] = {}
+
+    def takes(self, rule: TrioQuartRule) -> bool:
+        raise NotImplementedError
+
+    def add(
+        self,
+        rule: str,
+        endpoint: str,
+        methods: Iterable[str],
+        *,
+        websocket: bool = False,
+        **options: Any,
+    ) -> TrioQuartRule:
+        new_rule = super().add(rule, endpoint, methods, websocket=websocket, **options)
+        if self.takes(new_rule):
+            for method in new_rule.methods or ():
+                self.wrong.setdefault((rule, method, websocket), new_rule)
+        return new_rule
+
+    def match(
+        self, adapter: MapAdapter, path: str, method: str, query: str, *, websocket: bool
+    ) -> tuple[TrioQuartRule, dict[str, Any]]:
+        rule = self.wrong.get((path, method, websocket))
+        if rule is not None:
+            return rule, {}
+        return super().match(adapter, path, method, query, websocket=websocket)
+
+
+class _TableWithConverters(_WrongTable):
+    """Takes every rule, converters included."""
+
+    def takes(self, rule: TrioQuartRule) -> bool:
+        return True
+
+
+class _TableOfRulesWithoutArguments(_WrongTable):
+    """Takes the rules without converters, defaults, redirect or build-only: the table as
+    first written, blind to a rule that Werkzeug finds first for the same path."""
+
+    def takes(self, rule: TrioQuartRule) -> bool:
+        return not (rule.arguments or rule.defaults or rule.redirect_to or rule.build_only)
+
+
+@pytest.mark.parametrize("wrong_table", [_TableWithConverters, _TableOfRulesWithoutArguments])
+def test_routing_differential_test_catches_a_wrong_table(wrong_table: type[_WrongTable]) -> None:
+    # The negative control: the same generated maps and requests, and the same comparison,
+    # find where a wrong table differs from Werkzeug (the first example found, not shrunk).
+    scenario = find(
+        _scenarios(),
+        lambda scenario: bool(_mismatches(_build(wrong_table(), scenario.rules), scenario)),
+        settings=settings(_SETTINGS, phases=[Phase.generate]),
+    )
+    assert _mismatches(_build(wrong_table(), scenario.rules), scenario)
+    assert _mismatches(_build(Router(), scenario.rules), scenario) == []
+
+
+def _answer(
+    router: Router,
+    path: str,
+    method: str = "GET",
+    *,
+    websocket: bool = False,
+    adapter: MapAdapter | None = None,
+) -> str:
+    """Router.match's answer, once checked to be Werkzeug's: the endpoint and the arguments,
+    or the exception's name (with its redirect target or allowed methods)."""
+    adapter = adapter or router.bind("localhost", "http", "")
+    assert _outcome(router, adapter, path, method, websocket) == _outcome(
+        None, adapter, path, method, websocket
+    )
+    try:
+        rule, view_args = router.match(adapter, path, method, "", websocket=websocket)
+    except RequestRedirect as error:
+        return f"RequestRedirect {error.new_url}"
+    except MethodNotAllowed as error:
+        return f"MethodNotAllowed {','.join(sorted(error.valid_methods or ()))}"
+    except HTTPException as error:
+        return type(error).__name__
+    return f"{rule.endpoint} {view_args}"
+
+
+def test_routing_static_rule_falls_through_for_a_method_it_lacks() -> None:
+    router = Router()
+    router.add("/items/new", "create", ["POST"])
+    router.add("/items/<name>", "show", ["GET"])
+    assert _answer(router, "/items/new", "POST") == "create {}"
+    assert _answer(router, "/items/new", "GET") == "show {'name': 'new'}"
+    assert _answer(router, "/items/new", "HEAD") == "show {'name': 'new'}"
+    assert _answer(router, "/items/new", "PUT") == "MethodNotAllowed GET,HEAD,OPTIONS,POST"
+
+
+def test_routing_static_rule_shadows_a_converter_added_first() -> None:
+    router = Router()
+    router.add("/<name>", "by_name", ["GET"])
+    router.add("/new", "new", ["GET"])
+    assert _answer(router, "/new") == "new {}"
+    assert _answer(router, "/old") == "by_name {'name': 'old'}"
+
+
+def test_routing_websocket_and_http_rules_on_one_path() -> None:
+    router = Router()
+    router.add("/live", "socket", ["GET"], websocket=True)
+    router.add("/live", "page", ["GET"])
+    router.add("/socket-only", "socket_only", ["GET"], websocket=True)
+    router.add("/page-only", "page_only", ["GET"])
+    assert _answer(router, "/live", websocket=True) == "socket {}"
+    assert _answer(router, "/live") == "page {}"
+    assert _answer(router, "/socket-only") == "WebsocketMismatch"
+    assert _answer(router, "/page-only", websocket=True) == "WebsocketMismatch"
+
+
+def test_routing_strict_slashes() -> None:
+    router = Router()
+    router.add("/a/", "strict", ["GET"])
+    router.add("/b/", "lenient", ["GET"], strict_slashes=False)
+    assert _answer(router, "/a/") == "strict {}"
+    assert _answer(router, "/a") == "RequestRedirect http://localhost/a/"
+    mounted = router.bind("localhost", "http", "/app")
+    assert _answer(router, "/a", adapter=mounted) == "RequestRedirect http://localhost/app/a/"
+    assert _answer(router, "/b") == "lenient {}"
+    assert _answer(router, "/b/") == "lenient {}"
+
+
+def test_routing_subdomain_rule_disables_the_table() -> None:
+    router = Router()
+    router.add("/a", "plain", ["GET"])
+    router.add("/a", "api", ["GET"], subdomain="api")
+    # From a map with a subdomain rule, an adapter may be bound to a subdomain, where the path
+    # is another rule's (a table from before the subdomain rule would answer "plain").
+    api = router.url_map.bind("example.com", subdomain="api")
+    assert _answer(router, "/a", adapter=api) == "api {}"
+    assert _answer(router, "/a") == "plain {}"
+
+
+def test_routing_host_matching_disables_the_table() -> None:
+    router = Router()
+    router.url_map.host_matching = True
+    router.add("/a", "api", ["GET"], host="api.example.com")
+    assert _answer(router, "/a", adapter=router.bind("example.com", "http", "")) == "NotFound"
+    api = router.bind("api.example.com", "http", "")
+    assert _answer(router, "/a", adapter=api) == "api {}"
+
+
+@pytest.mark.parametrize(
+    ("rules", "path", "expected"),
+    [
+        # The first rule added for a path answers it, whatever the table takes: one with
+        # defaults, or a redirect, or one whose "//" Werkzeug merges into that path.
+        pytest.param(
+            [("/", "index", {"defaults": {"page": 1}}), ("/", "other", {})],
+            "/",
+            "index {'page': 1}",
+            id="earlier rule with defaults",
+        ),
+        pytest.param(
+            [("/old", "moved", {"redirect_to": "/new"}), ("/old", "old", {})],
+            "/old",
+            "RequestRedirect http://localhost/new",
+            id="earlier redirect",
+        ),
+        pytest.param(
+            [("//a", "doubled", {}), ("/a", "single", {})],
+            "/a",
+            "doubled {}",
+            id="earlier rule with a merged double slash",
+        ),
+        # An alias redirects to the endpoint's main rule.
+        pytest.param(
+            [("/a", "page", {"alias": True}), ("/b", "page", {})],
+            "/a",
+            "RequestRedirect http://localhost/b",
+            id="alias",
+        ),
+        # Werkzeug merges a rule's double slash, and redirects the path written with it.
+        pytest.param(
+            [("/a//b", "doubled", {})],
+            "/a//b",
+            "RequestRedirect http://localhost/a/b",
+            id="double slash merged",
+        ),
+        # Werkzeug strips the slashes that a path starts with: "//a" is "/a".
+        pytest.param(
+            [("//a", "doubled", {"merge_slashes": False})],
+            "//a",
+            "NotFound",
+            id="leading double slash not merged",
+        ),
+    ],
+)
+def test_routing_table_does_not_answer_for_werkzeug(
+    rules: list[tuple[str, str, dict[str, Any]]], path: str, expected: str
+) -> None:
+    # Each of these was a table entry that gave another answer than Werkzeug.
+    router = Router()
+    for rule, endpoint, options in rules:
+        router.add(rule, endpoint, ["GET"], **options)
+    assert _answer(router, path) == expected
