@@ -103,8 +103,8 @@ INSTRUCTIONS = Group(
     "End-to-end server instructions per HTTP request (Hypercorn trio worker under Cachegrind)",
     "instructions",
     higher_is_better=False,
-    # The end-to-end target (>= 0.95x raw requests/s) in instructions: at most 1/0.95 x raw.
-    target=Target(max_ratio=1 / 0.95),
+    # Issue 10: at most 1.06x raw's instructions per request under Hypercorn.
+    target=Target(max_ratio=1.06),
 )
 L2_MISSES = Group(
     "l2_misses",
