@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+import trio
 
 from trioquart import Response, TrioQuart, g, request
 from trioquart.hooks import HookKind, Hooks
@@ -236,3 +237,27 @@ def test_hooks_registry_orders_app_and_blueprint_hooks_like_flask() -> None:
             assert ran == ["bp2", "bp1", "app2", "app1"]
             assert alone == ["app2", "app1"]
     assert [kind for kind, _ in hooks.owned_by("bp")] == [kind for kind in HookKind for _ in "12"]
+
+
+async def test_hooks_teardown_that_overruns_teardown_timeout_is_cut_and_logged(
+    app: TrioQuart, client: TestClient, autojump_clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["TEARDOWN_TIMEOUT"] = 2.0
+    record: list[str] = []
+
+    @app.teardown_request
+    async def slow(error: BaseException | None) -> None:
+        try:
+            await trio.sleep(60)
+        except trio.Cancelled:
+            record.append("cut")
+            raise
+
+    @app.get("/")
+    async def index() -> str:
+        return "done"
+
+    response = await client.get("/")
+    assert await response.get_data(as_text=True) == "done"
+    assert record == ["cut"]
+    assert "Teardown hooks did not finish within TEARDOWN_TIMEOUT (2.0s)" in caplog.text

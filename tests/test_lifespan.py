@@ -419,3 +419,13 @@ async def test_while_serving_service_that_fails_while_serving_is_reported_at_shu
     assert log == ["steady down"]
     assert "Error in a while_serving function" in caplog.text
     assert "broker gone" in caplog.text
+
+
+async def test_app_nursery_kept_past_shutdown_refuses_new_tasks(app: TrioQuart) -> None:
+    async with app.test_app():
+        kept = app.nursery
+        assert not kept.cancel_scope.cancel_called
+    with pytest.raises(
+        RuntimeError, match=r"^The app-wide nursery is closed: the app is no longer served\.$"
+    ):
+        kept.start_soon(trio.lowlevel.checkpoint)

@@ -701,3 +701,16 @@ def test_routing_table_does_not_answer_for_werkzeug(
     for rule, endpoint, options in rules:
         router.add(rule, endpoint, ["GET"], **options)
     assert _answer(router, path) == expected
+
+
+def test_routing_adapter_cache_is_bounded_and_rebinds() -> None:
+    """Arbitrary Host headers cannot grow the adapter cache; an evicted host binds again."""
+    router = Router()
+    router.add("/", "index", ["GET"])
+    first = router.bind("host-0", "http", "")
+    assert router.bind("host-0", "http", "") is first
+    for number in range(1, 70):
+        router.bind(f"host-{number}", "http", "")
+    again = router.bind("host-0", "http", "")
+    assert again is not first
+    assert again.server_name == "host-0"
