@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-from werkzeug.exceptions import HTTPException
+import trio
+from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.exceptions import abort as _werkzeug_abort
 
 from .typing import ErrorHandler
@@ -55,42 +56,84 @@ def single_error(error: BaseException) -> BaseException:
     return error
 
 
+def collapse_cancelled(error: BaseException) -> BaseException:
+    """What a group from trio's nurseries stands for, as one exception where that is clear.
+
+    Besides a lone leaf (see :func:`single_error`): a group whose leaves are all
+    ``trio.Cancelled`` (every task of the nurseries was cancelled from outside) is the first
+    of them, and a group of one other exception and cancellations is that exception (the
+    cancellations came from outside while it propagated). Anything else is the group itself.
+    """
+    error = single_error(error)
+    if not isinstance(error, BaseExceptionGroup):
+        return error
+    cancelled, others = error.split(trio.Cancelled)
+    if others is None:
+        return _leaves(error)[0]
+    if cancelled is not None:
+        lone = single_error(others)
+        if not isinstance(lone, BaseExceptionGroup):
+            return lone
+    return error
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    leaves: list[BaseException] = []
+    for exception in group.exceptions:
+        if isinstance(exception, BaseExceptionGroup):
+            leaves += _leaves(exception)
+        else:
+            leaves.append(exception)
+    return leaves
+
+
 class ErrorHandlers:
-    """The registered error handlers, by owner (``None`` for the app, else a blueprint's name)
-    and by status code or exception class."""
+    """The registered error handlers, by owner (``None`` for the app, else a blueprint's name),
+    by status code, then by exception class: Flask's arrangement.
+
+    ``errorhandler(404)`` and ``errorhandler(NotFound)`` register the same thing (the class of
+    the code, under the code); a handler for any other class is kept under no code.
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[str | None, dict[int | type[BaseException], ErrorHandler]] = {}
+        self._handlers: dict[
+            str | None, dict[int | None, dict[type[BaseException], ErrorHandler]]
+        ] = {}
 
     def add(
         self, key: int | type[BaseException], handler: ErrorHandler, owner: str | None = None
     ) -> None:
         """Register ``handler`` for the status code or exception class ``key``."""
-        self._handlers.setdefault(owner, {})[key] = handler
+        if isinstance(key, int):
+            code: int | None = key
+            exception_class: type[BaseException] = default_exceptions.get(key, HTTPException)
+        else:
+            exception_class = key
+            code = key.code if issubclass(key, HTTPException) else None
+        self._handlers.setdefault(owner, {}).setdefault(code, {})[exception_class] = handler
 
-    def owned_by(
-        self, owner: str | None
-    ) -> Iterator[tuple[int | type[BaseException], ErrorHandler]]:
-        """Every handler ``owner`` registered, with its key."""
-        yield from self._handlers.get(owner, {}).items()
+    def owned_by(self, owner: str | None) -> Iterator[tuple[type[BaseException], ErrorHandler]]:
+        """Every handler ``owner`` registered, with the exception class it handles."""
+        for by_class in self._handlers.get(owner, {}).values():
+            yield from by_class.items()
 
     def find(self, error: BaseException, blueprint: str | None) -> ErrorHandler | None:
         """The handler for ``error`` in a request served by ``blueprint``, in Flask's order.
 
-        A status-code handler (HTTP errors) comes first, the blueprint's before the app's. Then
-        each registry in turn, the blueprint's first, is searched along the exception's class
-        hierarchy: a blueprint's handler for ``Exception`` wins over the app's for ``KeyError``.
+        Handlers for the error's status code come first, the blueprint's before the app's;
+        then handlers for any code, the blueprint's before the app's. Within each, the
+        exception's classes are tried from the most specific: a blueprint's handler for
+        ``Exception`` wins over the app's for ``KeyError``.
         """
         owners = (None,) if blueprint is None else (blueprint, None)
-        registries = [self._handlers[owner] for owner in owners if owner in self._handlers]
-        if isinstance(error, HTTPException) and error.code is not None:
-            for registry in registries:
-                handler = registry.get(error.code)
-                if handler is not None:
-                    return handler
-        for registry in registries:
-            for cls in type(error).__mro__:
-                handler = registry.get(cls)
-                if handler is not None:
-                    return handler
+        code = error.code if isinstance(error, HTTPException) else None
+        for wanted_code in (code, None) if code is not None else (None,):
+            for owner in owners:
+                by_class = self._handlers.get(owner, {}).get(wanted_code)
+                if not by_class:
+                    continue
+                for cls in type(error).__mro__:
+                    handler = by_class.get(cls)
+                    if handler is not None:
+                        return handler
         return None

@@ -106,7 +106,13 @@ def stream_with_context(
 
     @wraps(generator_function)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
-        async for item in generator_function(*args, **kwargs):
-            yield item
+        items = generator_function(*args, **kwargs)
+        try:
+            async for item in items:
+                yield item
+        finally:
+            close = getattr(items, "aclose", None)
+            if close is not None:
+                await close()
 
     return wrapper

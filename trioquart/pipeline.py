@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import RequestRedirect
 
-from .errors import ErrorHandlers, single_error
+from .errors import ErrorHandlers, ResponseAbort, single_error
 from .hooks import HookKind, Hooks
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
@@ -176,6 +177,9 @@ class Pipeline:
         answer is a plain 500.
         """
         target = single_error(error)
+        if isinstance(target, RequestRedirect | ResponseAbort):
+            # A redirect of the router, or abort(response): the answer itself, as in Flask.
+            return http_exception_response(target)
         handler = self.error_handlers.find(target, connection.blueprint)
         try:
             if handler is not None:

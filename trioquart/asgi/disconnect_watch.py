@@ -27,7 +27,7 @@ from typing import Protocol
 
 import trio
 
-from ..errors import single_error
+from ..errors import collapse_cancelled
 
 
 class Watchable(Protocol):
@@ -113,7 +113,8 @@ async def open_disconnect_watch(delay: float) -> AsyncIterator[DisconnectWatch]:
     """Run a ``DisconnectWatch`` service, ticking every ``delay`` seconds, for the block.
 
     Leaving the block cancels the service and the watchers it started. An error from the
-    block comes out as itself, not in the group of the service's nursery.
+    block, or a cancellation from outside, comes out as itself, not in the group of the
+    service's nursery.
     """
     try:
         async with trio.open_nursery() as nursery:
@@ -122,7 +123,7 @@ async def open_disconnect_watch(delay: float) -> AsyncIterator[DisconnectWatch]:
             yield watch
             nursery.cancel_scope.cancel(reason="disconnect watch closed")
     except BaseExceptionGroup as group:
-        lone = single_error(group)
-        if lone is group:
+        collapsed = collapse_cancelled(group)
+        if collapsed is group:
             raise
-        raise lone from None
+        raise collapsed from None

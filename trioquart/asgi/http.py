@@ -11,12 +11,14 @@ This module does not own the pipeline's steps (``pipeline.py``) or the body
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 import trio
 from werkzeug.exceptions import InternalServerError
 
 from ..ctx import RequestContext
+from ..errors import collapse_cancelled
 from ..return_values import http_exception_response
 from .request_inbox import RequestInbox
 
@@ -57,7 +59,9 @@ async def handle_http(
             finally:
                 watch.unregister(inbox)
     finally:
-        await app.do_teardown_request(request, error)
+        # Teardown hooks get a lone error (or the client's cancellation) as itself, not in
+        # the group of a nursery the view opened.
+        await app.do_teardown_request(request, None if error is None else collapse_cancelled(error))
         ctx.pop()
 
 
@@ -82,9 +86,12 @@ async def send_response(
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
     try:
-        async for chunk in response.iter_body():
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        # Closed on the way out however the stream ends (a client that left included), so
+        # the body's own cleanup runs here, in the request, before the teardown hooks.
+        async with aclosing(response.iter_body()) as chunks:
+            async for chunk in chunks:
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except Exception:
         # The status line is gone already: all that is left is to log and end the stream
         # early, which the server shows the client as a truncated response.

@@ -26,6 +26,7 @@ import trio
 
 from ..background import BackgroundNursery
 from ..ctx import AppContext
+from ..errors import collapse_cancelled
 from .disconnect_watch import open_disconnect_watch
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
-#: Seconds the ``while_serving`` generators get to finish at shutdown (or after a failed startup).
+#: Seconds each ``while_serving`` generator gets to finish at shutdown (or after a failed
+#: startup) before it is cancelled.
 TEARDOWN_LIMIT = 10.0
 
 NOT_TRIO_MESSAGE = (
@@ -78,6 +80,13 @@ async def run_lifespan(
                 await _serve(app, receive, send)
             finally:
                 app.disconnect_watch = None
+    except BaseExceptionGroup as group:
+        # Cancelled from outside (the server going away): one Cancelled, not a group per
+        # nursery on the way.
+        collapsed = collapse_cancelled(group)
+        if collapsed is group:
+            raise
+        raise collapsed from None
     finally:
         app_ctx.pop()
 
@@ -105,12 +114,8 @@ async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCal
                     await receive()  # lifespan.shutdown (or the server going away)
                     app.shutdown_event.set()
                     await background.aclose(app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"])
-                generators.cancel_scope.deadline = trio.current_time() + TEARDOWN_LIMIT
                 for generator in reversed(running):
-                    await generator.stop(startup_error)
-            if generators.cancel_scope.cancelled_caught:
-                log.error("The while_serving teardown took over %s s", TEARDOWN_LIMIT)
-                failures.append(f"while_serving teardown took over {TEARDOWN_LIMIT} s")
+                    await generator.stop(startup_error, TEARDOWN_LIMIT)
             failures += [generator.failure for generator in running if generator.failure]
             if startup_error is None:
                 failures += await _run_after_serving(app)
@@ -150,6 +155,8 @@ class ServingGenerator:
         self._stopping = trio.Event()
         self._stopped = trio.Event()
         self._thrown: Exception | None = None
+        # Its deadline is set when the generator is resumed: each gets the same bound.
+        self._scope = trio.CancelScope()
         #: What went wrong after startup, for the shutdown report.
         self.failure: str | None = None
 
@@ -160,12 +167,19 @@ class ServingGenerator:
         """
         started = False
         try:
-            async with asynccontextmanager(self._function)():
-                task_status.started()
-                started = True
-                await self._stopping.wait()
-                if self._thrown is not None:
-                    raise self._thrown  # at the yield, as an ``async with`` body would
+            with self._scope:
+                async with asynccontextmanager(self._function)():
+                    task_status.started()
+                    started = True
+                    await self._stopping.wait()
+                    if self._thrown is not None:
+                        raise self._thrown  # at the yield, as an ``async with`` body would
+            if self._scope.cancelled_caught:
+                self.failure = (
+                    f"while_serving {self._function.__qualname__} took over {TEARDOWN_LIMIT} s "
+                    "to stop and was cancelled"
+                )
+                log.error("%s", self.failure)
         except Exception as error:
             if not started:
                 raise
@@ -175,10 +189,11 @@ class ServingGenerator:
         finally:
             self._stopped.set()
 
-    async def stop(self, thrown: Exception | None = None) -> None:
-        """Resume the generator after its ``yield`` (throwing ``thrown`` in, if given), and
-        wait until it has finished."""
+    async def stop(self, thrown: Exception | None, limit: float) -> None:
+        """Resume the generator after its ``yield`` (throwing ``thrown`` in, if given), give it
+        ``limit`` seconds to finish (then it is cancelled), and wait until it has."""
         self._thrown = thrown
+        self._scope.deadline = trio.current_time() + limit
         self._stopping.set()
         await self._stopped.wait()
 

@@ -187,6 +187,9 @@ class RequestInbox:
             message = await self._receive()
         finally:
             self.receiving = False
+            # Also when cancelled or failed: a reader waiting for this receive must read on.
+            # (Waiters run only at the next checkpoint, after the message is recorded below.)
+            self._announce()
         kind = message["type"]
         if kind == "http.request":
             chunk = message.get("body", b"")
@@ -197,7 +200,6 @@ class RequestInbox:
                 self.body_complete = True
         elif kind == "http.disconnect":
             self._mark_disconnected()
-        self._announce()
 
     def _mark_disconnected(self) -> None:
         self.disconnected = True

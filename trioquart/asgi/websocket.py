@@ -24,7 +24,7 @@ import trio
 from werkzeug.exceptions import InternalServerError
 
 from ..ctx import WebsocketContext
-from ..errors import single_error
+from ..errors import collapse_cancelled, single_error
 from ..return_values import http_exception_response, make_response_from
 from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 from .websocket_inbox import WebsocketInbox
@@ -88,7 +88,7 @@ async def handle_websocket(
         app.connected_websockets.discard(websocket)
         # Teardown hooks get a lone error as itself, not wrapped in a group.
         await app.do_teardown_websocket(
-            websocket, single_error(outcome) if outcome is not None else None
+            websocket, collapse_cancelled(outcome) if outcome is not None else None
         )
         ctx.pop()
 

@@ -171,12 +171,22 @@ class Response(_SansIOResponse):
         return not isinstance(self.body, bytes)
 
     async def iter_body(self) -> AsyncGenerator[bytes, None]:
-        """Yield the body as ``bytes`` chunks (one chunk for a ``bytes`` body)."""
-        if isinstance(self.body, bytes):
-            yield self.body
+        """Yield the body as ``bytes`` chunks (one chunk for a ``bytes`` body).
+
+        Closing this generator closes the body too, when it can be closed (an async
+        generator), so that its ``finally`` runs then, not whenever it is collected.
+        """
+        body = self.body
+        if isinstance(body, bytes):
+            yield body
             return
-        async for chunk in self.body:
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        try:
+            async for chunk in body:
+                yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        finally:
+            close = getattr(body, "aclose", None)
+            if close is not None:
+                await close()
 
     async def get_data(self, *, as_text: bool = False) -> Any:
         """Return the whole body, consuming a streamed body (which is then kept as bytes).
