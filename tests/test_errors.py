@@ -9,7 +9,7 @@ import pytest
 import trio
 from werkzeug.exceptions import HTTPException, NotFound
 
-from trioquart import TrioQuart, abort
+from trioquart import Blueprint, Response, TrioQuart, abort
 from trioquart.testing import TestClient
 
 
@@ -203,3 +203,73 @@ def test_errors_errorhandler_rejects_other_keys(app: TrioQuart) -> None:
         ValueError, match=r"^errorhandler\(\) takes a status code or an exception class, not 'x'$"
     ):
         app.errorhandler("x")  # type: ignore[arg-type]
+
+
+def _bp_app(register: Any) -> TrioQuart:
+    app = TrioQuart(__name__)
+    blueprint = Blueprint("bp", __name__)
+
+    @blueprint.get("/missing")
+    async def missing() -> str:
+        abort(404)
+
+    register(app, blueprint)
+    app.register_blueprint(blueprint, url_prefix="/bp")
+    return app
+
+
+@pytest.mark.parametrize(
+    ("register", "expected"),
+    [
+        pytest.param(
+            lambda app, bp: (
+                bp.errorhandler(NotFound)(_answer("bp NotFound")),
+                app.errorhandler(404)(_answer("app 404")),
+            ),
+            "bp NotFound",
+            id="a class handler counts as its code: the blueprint's wins",
+        ),
+        pytest.param(
+            lambda app, bp: (
+                bp.errorhandler(HTTPException)(_answer("bp HTTPException")),
+                app.errorhandler(NotFound)(_answer("app NotFound")),
+            ),
+            "app NotFound",
+            id="handlers for the code come before handlers for any code",
+        ),
+    ],
+)
+async def test_error_handler_order_is_flasks(register: Any, expected: str) -> None:
+    response = await _bp_app(register).test_client().get("/bp/missing")
+    assert (response.status_code, await response.get_data(as_text=True)) == (418, expected)
+
+
+def _answer(text: str) -> Any:
+    async def handler(error: Exception) -> tuple[str, int]:
+        return text, 418
+
+    return handler
+
+
+async def test_redirects_and_abort_with_a_response_bypass_error_handlers(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.errorhandler(HTTPException)
+    async def any_http_error(error: HTTPException) -> tuple[str, int]:
+        return "handler", 418
+
+    @app.get("/dir/")
+    async def directory() -> str:
+        return "dir"
+
+    @app.get("/custom")
+    async def custom() -> str:
+        abort(Response("custom", status=404))
+
+    redirect = await client.get("/dir")
+    assert redirect.status_code == 308
+    assert redirect.headers["Location"].endswith("/dir/")
+    response = await client.get("/custom")
+    assert (response.status_code, await response.get_data(as_text=True)) == (404, "custom")
+    missing = await client.get("/nowhere")
+    assert missing.status_code == 418

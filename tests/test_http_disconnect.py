@@ -15,7 +15,7 @@ import pytest
 import trio
 import trio.testing
 
-from trioquart import TrioQuart, request
+from trioquart import TrioQuart, has_request_context, request
 from trioquart.asgi.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
@@ -344,3 +344,113 @@ async def test_http_inbox_without_a_scope_yet_records_a_disconnect() -> None:
     with pytest.raises(ClientDisconnectedError):
         await inbox.read_chunk()
     assert inbox.disconnected
+
+
+async def test_streamed_body_is_closed_in_the_request_when_the_client_leaves(
+    app: TrioQuart, client: TestClient
+) -> None:
+    """The client leaves while the stream waits in ``send`` (the body itself never waits):
+    the body's ``finally`` runs in the request's task and context, before teardown, not later
+    in trio's collector of abandoned generators."""
+    app.config["DISCONNECT_WATCH_DELAY"] = 0.005
+    record: list[str] = []
+
+    @app.get("/stream")
+    async def stream() -> Any:
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                for _ in range(10**7):
+                    yield b"x"
+            finally:
+                record.append(f"body closed, in the request: {has_request_context()}")
+
+        return chunks()
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(f"teardown {type(error).__name__}")
+
+    with trio.fail_after(5):
+        async with client.request("/stream") as connection:
+            await connection.send_complete()
+            assert await connection.receive_chunk() == b"x"
+            await connection.disconnect()
+    assert record == ["body closed, in the request: True", "teardown Cancelled"]
+
+
+async def test_teardown_gets_the_clients_cancellation_not_a_group(
+    app: TrioQuart, client: TestClient
+) -> None:
+    record: list[str] = []
+    entered = trio.Event()
+
+    @app.get("/")
+    async def view() -> str:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.sleep_forever)
+            nursery.start_soon(trio.sleep_forever)
+            entered.set()
+        return "never"  # pragma: no cover - cancelled above
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        record.append(type(error).__name__)
+
+    with trio.fail_after(5):
+        async with client.request("/") as connection:
+            await connection.send_complete()
+            await entered.wait()
+            await connection.disconnect()
+    assert record == ["Cancelled"]
+
+
+async def test_cancelled_from_outside_comes_out_as_cancelled(app: TrioQuart) -> None:
+    """Without a lifespan the connection runs a watch service of its own; a cancellation of
+    the server's task comes out of the app as one ``trio.Cancelled``, not a group."""
+    caught: list[type[BaseException]] = []
+
+    @app.get("/")
+    async def view() -> str:
+        await trio.sleep_forever()
+
+    async def receive() -> Any:
+        await trio.sleep_forever()
+
+    async def send(message: Any) -> None:
+        raise AssertionError("nothing is sent")  # pragma: no cover - nothing is sent
+
+    scope: Any = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    with trio.move_on_after(0.2):
+        try:
+            await app(scope, receive, send)
+        except BaseException as error:
+            caught.append(type(error))
+            raise
+    assert caught == [trio.Cancelled]
+
+
+async def test_a_reader_cancelled_in_receive_wakes_the_watcher(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The watcher, paused after reading 64 KiB ahead, waits while the view reads the rest;
+    the view's read times out inside the server's receive. The watcher must then read on,
+    and see the client leave (the request is cancelled, not left running)."""
+    record: list[str] = []
+
+    @app.post("/")
+    async def view() -> str:
+        await trio.sleep(1)  # busy elsewhere: a watcher reads ahead 64 KiB, then pauses
+        with trio.move_on_after(1):  # the view's own read times out inside receive()
+            await request.get_data()
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            record.append("cancelled")
+            raise
+
+    with trio.fail_after(60):
+        async with app.test_client().request("/", "POST") as connection:
+            await connection.send(b"a" * 70_000)
+            await trio.sleep(5)  # the view gave up reading and waits
+            await connection.disconnect()
+    assert record == ["cancelled"]
