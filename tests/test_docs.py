@@ -7,6 +7,8 @@ says about it.
 
 from __future__ import annotations
 
+import re
+
 import base64
 import hashlib
 import importlib
@@ -25,6 +27,7 @@ import docs.examples
 from docs.examples import (
     config_app,
     errors_app,
+    extending_app,
     lifecycle_app,
     lifecycle_service,
     quickstart_hello,
@@ -780,3 +783,16 @@ async def test_docs_serving_close_all_closes_open_websockets_with_1001() -> None
     assert (info.value.code, info.value.reason) == (1001, "server shutting down")
     assert ("frank", 1001, "server shutting down") in websockets_disconnect.presence.departures
     assert len(app.connected_websockets) == 0
+
+
+# --- api.md ------------------------------------------------------------------------------------
+
+
+async def test_docs_api_extending_the_pipeline() -> None:
+    client = extending_app.app.test_client()
+    response = await client.get("/")
+    assert await response.get_data(as_text=True) == "timed"
+    assert response.headers["Server-Timing"].startswith("view;dur=")
+    missing = await client.get("/nowhere")  # an error response passes process_response too
+    assert missing.status_code == 404
+    assert re.fullmatch(r"view;dur=\d+\.\d", missing.headers["Server-Timing"])
