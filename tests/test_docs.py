@@ -7,13 +7,12 @@ says about it.
 
 from __future__ import annotations
 
-import re
-
 import base64
 import hashlib
 import importlib
 import logging
 import pkgutil
+import re
 import sys
 from functools import partial
 from pathlib import Path
