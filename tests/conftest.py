@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
+import trio
 
 from trioquart import TrioQuart
 from trioquart.testing import TestClient
@@ -18,3 +21,15 @@ def app() -> TrioQuart:
 def client(app: TrioQuart) -> TestClient:
     """The in-process test client of ``app`` (no lifespan)."""
     return app.test_client()
+
+
+async def wait_until_cancelled(record: list[str], entered: trio.Event | None = None) -> NoReturn:
+    """What a handler awaits to wait forever: sets ``entered``, and on cancellation records
+    ``"cancelled"`` in ``record`` and re-raises."""
+    if entered is not None:
+        entered.set()
+    try:
+        await trio.sleep_forever()
+    except trio.Cancelled:
+        record.append("cancelled")
+        raise

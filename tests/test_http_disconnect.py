@@ -20,6 +20,8 @@ from trioquart.asgi.request_inbox import ClientDisconnectedError, RequestInbox
 from trioquart.testing import TestClient
 from trioquart.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
 
+from .conftest import wait_until_cancelled
+
 
 def _add_waiting_routes(app: TrioQuart, record: list[str], entered: trio.Event) -> None:
     @app.get("/wait")
@@ -442,11 +444,7 @@ async def test_a_reader_cancelled_in_receive_wakes_the_watcher(
         await trio.sleep(1)  # busy elsewhere: a watcher reads ahead 64 KiB, then pauses
         with trio.move_on_after(1):  # the view's own read times out inside receive()
             await request.get_data()
-        try:
-            await trio.sleep_forever()
-        except trio.Cancelled:
-            record.append("cancelled")
-            raise
+        await wait_until_cancelled(record)
 
     with trio.fail_after(60):
         async with app.test_client().request("/", "POST") as connection:

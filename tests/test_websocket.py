@@ -15,6 +15,8 @@ from werkzeug.exceptions import BadRequest
 from trioquart import Response, TrioQuart, abort, g, websocket
 from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
 
+from .conftest import wait_until_cancelled
+
 
 @pytest.fixture(params=["no lifespan", "lifespan"])
 async def client(request: pytest.FixtureRequest, app: TrioQuart) -> AsyncIterator[TestClient]:
@@ -862,12 +864,7 @@ async def test_close_all_cancels_a_connection_not_yet_accepted_without_sending_a
 
     @app.websocket("/ws")
     async def slow_to_accept() -> None:
-        entered.set()
-        try:
-            await trio.sleep_forever()
-        except trio.Cancelled:
-            record.append("cancelled")
-            raise
+        await wait_until_cancelled(record, entered)
 
     sent: list[dict[str, object]] = []
     to_app, from_client = trio.open_memory_channel[dict[str, object]](10)
