@@ -157,6 +157,7 @@ class ServingGenerator:
         self._thrown: Exception | None = None
         # Its deadline is set when the generator is resumed: each gets the same bound.
         self._scope = trio.CancelScope()
+        self._limit = 0.0
         #: What went wrong after startup, for the shutdown report.
         self.failure: str | None = None
 
@@ -176,7 +177,7 @@ class ServingGenerator:
                         raise self._thrown  # at the yield, as an ``async with`` body would
             if self._scope.cancelled_caught:
                 self.failure = (
-                    f"while_serving {self._function.__qualname__} took over {TEARDOWN_LIMIT} s "
+                    f"while_serving {self._function.__qualname__} took over {self._limit} s "
                     "to stop and was cancelled"
                 )
                 log.error("%s", self.failure)
@@ -193,6 +194,7 @@ class ServingGenerator:
         """Resume the generator after its ``yield`` (throwing ``thrown`` in, if given), give it
         ``limit`` seconds to finish (then it is cancelled), and wait until it has."""
         self._thrown = thrown
+        self._limit = limit
         self._scope.deadline = trio.current_time() + limit
         self._stopping.set()
         await self._stopped.wait()
