@@ -17,6 +17,7 @@ import trio
 
 from trioquart import TrioQuart, request
 
+from ..conftest import wait_until_cancelled
 from .conftest import RunningServer
 
 
@@ -232,12 +233,7 @@ async def test_http_e2e_client_disconnect_cancels_handler(
 
     @app.get("/wait")
     async def wait() -> str:
-        entered.set()
-        try:
-            await trio.sleep_forever()
-        except trio.Cancelled:
-            record.append("cancelled")
-            raise
+        await wait_until_cancelled(record, entered)
 
     with trio.fail_after(10):
         await _send_and_leave(server, b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n", finished, entered)
