@@ -56,8 +56,6 @@ class DisconnectWatch:
 
     def __init__(self, nursery: trio.Nursery) -> None:
         self._nursery = nursery
-        #: The number of ticks so far.
-        self.tick = 0
         self._registered: dict[Watchable, None] = {}
         self._wake: trio.Event | None = None
 
@@ -67,7 +65,6 @@ class DisconnectWatch:
                 self._wake = trio.Event()
                 await self._wake.wait()
             await trio.sleep(delay)
-            self.tick += 1
             # Idle since before the previous tick, so for at least ``delay`` seconds; one
             # active since then may be a fast request about to finish, or a handler between
             # two reads.
