@@ -400,6 +400,8 @@ async def test_rejection_without_the_response_extension_is_a_close(app: TrioQuar
 
     async def send(message: Any) -> None:
         sent.append(message)
+        if message["type"] == "websocket.close":  # as a server reports the end of it
+            messages.append({"type": "websocket.disconnect", "code": 1000})
 
     await app(scope, receive, send)  # type: ignore[arg-type]
     assert sent == [{"type": "websocket.close", "code": 1000}]

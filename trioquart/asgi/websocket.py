@@ -91,6 +91,12 @@ async def handle_websocket(
             websocket, collapse_cancelled(outcome) if outcome is not None else None
         )
         ctx.pop()
+    # However the connection ended here, the server must be read until it reports the client
+    # gone, or it may wait forever to deliver that (see WebsocketInbox.drain_until_disconnect).
+    # Not for a handshake left unanswered (cancelled at shutdown): the server answers it, and
+    # reports the end, only once the app has returned.
+    if websocket.state is not WebsocketState.CONNECTING:
+        await inbox.drain_until_disconnect()
 
 
 class ConnectedWebsockets:

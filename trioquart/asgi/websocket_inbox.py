@@ -59,6 +59,7 @@ class WebsocketInbox:
         "_receive",
         "_size_limit",
         "_slot_free",
+        "client_gone",
         "closed",
         "connection_cancelled",
         "connection_scope",
@@ -97,6 +98,9 @@ class WebsocketInbox:
         self.receiving = False
         #: Whether this side closed: receivers get ``WebsocketClosedError``.
         self.closed = False
+        #: Whether the server reported the client gone (``websocket.disconnect``, or a
+        #: ``receive`` that failed): nothing more will arrive.
+        self.client_gone = False
         #: The service that hands out the reader task in direct mode, if any.
         self.watch_service: DisconnectWatch | None = None
         #: Watch service ticks since the last direct receive (see ``disconnect_watch.py``).
@@ -226,6 +230,25 @@ class WebsocketInbox:
             if self._slot_free is not None:
                 self._wake_reader()
 
+    async def drain_until_disconnect(self) -> None:
+        """Read whatever the server still delivers, dropping it, until it reports the client
+        gone. A checkpoint (unless the client is gone already).
+
+        Why: the server delivers ``websocket.disconnect`` in band, behind the client's
+        messages, and Hypercorn waits while its queue for the app (10 events) is full. A
+        connection that ended on this side (a close, a rejection, an error) while the client
+        kept sending would otherwise keep its task, socket and queued messages for good.
+        """
+        while not self.client_gone:
+            try:
+                message = await self._receive()
+            except Exception:
+                log.debug("receive() failed while draining a websocket", exc_info=True)
+                self.client_gone = True
+                return
+            if message["type"] == "websocket.disconnect":
+                self.client_gone = True
+
     def _wake_reader(self) -> None:
         """Let a reader task waiting for a direct receive to finish take over."""
         assert self._slot_free is not None
@@ -233,6 +256,7 @@ class WebsocketInbox:
         self._slot_free = None
 
     def _client_left(self, code: int, reason: str) -> None:
+        self.client_gone = True
         websocket = self._websocket()
         websocket.disconnected(code, reason)
         # After our own close the handler is finishing: let it, undisturbed.

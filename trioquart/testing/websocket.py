@@ -220,6 +220,10 @@ class TestWebsocketConnection:
     def _reject(self, response: Response) -> None:
         self._rejection = response
         self._handshake_answered.set()
+        if not self._disconnected:
+            # As a server does once its answer to the handshake is out: the connection is over.
+            self._disconnected = True
+            self._to_app_send.send_nowait({"type": "websocket.disconnect", "code": 1000})
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message to the app.
