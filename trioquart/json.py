@@ -40,8 +40,17 @@ def dumps(value: Any) -> str:
 
 
 def loads(data: str | bytes) -> Any:
-    """Decode JSON text (``ValueError`` if it is not valid JSON)."""
-    return _json.loads(data)
+    """Decode JSON text.
+
+    Raises:
+        ValueError: the text is not valid JSON, or it nests arrays and objects too deeply to
+            decode (Python's decoder recurses once per level, so this is a ``RecursionError``
+            turned into a ``ValueError`` that callers answer with a 400).
+    """
+    try:
+        return _json.loads(data)
+    except RecursionError as error:
+        raise ValueError("The JSON is nested too deeply to decode.") from error
 
 
 def json_response(value: Any, status: int | None = None) -> Response:

@@ -16,7 +16,6 @@ fails the same way on the next read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from functools import partial
 from io import BytesIO
@@ -36,6 +35,7 @@ from werkzeug.sansio.multipart import (
     NeedData,
 )
 
+from .. import json as json_module
 from .base import BaseRequestWebsocket
 
 if TYPE_CHECKING:
@@ -312,8 +312,8 @@ class Request(BaseRequestWebsocket):
             silent: return ``None`` instead of raising on a bad body or content type.
 
         Raises:
-            BadRequest: the body is not valid JSON, or the content type is not JSON
-                (the client gets a 400 that says which).
+            BadRequest: the body is not valid JSON (nested too deeply included), or the
+                content type is not JSON (the client gets a 400 that says which).
         """
         if self._json_loaded:
             await trio.lowlevel.checkpoint()
@@ -328,7 +328,7 @@ class Request(BaseRequestWebsocket):
         data = await self.body.read()
         if not self._json_loaded:  # else another task parsed it while this one waited
             try:
-                self._json = json.loads(data)
+                self._json = json_module.loads(data)
             except ValueError as error:
                 if silent:
                     return None

@@ -209,7 +209,8 @@ class Websocket(BaseRequestWebsocket):
         """Receive a message and decode it as JSON.
 
         Raises:
-            werkzeug.exceptions.BadRequest: the message is not valid JSON.
+            werkzeug.exceptions.BadRequest: the message is not valid JSON (nested too deeply
+                included); the handler may catch it and keep the connection open.
         """
         data = await self.receive()
         try:
