@@ -391,7 +391,7 @@ async def test_rejection_without_the_response_extension_is_a_close(app: TrioQuar
         "server": ("localhost", 80),
         "subprotocols": [],
     }
-    messages = [{"type": "websocket.connect"}]
+    messages: list[dict[str, Any]] = [{"type": "websocket.connect"}]
 
     async def receive() -> Any:
         if messages:
