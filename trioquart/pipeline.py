@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
-from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import RequestRedirect
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.routing import RequestRedirect, WebsocketMismatch
 
 from .errors import ErrorHandlers, ResponseAbort, single_error
 from .hooks import HookKind, Hooks
@@ -50,14 +50,18 @@ class Pipeline:
         raise when the view would run. Not a checkpoint."""
         adapter = self.router.bind(connection.host, connection.scheme, connection.root_path)
         connection.url_adapter = adapter
+        websocket = connection.scope["type"] == "websocket"
         try:
             connection.url_rule, connection.view_args = self.router.match(
                 adapter,
                 connection.path,
                 connection.method,
                 connection.query_string.decode("latin-1"),
-                websocket=connection.scope["type"] == "websocket",
+                websocket=websocket,
             )
+        except MethodNotAllowed as error:
+            # Websocket to HTTP-only rules: 400 by scope type; Router.match keeps Werkzeug's 405.
+            connection.routing_exception = WebsocketMismatch() if websocket else error
         except HTTPException as error:
             connection.routing_exception = error
 
