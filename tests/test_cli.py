@@ -16,7 +16,15 @@ from trioquart.serving import import_app
 def test_help_lists_the_run_options() -> None:
     result = CliRunner().invoke(cli.main, ["run", "--help"])
     assert result.exit_code == 0
-    for option in ["--host", "--port", "--reload", "--workers", "--debug"]:
+    for option in [
+        "--host",
+        "--port",
+        "--reload",
+        "--workers",
+        "--debug",
+        "--backlog",
+        "--ws-ping-interval",
+    ]:
         assert option in result.output
 
 
@@ -72,8 +80,28 @@ def test_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
             "use_reloader": True,
             "workers": 3,
             "application_path": "examples.hello:app",
+            "backlog": serving.DEFAULT_BACKLOG,
+            "websocket_ping_interval": None,
         }
     ]
+
+
+def test_backlog_and_ping_interval_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(app: Any, **options: Any) -> None:
+        calls.append(options)
+
+    monkeypatch.setattr(cli, "run_app", fake_run_app)
+    result = CliRunner().invoke(
+        cli.main, ["run", "examples.hello:app", "--backlog", "4096", "--ws-ping-interval", "15"]
+    )
+    assert result.exit_code == 0, result.output
+    assert calls[0]["backlog"] == 4096
+    assert calls[0]["websocket_ping_interval"] == 15.0
+    refused = CliRunner().invoke(cli.main, ["run", "examples.hello:app", "--backlog", "0"])
+    assert refused.exit_code == 2
+    assert "--backlog" in refused.output
 
 
 def test_hypercorn_config_uses_the_trio_worker() -> None:
@@ -81,6 +109,9 @@ def test_hypercorn_config_uses_the_trio_worker() -> None:
     assert config.worker_class == "trio"
     assert config.bind == ["[::1]:8000"]
     assert config.graceful_timeout == 2.0
+    assert config.backlog == serving.DEFAULT_BACKLOG == 2048
+    assert config.websocket_ping_interval is serving.DEFAULT_WEBSOCKET_PING_INTERVAL is None
+    assert serving.hypercorn_config("::1", 8000, backlog=64).backlog == 64
 
 
 def test_reload_without_an_import_path_is_refused() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .serving import import_app, run_app
+from .serving import DEFAULT_BACKLOG, DEFAULT_WEBSOCKET_PING_INTERVAL, import_app, run_app
 
 
 @click.group()
@@ -21,7 +21,30 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart when a source file changes.")
 @click.option("--workers", "-w", default=1, show_default=True, help="Worker processes.")
 @click.option("--debug", is_flag=True, help="Debug logging and DEBUG = True.")
-def run(target: str, host: str, port: int, reload: bool, workers: int, debug: bool) -> None:
+@click.option(
+    "--backlog",
+    default=DEFAULT_BACKLOG,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Connections the kernel may queue before they are accepted.",
+)
+@click.option(
+    "--ws-ping-interval",
+    default=DEFAULT_WEBSOCKET_PING_INTERVAL or 0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds between pings on websockets (0: none).",
+)
+def run(
+    target: str,
+    host: str,
+    port: int,
+    reload: bool,
+    workers: int,
+    debug: bool,
+    backlog: int,
+    ws_ping_interval: float,
+) -> None:
     """Serve TARGET ("module:app") on Hypercorn's trio worker."""
     try:
         app = import_app(target)
@@ -35,4 +58,6 @@ def run(target: str, host: str, port: int, reload: bool, workers: int, debug: bo
         use_reloader=reload,
         workers=workers,
         application_path=target,
+        backlog=backlog,
+        websocket_ping_interval=ws_ping_interval or None,
     )

@@ -30,11 +30,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("trioquart")
 
 
+#: The listen backlog: Hypercorn's own (100) overflows under a burst of connections, and the
+#: kernel caps it at ``net.core.somaxconn`` anyway.
+DEFAULT_BACKLOG = 2048
+#: Seconds between the pings sent on websockets; ``None`` sends none. Off by default because
+#: Hypercorn 0.18's ping task only looks at the connection between pings: a closed
+#: connection keeps its task and socket until the next ping is due.
+DEFAULT_WEBSOCKET_PING_INTERVAL: float | None = None
+
+
 def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
-    """A Hypercorn configuration bound to ``host:port`` with the trio worker."""
+    """A Hypercorn configuration bound to ``host:port`` with the trio worker.
+
+    trioquart's defaults: ``backlog`` ``DEFAULT_BACKLOG``, ``websocket_ping_interval``
+    ``DEFAULT_WEBSOCKET_PING_INTERVAL`` (no pings), no access log. Any other Hypercorn setting
+    may be given by name.
+    """
     config = HypercornConfig()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.worker_class = "trio"
+    config.backlog = DEFAULT_BACKLOG
+    config.websocket_ping_interval = DEFAULT_WEBSOCKET_PING_INTERVAL
     config.accesslog = options.pop("accesslog", None)
     for name, value in options.items():
         setattr(config, name, value)
