@@ -843,3 +843,49 @@ async def test_request_streaming_after_a_cancelled_read_starts_at_the_first_chun
             reader.cancel()
         await body.send(body_message(b"cd", more=False))
         assert [chunk async for chunk in incoming.body] == [b"ab", b"cd"]
+
+
+@pytest.mark.parametrize("reading", ["whole", "streamed"])
+async def test_request_body_slower_than_body_timeout_is_408(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock, reading: str
+) -> None:
+    """A client trickling its body cannot hold the request past BODY_TIMEOUT."""
+    app.config["BODY_TIMEOUT"] = 5.0
+
+    @app.post("/")
+    async def upload() -> str:
+        if reading == "whole":
+            return str(len(await request.get_data()))
+        return str(sum([len(chunk) async for chunk in request.body]))
+
+    async def trickle(connection: Any) -> None:
+        for _ in range(100):
+            await connection.send(b"x")
+            await trio.sleep(1)
+
+    with trio.fail_after(60):
+        async with app.test_client().request("/", "POST") as connection:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(trickle, connection)
+                status, _ = await connection.wait_for_headers()
+                nursery.cancel_scope.cancel()
+    assert status == 408
+
+
+async def test_request_body_within_body_timeout_is_read(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    app.config["BODY_TIMEOUT"] = 5.0
+
+    @app.post("/")
+    async def upload() -> str:
+        return str(len(await request.get_data()))
+
+    with trio.fail_after(60):
+        async with app.test_client().request("/", "POST") as connection:
+            for _ in range(4):
+                await connection.send(b"x")
+                await trio.sleep(1)
+            await connection.send_complete()
+            response = await connection.as_response()
+    assert await response.get_data(as_text=True) == "4"

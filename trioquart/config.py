@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     # Bodies larger than this are refused with 413 before they are read in full.
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Seconds a request body may take to arrive in full once the view reads it, else 408: a
+    # client trickling a byte at a time cannot hold a request forever. None: no limit.
+    "BODY_TIMEOUT": 60.0,
     # Seconds a request may run (or a websocket handler stay out of receive()) before the
     # framework starts watching for the client to leave (see asgi/disconnect_watch.py). Requests
     # that finish sooner never pay for a watcher task.

@@ -359,3 +359,34 @@ async def test_http_e2e_view_that_cannot_wait_then_a_disconnect_in_its_error_han
                 assert response.json() == {"number": number}
         await _send_and_leave(server, b"GET /fails HTTP/1.1\r\nHost: x\r\n\r\n", finished, entered)
     assert record == ["error handler cancelled", "teardown Cancelled"]
+
+
+async def test_http_e2e_body_slower_than_body_timeout_gets_408(
+    app: TrioQuart, server: RunningServer
+) -> None:
+    """A client that trickles its body is answered 408 once BODY_TIMEOUT has passed, and the
+    server is free for the next request."""
+    app.config["BODY_TIMEOUT"] = 0.3
+
+    @app.post("/upload")
+    async def upload() -> str:
+        return str(len(await request.get_data()))
+
+    client = h11.Connection(h11.CLIENT)
+    with trio.fail_after(10):
+        stream = await trio.open_tcp_stream(server.host, server.port)
+        async with stream:
+            headers = [("Host", "x"), ("Content-Length", "100")]
+            await stream.send_all(
+                client.send(h11.Request(method="POST", target="/upload", headers=headers))
+            )
+            await stream.send_all(client.send(h11.Data(data=b"x")))
+            event: Any = h11.NEED_DATA
+            while event is h11.NEED_DATA:
+                client.receive_data(await stream.receive_some())
+                event = client.next_event()
+            assert isinstance(event, h11.Response)
+            assert event.status_code == 408
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await http.post("/upload", content=b"abc")
+        assert response.text == "3"

@@ -41,7 +41,9 @@ async def handle_http(
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves."""
     inbox = RequestInbox(receive)
-    request = app.request_class(scope, inbox, app.config["MAX_CONTENT_LENGTH"])
+    request = app.request_class(
+        scope, inbox, app.config["MAX_CONTENT_LENGTH"], app.config["BODY_TIMEOUT"]
+    )
     app.match_request(request)
     ctx = RequestContext(app, request)
     ctx.push()

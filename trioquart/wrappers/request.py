@@ -16,6 +16,7 @@ fails the same way on the next read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from functools import partial
 from io import BytesIO
@@ -25,7 +26,7 @@ from urllib.parse import parse_qsl
 
 import trio
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 from werkzeug.sansio.multipart import (
     Data,
     Epilogue,
@@ -69,6 +70,7 @@ class Body:
 
     __slots__ = (
         "_data",
+        "_deadline",
         "_failure",
         "_failure_traceback",
         "_inbox",
@@ -78,11 +80,20 @@ class Body:
         "_reading",
         "_received",
         "_streamed",
+        "_timeout",
     )
 
-    def __init__(self, inbox: BodySource, declared: int | None, limit: int | None) -> None:
+    def __init__(
+        self,
+        inbox: BodySource,
+        declared: int | None,
+        limit: int | None,
+        timeout: float | None = None,
+    ) -> None:
         self._inbox = inbox
         self._limit = limit
+        self._timeout = timeout
+        self._deadline: float | None = None
         self._received = 0
         # Chunks taken by a whole-body read that has not finished (or was cancelled).
         self._kept: list[bytes] = []
@@ -96,6 +107,19 @@ class Body:
             self._failure = RequestEntityTooLarge(
                 f"The request body is {declared} bytes; the limit is {limit}."
             )
+
+    def _read_deadline(self) -> float:
+        """When the body must be in: ``timeout`` seconds after it was first asked for."""
+        if self._timeout is None:
+            return math.inf
+        if self._deadline is None:
+            self._deadline = trio.current_time() + self._timeout
+        return self._deadline
+
+    def _timed_out(self) -> RequestTimeout:
+        return RequestTimeout(
+            f"The request body did not arrive within {self._timeout} s (BODY_TIMEOUT)."
+        )
 
     def _count(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -136,7 +160,13 @@ class Body:
         for chunk in kept:
             await trio.lowlevel.checkpoint()
             yield chunk
-        while (more := await self._inbox.read_chunk()) is not None:
+        while True:
+            with trio.CancelScope(deadline=self._read_deadline()) as deadline:
+                more = await self._inbox.read_chunk()
+            if deadline.cancelled_caught:
+                raise self._timed_out()
+            if more is None:
+                return
             self._count(more)
             yield more
 
@@ -167,7 +197,10 @@ class Body:
             # passes through each frame in between.
             self._reading = True
             try:
-                await self._inbox.read_rest(self._keep)
+                with trio.CancelScope(deadline=self._read_deadline()) as deadline:
+                    await self._inbox.read_rest(self._keep)
+                if deadline.cancelled_caught:
+                    raise self._timed_out()
                 data = self._data = b"".join(self._kept)
                 self._kept = []
                 return data
@@ -249,6 +282,8 @@ class Request(BaseRequestWebsocket):
         scope: the ASGI HTTP scope.
         inbox: where the body and the disconnect arrive.
         max_content_length: the largest body accepted, or ``None`` for no limit.
+        body_timeout: seconds the whole body may take to arrive once it is first read (else
+            408), or ``None`` for no limit.
     """
 
     _form_data: FormData | None = None
@@ -257,11 +292,16 @@ class Request(BaseRequestWebsocket):
     _body: Body | None = None
 
     def __init__(
-        self, scope: HTTPScope, inbox: BodySource, max_content_length: int | None = None
+        self,
+        scope: HTTPScope,
+        inbox: BodySource,
+        max_content_length: int | None = None,
+        body_timeout: float | None = None,
     ) -> None:
         super().__init__(scope, scope["method"])
         self._inbox = inbox
         self._max_content_length = max_content_length
+        self._body_timeout = body_timeout
 
     @property
     def max_content_length(self) -> int | None:
@@ -275,7 +315,9 @@ class Request(BaseRequestWebsocket):
         # from the headers.
         body = self._body
         if body is None:
-            body = self._body = Body(self._inbox, self.content_length, self._max_content_length)
+            body = self._body = Body(
+                self._inbox, self.content_length, self._max_content_length, self._body_timeout
+            )
         return body
 
     @overload
