@@ -864,11 +864,13 @@ async def test_request_body_slower_than_body_timeout_is_408(
             await trio.sleep(1)
 
     with trio.fail_after(60):
-        async with app.test_client().request("/", "POST") as connection:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(trickle, connection)
-                status, _ = await connection.wait_for_headers()
-                nursery.cancel_scope.cancel()
+        async with (
+            app.test_client().request("/", "POST") as connection,
+            trio.open_nursery() as nursery,
+        ):
+            nursery.start_soon(trickle, connection)
+            status, _ = await connection.wait_for_headers()
+            nursery.cancel_scope.cancel()
     assert status == 408
 
 

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trioquart")
 
+#: Seconds without a message that end the drain of a connection that dropped (see
+#: ``WebsocketInbox.drain_until_disconnect``).
+DRAIN_QUIET_PERIOD = 0.05
+
 
 class WebsocketInbox:
     """Delivers the client's messages to ``websocket.receive()`` and watches for its leaving.
@@ -63,6 +67,7 @@ class WebsocketInbox:
         "closed",
         "connection_cancelled",
         "connection_scope",
+        "dropped",
         "idle_ticks",
         "receiving",
         "watch_scope",
@@ -101,6 +106,8 @@ class WebsocketInbox:
         #: Whether the server reported the client gone (``websocket.disconnect``, or a
         #: ``receive`` that failed): nothing more will arrive.
         self.client_gone = False
+        #: Whether the connection dropped without a close handshake (reported as 1006).
+        self.dropped = False
         #: The service that hands out the reader task in direct mode, if any.
         self.watch_service: DisconnectWatch | None = None
         #: Watch service ticks since the last direct receive (see ``disconnect_watch.py``).
@@ -232,12 +239,16 @@ class WebsocketInbox:
 
     async def drain_until_disconnect(self) -> None:
         """Read whatever the server still delivers, dropping it, until it reports the client
-        gone. A checkpoint (unless the client is gone already).
+        gone; after a connection that dropped (1006), until nothing more comes for
+        ``DRAIN_QUIET_PERIOD`` seconds. A checkpoint (unless there is nothing to wait for).
 
         Why: the server delivers ``websocket.disconnect`` in band, behind the client's
         messages, and Hypercorn waits while its queue for the app (10 events) is full. A
         connection that ended on this side (a close, a rejection, an error) while the client
-        kept sending would otherwise keep its task, socket and queued messages for good.
+        kept sending would otherwise keep its task, socket and queued messages for good. And
+        when the connection drops, Hypercorn may report it from inside a send, *ahead* of
+        messages its reader still holds; those follow the disconnect into the queue, and no
+        event tells when the last one is in, hence the quiet period.
         """
         while not self.client_gone:
             try:
@@ -248,6 +259,15 @@ class WebsocketInbox:
                 return
             if message["type"] == "websocket.disconnect":
                 self.client_gone = True
+                self.dropped = message.get("code") == CloseCode.ABNORMAL_CLOSURE
+        while self.dropped:
+            with trio.move_on_after(DRAIN_QUIET_PERIOD) as quiet:
+                try:
+                    await self._receive()
+                except Exception:
+                    return
+            if quiet.cancelled_caught:
+                return
 
     def _wake_reader(self) -> None:
         """Let a reader task waiting for a direct receive to finish take over."""
@@ -257,6 +277,7 @@ class WebsocketInbox:
 
     def _client_left(self, code: int, reason: str) -> None:
         self.client_gone = True
+        self.dropped = code == CloseCode.ABNORMAL_CLOSURE
         websocket = self._websocket()
         websocket.disconnected(code, reason)
         # After our own close the handler is finishing: let it, undisturbed.
