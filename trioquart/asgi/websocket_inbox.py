@@ -41,7 +41,7 @@ log = logging.getLogger("trioquart")
 
 #: Seconds without a message that end the drain of a connection that dropped (see
 #: ``WebsocketInbox.drain_until_disconnect``).
-DRAIN_QUIET_PERIOD = 0.05
+DRAIN_QUIET_PERIOD = 0.2
 
 
 class WebsocketInbox:
