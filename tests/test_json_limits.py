@@ -16,7 +16,7 @@ from trioquart.testing import TestClient
 from .e2e.conftest import serve_app
 
 UNCLOSED = "[" * 100_000  # 100 KB of "[": never valid, and too deep to even reach the end
-TOO_DEEP = "[" * 5000 + "]" * 5000  # valid JSON, nested too deeply to decode
+TOO_DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON, nested too deeply to decode
 DEEP_BODIES = pytest.mark.parametrize("body", [UNCLOSED, TOO_DEEP], ids=["unclosed", "too_deep"])
 
 
