@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a request body may take to arrive in full once the view reads it, else 408: a
     # client trickling a byte at a time cannot hold a request forever. None: no limit.
     "BODY_TIMEOUT": 60.0,
+    # Forms: the most fields and files (Werkzeug's and Flask's default since CVE-2023-25577),
+    # and the largest field or url-encoded form in bytes; beyond either, 413.
+    "MAX_FORM_PARTS": 1000,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
     # Seconds a request may run (or a websocket handler stay out of receive()) before the
     # framework starts watching for the client to leave (see asgi/disconnect_watch.py). Requests
     # that finish sooner never pay for a watcher task.

@@ -41,8 +41,14 @@ async def handle_http(
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves."""
     inbox = RequestInbox(receive)
+    config = app.config
     request = app.request_class(
-        scope, inbox, app.config["MAX_CONTENT_LENGTH"], app.config["BODY_TIMEOUT"]
+        scope,
+        inbox,
+        config["MAX_CONTENT_LENGTH"],
+        config["BODY_TIMEOUT"],
+        max_form_parts=config["MAX_FORM_PARTS"],
+        max_form_memory_size=config["MAX_FORM_MEMORY_SIZE"],
     )
     app.match_request(request)
     ctx = RequestContext(app, request)

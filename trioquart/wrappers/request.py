@@ -55,6 +55,11 @@ class BodySource(Protocol):
         ...
 
 
+#: Bodies larger than this (bytes) are parsed as forms in a worker thread.
+_PARSE_IN_THREAD_ABOVE = 64 * 1024
+#: The size of the pieces a multipart body is fed to Werkzeug's decoder in.
+_MULTIPART_PIECE = 64 * 1024
+
 #: A parsed form body: its fields and its files.
 FormData = tuple[MultiDict[str, str], MultiDict[str, FileStorage]]
 
@@ -222,52 +227,85 @@ class Body:
         return self.read().__await__()
 
 
-def parse_urlencoded(data: bytes, charset: str) -> FormData:
-    """The fields of an ``application/x-www-form-urlencoded`` body (it has no files)."""
+def parse_urlencoded(
+    data: bytes, charset: str, max_parts: int | None = None, max_memory: int | None = None
+) -> FormData:
+    """The fields of an ``application/x-www-form-urlencoded`` body (it has no files).
+
+    Raises:
+        RequestEntityTooLarge: more than ``max_parts`` fields, or a body above ``max_memory``
+            bytes (``MAX_FORM_PARTS``, ``MAX_FORM_MEMORY_SIZE``).
+    """
+    if max_memory is not None and len(data) > max_memory:
+        raise RequestEntityTooLarge(
+            f"The form is {len(data)} bytes; MAX_FORM_MEMORY_SIZE is {max_memory}."
+        )
     form: MultiDict[str, str] = MultiDict()
-    for key, value in parse_qsl(data.decode(charset, "replace"), keep_blank_values=True):
+    try:
+        fields = parse_qsl(
+            data.decode(charset, "replace"), keep_blank_values=True, max_num_fields=max_parts
+        )
+    except ValueError as error:
+        raise RequestEntityTooLarge(
+            f"The form has more than MAX_FORM_PARTS ({max_parts}) fields."
+        ) from error
+    for key, value in fields:
         form.add(key, value)
     return form, MultiDict()
 
 
-def parse_multipart(data: bytes, boundary: str) -> FormData:
+def parse_multipart(
+    data: bytes, boundary: str, max_parts: int | None = None, max_memory: int | None = None
+) -> FormData:
     """The fields and files of a ``multipart/form-data`` body.
 
     Raises:
         BadRequest: the body is malformed.
+        RequestEntityTooLarge: more than ``max_parts`` parts (Werkzeug's decoder counts them),
+            or a field (not a file) above ``max_memory`` bytes.
     """
     form: MultiDict[str, str] = MultiDict()
     files: MultiDict[str, FileStorage] = MultiDict()
-    decoder = MultipartDecoder(boundary.encode("latin-1"))
-    decoder.receive_data(data)
-    decoder.receive_data(None)
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=max_parts)
     part: Field | File | None = None
     content = bytearray()
-    while True:
-        try:
-            event = decoder.next_event()
-        except ValueError as error:
-            raise BadRequest(f"The multipart body is malformed: {error}") from error
-        if isinstance(event, NeedData | Epilogue):
-            break
-        if isinstance(event, Field | File):
-            part, content = event, bytearray()
-        elif isinstance(event, Data) and part is not None:
-            content += event.data
-            if not event.more_data:
-                if isinstance(part, File):
-                    headers = Headers(part.headers)
-                    upload = FileStorage(
-                        BytesIO(bytes(content)),
-                        filename=part.filename,
-                        name=part.name,
-                        content_type=headers.get("Content-Type"),
-                        headers=headers,
+    # Fed in pieces, as a stream would be: the decoder then holds one piece unparsed at most,
+    # and the size of each field is counted here as it is decoded.
+    pieces = [
+        data[start : start + _MULTIPART_PIECE] for start in range(0, len(data), _MULTIPART_PIECE)
+    ]
+    for piece in [*pieces, None]:
+        decoder.receive_data(piece)
+        while True:
+            try:
+                event = decoder.next_event()
+            except ValueError as error:
+                raise BadRequest(f"The multipart body is malformed: {error}") from error
+            if isinstance(event, NeedData | Epilogue):
+                break
+            if isinstance(event, Field | File):
+                part, content = event, bytearray()
+            elif isinstance(event, Data) and part is not None:
+                content += event.data
+                if isinstance(part, Field) and max_memory is not None and len(content) > max_memory:
+                    raise RequestEntityTooLarge(
+                        f"The form field {part.name!r} is larger than MAX_FORM_MEMORY_SIZE "
+                        f"({max_memory} bytes)."
                     )
-                    files.add(part.name, upload)
-                else:
-                    form.add(part.name, content.decode("utf-8", "replace"))
-                part = None
+                if not event.more_data:
+                    if isinstance(part, File):
+                        headers = Headers(part.headers)
+                        upload = FileStorage(
+                            BytesIO(bytes(content)),
+                            filename=part.filename,
+                            name=part.name,
+                            content_type=headers.get("Content-Type"),
+                            headers=headers,
+                        )
+                        files.add(part.name, upload)
+                    else:
+                        form.add(part.name, content.decode("utf-8", "replace"))
+                    part = None
     if part is not None:
         raise BadRequest("The multipart body ended in the middle of a part.")
     return form, files
@@ -284,6 +322,9 @@ class Request(BaseRequestWebsocket):
         max_content_length: the largest body accepted, or ``None`` for no limit.
         body_timeout: seconds the whole body may take to arrive once it is first read (else
             408), or ``None`` for no limit.
+        max_form_parts: the most fields and files a form may have (else 413), or ``None``.
+        max_form_memory_size: the largest form field, or url-encoded form, in bytes (else
+            413), or ``None``.
     """
 
     _form_data: FormData | None = None
@@ -297,11 +338,16 @@ class Request(BaseRequestWebsocket):
         inbox: BodySource,
         max_content_length: int | None = None,
         body_timeout: float | None = None,
+        *,
+        max_form_parts: int | None = None,
+        max_form_memory_size: int | None = None,
     ) -> None:
         super().__init__(scope, scope["method"])
         self._inbox = inbox
         self._max_content_length = max_content_length
         self._body_timeout = body_timeout
+        self._max_form_parts = max_form_parts
+        self._max_form_memory_size = max_form_memory_size
 
     @property
     def max_content_length(self) -> int | None:
@@ -392,23 +438,39 @@ class Request(BaseRequestWebsocket):
         parse: Callable[[bytes], FormData]
         mimetype = self.mimetype
         if mimetype == "application/x-www-form-urlencoded":
-            parse = partial(parse_urlencoded, charset=self.charset_for_text)
+            parse = partial(
+                parse_urlencoded,
+                charset=self.charset_for_text,
+                max_parts=self._max_form_parts,
+                max_memory=self._max_form_memory_size,
+            )
         elif mimetype == "multipart/form-data":
             boundary = self.mimetype_params.get("boundary")
             if not boundary:
                 await trio.lowlevel.checkpoint()
                 raise BadRequest("The multipart body has no boundary in its Content-Type.")
-            parse = partial(parse_multipart, boundary=boundary)
+            parse = partial(
+                parse_multipart,
+                boundary=boundary,
+                max_parts=self._max_form_parts,
+                max_memory=self._max_form_memory_size,
+            )
         else:
             await trio.lowlevel.checkpoint()
             form_data = self._form_data = MultiDict(), MultiDict()
             return form_data
         data = await self.body.read()
-        # Stored only once parsed: a body that fails to parse fails again on the next read.
-        form_data = self._form_data  # another task may have parsed it while this one waited
-        if form_data is None:
-            form_data = self._form_data = parse(data)
-        return form_data
+        if self._form_data is None:  # another task may have parsed it while this one waited
+            if len(data) > _PARSE_IN_THREAD_ABOVE:
+                # A large body takes milliseconds to parse: not on the event loop.
+                parsed = await trio.to_thread.run_sync(parse, data)
+            else:
+                parsed = parse(data)
+            # Stored only once parsed (a body that fails to parse fails again on the next
+            # read), and the first parse wins.
+            if self._form_data is None:
+                self._form_data = parsed
+        return self._form_data
 
     @property
     def form(self) -> Awaitable[MultiDict[str, str]]:
