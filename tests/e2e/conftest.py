@@ -7,12 +7,14 @@ the ``app`` fixture and stops it when the test ends.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
 import trio
+import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
 from trioquart import TrioQuart
@@ -36,6 +38,10 @@ class RunningServer:
 
 async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) -> RunningServer:
     """Serve ``app`` with Hypercorn's trio worker on an ephemeral port of 127.0.0.1."""
+    # A short keep-alive: Hypercorn keeps a connection's task until its idle timeout even
+    # after some clients have closed (seen after a streamed response), and the leak check of
+    # the ``server`` fixture waits for it.
+    options = {"keep_alive_timeout": 1.0, **options}
     config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0, **options)
     stop_event = trio.Event()
     finished = trio.Event()
@@ -66,10 +72,64 @@ async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) ->
 
 @pytest.fixture
 async def server(app: TrioQuart, nursery: trio.Nursery) -> AsyncIterator[RunningServer]:
-    """``app`` served for real on 127.0.0.1; stopped when the test ends."""
+    """``app`` served for real on 127.0.0.1; stopped when the test ends.
+
+    Also the leak check of every test that uses it: once the test is done with its clients,
+    the process's trio tasks and open files must come back to what they were when the server
+    had started (``assert_back_to_baseline``), before the server is stopped.
+    """
     running = await serve_app(nursery, app)
+    await trio.testing.wait_all_tasks_blocked()
+    baseline = Baseline.now()
     yield running
+    await baseline.wait_until_back()
     await running.stop()
+
+
+@dataclass
+class Baseline:
+    """The process's trio task count and open file descriptors at one moment."""
+
+    tasks: int
+    files: int
+
+    @classmethod
+    def now(cls) -> Baseline:
+        """Count them now."""
+        return cls(len(running_tasks()), len(os.listdir("/proc/self/fd")))
+
+    async def wait_until_back(self, timeout: float = 5) -> None:
+        """Wait until there are no more tasks and files than at the baseline.
+
+        Polled (a server's connection ending and its socket closing have no event to await).
+
+        Raises:
+            AssertionError: still more after ``timeout`` seconds, with the tasks left.
+        """
+        with trio.move_on_after(timeout):
+            while Baseline.now().above(self):  # noqa: ASYNC110
+                await trio.sleep(0.01)
+        now = Baseline.now()
+        assert not now.above(self), (
+            f"leak: {now} after the clients left, {self} before; tasks: {running_tasks()}"
+        )
+
+    def above(self, other: Baseline) -> bool:
+        """Whether there are more tasks or files than in ``other``."""
+        return self.tasks > other.tasks or self.files > other.files
+
+
+def running_tasks() -> list[str]:
+    """The names of every running trio task of this process."""
+    names = []
+    pending = [trio.lowlevel.current_root_task()]
+    while pending:
+        task = pending.pop()
+        assert task is not None
+        names.append(task.name)
+        for nursery in task.child_nurseries:
+            pending.extend(nursery.child_tasks)
+    return names
 
 
 @asynccontextmanager
