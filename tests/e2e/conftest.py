@@ -7,7 +7,9 @@ the ``app`` fixture and stops it when the test ends.
 
 from __future__ import annotations
 
+import gc
 import os
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -111,7 +113,8 @@ class Baseline:
                 await trio.sleep(0.01)
         now = Baseline.now()
         assert not now.above(self), (
-            f"leak: {now} after the clients left, {self} before; tasks: {running_tasks()}"
+            f"leak: {now} after the clients left, {self} before; the tasks, where they wait:\n"
+            + "\n".join(describe_tasks())
         )
 
     def above(self, other: Baseline) -> bool:
@@ -173,3 +176,39 @@ def close_reason(error: ConnectionClosed) -> str | None:
     """The close reason a trio-websocket ``ConnectionClosed`` carries."""
     assert error.reason is not None
     return error.reason.reason
+
+
+def describe_tasks() -> list[str]:
+    """Every task's name and where it waits, innermost frame last (for a failure message)."""
+    lines = []
+    pending = [(trio.lowlevel.current_root_task(), 0)]
+    while pending:
+        task, depth = pending.pop()
+        assert task is not None
+        lines.append("  " * depth + f"{task.name} @ " + " > ".join(await_chain(task.coro)))
+        for nursery in task.child_nurseries:
+            pending.extend((child, depth + 1) for child in nursery.child_tasks)
+    return lines
+
+
+def await_chain(awaitable: object) -> list[str]:
+    """Where a coroutine waits, outermost first, through ``__await__`` wrappers too (Hypercorn's
+    ``TCPServer`` is awaited as an object, which ``Task.iter_await_frames`` stops at)."""
+    where = []
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        if frame is None:
+            inner = [
+                referent
+                for referent in gc.get_referents(awaitable)
+                if isinstance(referent, types.CoroutineType | types.GeneratorType)
+            ]
+            if not inner:
+                break
+            awaitable = inner[0]
+            continue
+        where.append(
+            f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} {frame.f_code.co_name}"
+        )
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+    return where

@@ -9,7 +9,7 @@ import trio.testing
 from trioquart import TrioQuart
 
 from ..test_lifespan import add_ticking_service
-from .conftest import serve_app
+from .conftest import running_tasks, serve_app
 
 
 async def test_while_serving_holding_a_nursery_starts_and_stops_under_hypercorn(
@@ -35,15 +35,5 @@ async def test_while_serving_holding_a_nursery_starts_and_stops_under_hypercorn(
 
 
 def trioquart_tasks() -> list[str]:
-    """Names of the running tasks whose coroutine is trioquart code (the server's included)."""
-    found = []
-    pending = [trio.lowlevel.current_root_task()]
-    while pending:
-        task = pending.pop()
-        assert task is not None
-        code = getattr(task.coro, "cr_code", None)
-        if code is not None and "/trioquart/" in code.co_filename:
-            found.append(task.name)
-        for nursery in task.child_nurseries:
-            pending.extend(nursery.child_tasks)
-    return found
+    """The running tasks whose function is trioquart's (the server's included)."""
+    return [name for name in running_tasks() if name.startswith("trioquart.")]

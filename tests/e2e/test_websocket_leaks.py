@@ -10,7 +10,6 @@ process's open files come back to where they were.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -26,33 +25,9 @@ from trio_websocket import (
 
 from trioquart import TrioQuart, websocket
 
-from .conftest import RunningServer
+from .conftest import Baseline, RunningServer
 
 FLOOD = 60  # messages: more than the app's queue and Hypercorn's together
-
-
-def all_tasks() -> int:
-    count = 0
-    pending = [trio.lowlevel.current_root_task()]
-    while pending:
-        task = pending.pop()
-        assert task is not None
-        count += 1
-        for nursery in task.child_nurseries:
-            pending.extend(nursery.child_tasks)
-    return count
-
-
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-async def wait_for_baseline(tasks: int, files: int) -> None:
-    """Wait (bounded) until the task count and open files are back to the baseline."""
-    with trio.fail_after(5):
-        # Polled: a server's connection ending and its socket closing have no event to await.
-        while all_tasks() > tasks or open_files() > files:  # noqa: ASYNC110
-            await trio.sleep(0.01)
 
 
 async def flood(connection: WebSocketConnection, message: str) -> None:
@@ -114,7 +89,7 @@ async def test_websocket_connection_ending_leaves_no_task_or_file(
     app.config["MAX_WEBSOCKET_MESSAGE_SIZE"] = 1000
     app.websocket("/ws")(handler_for(ending))
     await trio.testing.wait_all_tasks_blocked()
-    tasks, files = all_tasks(), open_files()
+    baseline = Baseline.now()
 
     stream = await trio.open_tcp_stream(server.host, server.port)
     try:
@@ -138,4 +113,4 @@ async def test_websocket_connection_ending_leaves_no_task_or_file(
         raise
     finally:
         await stream.aclose()
-    await wait_for_baseline(tasks, files)
+    await baseline.wait_until_back()

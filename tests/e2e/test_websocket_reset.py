@@ -15,11 +15,8 @@ deliver those messages.
 
 from __future__ import annotations
 
-import gc
-import os
 import socket
 import struct
-import types
 
 import pytest
 import trio
@@ -28,75 +25,10 @@ from trio_websocket import wrap_client_stream
 
 from trioquart import TrioQuart, websocket
 
-from .conftest import RunningServer
+from .conftest import Baseline, RunningServer
 
 CLIENTS = 60
 BATCH = 20  # clients connected at once
-
-
-def all_tasks() -> int:
-    count = 0
-    pending = [trio.lowlevel.current_root_task()]
-    while pending:
-        task = pending.pop()
-        assert task is not None
-        count += 1
-        for nursery in task.child_nurseries:
-            pending.extend(nursery.child_tasks)
-    return count
-
-
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-async def wait_for_baseline(tasks: int, files: int) -> None:
-    """Wait (bounded) until the task count and open files are back to the baseline."""
-    with trio.move_on_after(5):
-        # Polled: a server's connection ending and its socket closing have no event to await.
-        while all_tasks() > tasks or open_files() > files:  # noqa: ASYNC110
-            await trio.sleep(0.01)
-        return
-    raise AssertionError(
-        f"{all_tasks() - tasks} tasks and {open_files() - files} files left:\n"
-        + "\n".join(describe_tasks())
-    )
-
-
-def describe_tasks() -> list[str]:
-    """Every task's name and where it waits, innermost frame last (for a failure message)."""
-    lines = []
-    pending = [(trio.lowlevel.current_root_task(), 0)]
-    while pending:
-        task, depth = pending.pop()
-        assert task is not None
-        lines.append("  " * depth + f"{task.name} @ " + " > ".join(await_chain(task.coro)))
-        for nursery in task.child_nurseries:
-            pending.extend((child, depth + 1) for child in nursery.child_tasks)
-    return lines
-
-
-def await_chain(awaitable: object) -> list[str]:
-    """Where a coroutine waits, outermost first, through ``__await__`` wrappers too (Hypercorn's
-    ``TCPServer`` is awaited as an object, which ``Task.iter_await_frames`` stops at)."""
-    where = []
-    while awaitable is not None:
-        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
-        if frame is None:
-            inner = [
-                referent
-                for referent in gc.get_referents(awaitable)
-                if isinstance(referent, types.CoroutineType | types.GeneratorType)
-            ]
-            if not inner:
-                break
-            awaitable = inner[0]
-            continue
-        where.append(
-            f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} {frame.f_code.co_name}"
-        )
-        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
-    return where
 
 
 async def reset_after_burst(server: RunningServer, number: int, burst: int) -> None:
@@ -159,7 +91,7 @@ async def test_reset_after_burst_leaves_no_task_or_file(
             finished += 1
 
     await trio.testing.wait_all_tasks_blocked()
-    tasks, files = all_tasks(), open_files()
+    baseline = Baseline.now()
 
     with trio.fail_after(10):
         for first in range(0, CLIENTS, BATCH):
@@ -167,7 +99,7 @@ async def test_reset_after_burst_leaves_no_task_or_file(
                 for number in range(first, first + BATCH):
                     clients.start_soon(reset_after_burst, server, number, burst)
 
-    await wait_for_baseline(tasks, files)
+    await baseline.wait_until_back()
     assert started == CLIENTS
     assert finished == CLIENTS
     assert len(app.connected_websockets) == 0
