@@ -21,6 +21,13 @@ def add_form_route(app: TrioQuart) -> None:
         return {"fields": len(form), "files": len(files)}
 
 
+async def post_form(client: TestClient, kind: str, fields: dict[str, str]) -> Any:
+    """POST ``fields`` url-encoded, or as multipart with a small file beside them."""
+    if kind == "urlencoded":
+        return await client.post("/", form=fields)
+    return await client.post("/", form=fields, files={"upload": (b"data", "a.txt")})
+
+
 @pytest.mark.parametrize("kind", ["urlencoded", "multipart"])
 async def test_form_with_more_parts_than_max_form_parts_is_413(
     app: TrioQuart, client: TestClient, kind: str
@@ -29,12 +36,8 @@ async def test_form_with_more_parts_than_max_form_parts_is_413(
     app.config["MAX_FORM_PARTS"] = 10
     many = {f"f{number}": "x" for number in range(11)}
     few = {f"f{number}": "x" for number in range(9)}  # with the file below: 10 parts
-    if kind == "urlencoded":
-        response = await client.post("/", form=many)
-        accepted = await client.post("/", form=few)
-    else:
-        response = await client.post("/", form=many, files={"upload": (b"data", "a.txt")})
-        accepted = await client.post("/", form=few, files={"upload": (b"data", "a.txt")})
+    response = await post_form(client, kind, many)
+    accepted = await post_form(client, kind, few)
     assert response.status_code == 413
     assert accepted.status_code == 200
 
@@ -45,11 +48,7 @@ async def test_form_field_above_max_form_memory_size_is_413(
 ) -> None:
     add_form_route(app)
     app.config["MAX_FORM_MEMORY_SIZE"] = 1000
-    big = {"field": "x" * 2000}
-    if kind == "urlencoded":
-        response = await client.post("/", form=big)
-    else:
-        response = await client.post("/", form=big, files={"upload": (b"data", "a.txt")})
+    response = await post_form(client, kind, {"field": "x" * 2000})
     assert response.status_code == 413
 
 
