@@ -34,6 +34,7 @@ from docs.examples import (
     responses_app,
     routing_app,
     routing_blueprints,
+    security_app,
     serving_embedded,
     testing_app,
     websockets_closing,
@@ -115,12 +116,12 @@ async def test_docs_websockets_reject_with_abort() -> None:
 async def test_docs_websockets_close_before_accept_is_403() -> None:
     client = websockets_reject.app.test_client()
     with pytest.raises(WebsocketResponseError) as info:
-        async with client.websocket("/feed", headers={"Origin": "https://evil.example"}) as ws:
+        async with client.websocket("/feed?room=secret") as ws:
             await ws.receive()
     assert info.value.response.status_code == 403
     assert await info.value.response.get_data() == b""
-    async with client.websocket("/feed", headers={"Origin": "https://example.com"}) as ws:
-        assert await ws.receive() == "feed"
+    async with client.websocket("/feed?room=general") as ws:
+        assert await ws.receive() == "feed of general"
 
 
 async def test_docs_websockets_independent_tasks(autojump_clock: trio.testing.MockClock) -> None:
@@ -725,6 +726,47 @@ def test_docs_config_defaults_are_all_documented() -> None:
     page = (ROOT / "docs" / "config.md").read_text()
     missing = [key for key in DEFAULTS if f"`{key}`" not in page]
     assert not missing, f"docs/config.md does not describe {missing}"
+
+
+# --- security.md -----------------------------------------------------------------------------
+
+PROXIED = {
+    "X-Forwarded-For": "203.0.113.9",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "chat.example.com",
+}
+
+
+async def test_docs_security_origins() -> None:
+    client = TestClient(security_app.app, host="10.0.0.2:8000")  # the proxy's own address
+    for origin in ["https://chat.example.com", "https://www.example.com"]:
+        async with client.websocket("/ws", headers={**PROXIED, "Origin": origin}) as ws:
+            assert await ws.receive() == "hello guest, from 203.0.113.9"
+    with pytest.raises(WebsocketResponseError) as info:
+        async with client.websocket("/ws", headers={**PROXIED, "Origin": "https://evil.example"}):
+            pass
+    assert info.value.response.status_code == 403
+
+
+async def test_docs_security_trusted_hosts_and_proxy_headers() -> None:
+    client = TestClient(security_app.app, host="10.0.0.2:8000")
+    response = await client.get("/whoami", headers=PROXIED)
+    assert await response.get_json() == {
+        "url": "https://chat.example.com/whoami",
+        "client": "203.0.113.9",
+    }
+    response = await client.get("/whoami", headers={**PROXIED, "X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 400
+    response = await client.get("/whoami")  # not through the proxy: its own address as the host
+    assert response.status_code == 400
+
+
+async def test_docs_security_cookie_flags() -> None:
+    client = TestClient(security_app.app, host="chat.example.com")
+    response = await client.post("/login")
+    cookie = response.headers["Set-Cookie"]
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Max-Age=3600"]:
+        assert flag in cookie
 
 
 # --- serving.md ----------------------------------------------------------------------------

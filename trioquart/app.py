@@ -24,7 +24,7 @@ from .ctx import AppContext
 from .pipeline import Pipeline
 from .routing import Router
 from .scaffold import F, Scaffold
-from .typing import ServingHook, WhileServingHook
+from .typing import ASGIApp, ServingHook, WhileServingHook
 from .wrappers.request import Request
 from .wrappers.websocket import Websocket
 
@@ -66,6 +66,9 @@ class TrioQuart(Scaffold, Pipeline):
         self.connected_websockets = ConnectedWebsockets()
         #: Set when the server starts shutting down (a new Event each time the app is served).
         self.shutdown_event = trio.Event()
+        #: The ASGI callable that ``app(...)`` calls; wrap it to add ASGI middleware while the
+        #: app itself stays the thing served: ``app.asgi_app = Middleware(app.asgi_app)``.
+        self.asgi_app: ASGIApp = self.handle_asgi
 
     @property
     def url_map(self) -> Any:
@@ -80,7 +83,13 @@ class TrioQuart(Scaffold, Pipeline):
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
-        """The ASGI 3 entry point."""
+        """The ASGI 3 entry point: calls :attr:`asgi_app`."""
+        await self.asgi_app(scope, receive, send)
+
+    async def handle_asgi(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """The app's own ASGI callable, under any middleware in :attr:`asgi_app`."""
         if scope["type"] == "lifespan":
             await run_lifespan(self, scope, receive, send)
         elif scope["type"] == "http" or scope["type"] == "websocket":

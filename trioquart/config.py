@@ -17,6 +17,12 @@ DEFAULTS: dict[str, Any] = {
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",
+    # Host names requests may be made to ("example.com", ".example.com" for every subdomain);
+    # any other Host is answered with 400. None: any host (see docs/security.md).
+    "TRUSTED_HOSTS": None,
+    # Origins besides the connection's own host whose pages may open a websocket
+    # ("https://app.example.com"), or ["*"] for any; others get 403. See origins.py.
+    "WEBSOCKET_ALLOWED_ORIGINS": [],
     # Bodies larger than this are refused with 413 before they are read in full.
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # Seconds a request body may take to arrive in full once the view reads it, else 408: a

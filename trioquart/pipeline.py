@@ -18,11 +18,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import RequestRedirect, WebsocketMismatch
 
 from .errors import ErrorHandlers, ResponseAbort, single_error
 from .hooks import HookKind, Hooks
+from .origins import origin_allowed
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .wrappers.response import Response
@@ -47,10 +48,20 @@ class Pipeline:
 
     def match_request(self, connection: BaseRequestWebsocket) -> None:
         """Route ``connection``, storing its rule and arguments, or the routing failure to
-        raise when the view would run. Not a checkpoint."""
-        adapter = self.router.bind(connection.host, connection.scheme, connection.root_path)
-        connection.url_adapter = adapter
+        raise when the view would run. Not a checkpoint.
+
+        With ``TRUSTED_HOSTS`` set, a ``Host`` not in it is such a failure (400), as in Flask.
+        """
         websocket = connection.scope["type"] == "websocket"
+        trusted_hosts = self.config["TRUSTED_HOSTS"]
+        if trusted_hosts is not None:
+            connection.trusted_hosts = trusted_hosts
+        try:
+            adapter = self.router.bind(connection.host, connection.scheme, connection.root_path)
+        except HTTPException as error:  # werkzeug's SecurityError: the host is not trusted
+            connection.routing_exception = error
+            return
+        connection.url_adapter = adapter
         try:
             connection.url_rule, connection.view_args = self.router.match(
                 adapter,
@@ -127,15 +138,43 @@ class Pipeline:
     # Websockets
 
     async def full_dispatch_websocket(self, websocket: Websocket) -> Any:
-        """Run the ``before_websocket`` hooks, then the handler; return what either returned.
+        """Check the handshake's origin, run the ``before_websocket`` hooks, then the handler;
+        return what either returned.
 
         Errors propagate: the websocket driver answers them (a rejection before accept, a
         1011 close after it).
         """
+        await self.check_websocket_origin(websocket)
         rv = await self.preprocess_websocket(websocket)
         if rv is None:
             rv = await self.dispatch_websocket(websocket)
         return rv
+
+    async def check_websocket_origin(self, websocket: Websocket) -> None:
+        """Refuse a handshake from a page of another site, before any hook runs.
+
+        The page's ``Origin`` must be the connection's own host or be listed in
+        ``WEBSOCKET_ALLOWED_ORIGINS``; a handshake without ``Origin`` (not a browser) passes.
+
+        Raises:
+            Forbidden: the origin is not allowed (answered with 403).
+        """
+        origin = websocket.headers.get("Origin")
+        if origin is None:
+            return
+        allowed = self.config["WEBSOCKET_ALLOWED_ORIGINS"]
+        if not origin_allowed(origin, websocket.host, allowed):
+            log.warning(
+                "Refused a websocket handshake to %s from a page of %r: not the host %r and "
+                "not in WEBSOCKET_ALLOWED_ORIGINS",
+                websocket.path,
+                origin,
+                websocket.host,
+            )
+            raise Forbidden(
+                f"Websocket connections from pages of {origin!r} are not allowed "
+                "(WEBSOCKET_ALLOWED_ORIGINS)."
+            )
 
     async def preprocess_websocket(self, websocket: Websocket) -> Any:
         """Run the ``before_websocket`` hooks; the first value returned rejects the connection."""

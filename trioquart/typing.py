@@ -77,6 +77,9 @@ ASGIReceiveEvent: TypeAlias = Mapping[str, Any]
 ASGISendEvent: TypeAlias = Mapping[str, Any]
 ASGIReceiveCallable: TypeAlias = Callable[[], Awaitable[ASGIReceiveEvent]]
 ASGISendCallable: TypeAlias = Callable[[ASGISendEvent], Awaitable[None]]
+# Any ASGI 3 callable: middleware from other libraries, typed with their own scope and
+# message types, must fit here.
+ASGIApp: TypeAlias = Callable[[Any, Any, Any], Awaitable[None]]
 
 HeadersValue: TypeAlias = "Headers | Mapping[str, str] | Iterable[tuple[str, str]]"
 StatusCode: TypeAlias = int

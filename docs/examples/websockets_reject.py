@@ -8,7 +8,7 @@ app = TrioQuart(__name__)
 
 USERNAME = "alice"
 PASSWORD = "correct horse"
-ALLOWED_ORIGINS = {"https://example.com"}
+ROOMS = {"general", "random"}
 
 
 @app.websocket("/chat")
@@ -30,7 +30,7 @@ async def admin() -> None:
 
 @app.websocket("/feed")
 async def feed() -> None:
-    if websocket.headers.get("Origin") not in ALLOWED_ORIGINS:
+    if websocket.args.get("room") not in ROOMS:
         await websocket.close(1008)  # before accept: the client gets an HTTP 403
         return
-    await websocket.send("feed")
+    await websocket.send(f"feed of {websocket.args['room']}")

@@ -77,3 +77,29 @@ def test_two_pages_chat(chat_url: str) -> None:
             expect(ada.locator("#log")).to_contain_text("bob left (ada)")
         finally:
             browser.close()
+
+
+OPEN_SOCKET = """url => new Promise(resolve => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => { socket.close(); resolve("open"); };
+    socket.onclose = event => resolve(`closed ${event.code}`);
+})"""
+
+
+def test_a_page_of_another_site_cannot_open_the_chat_websocket(chat_url: str) -> None:
+    """Cross-site websocket hijacking, tried by a real browser: a page of another origin (here
+    ``localhost`` instead of ``127.0.0.1``) is refused, a page of the chat's own is not."""
+    from playwright.sync_api import sync_playwright
+
+    port = chat_url.rpartition(":")[2]
+    socket_url = f"ws://127.0.0.1:{port}/ws/lobby?name=mallory"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(chat_url)
+            assert page.evaluate(OPEN_SOCKET, socket_url) == "open"
+            page.goto(f"http://localhost:{port}/")
+            assert page.evaluate(OPEN_SOCKET, socket_url) == "closed 1006"
+        finally:
+            browser.close()

@@ -137,7 +137,11 @@ def running_tasks() -> list[str]:
 
 @asynccontextmanager
 async def open_websocket(
-    server: RunningServer, path: str, *, subprotocols: Iterable[str] | None = None
+    server: RunningServer,
+    path: str,
+    *,
+    subprotocols: Iterable[str] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> AsyncIterator[WebSocketConnection]:
     """A trio-websocket client connection to ``server``.
 
@@ -150,7 +154,12 @@ async def open_websocket(
     try:
         async with trio.open_nursery() as nursery:
             connection = await wrap_client_stream(
-                nursery, stream, f"{server.host}:{server.port}", path, subprotocols=subprotocols
+                nursery,
+                stream,
+                f"{server.host}:{server.port}",
+                path,
+                subprotocols=subprotocols,
+                extra_headers=headers,
             )
             try:
                 yield connection
