@@ -13,7 +13,7 @@ from trioquart import TrioQuart, request, websocket
 from trioquart.json import loads
 from trioquart.testing import TestClient
 
-from .e2e.conftest import serve_app
+from .e2e.conftest import served
 
 UNCLOSED = "[" * 100_000  # 100 KB of "[": never valid, and too deep to even reach the end
 TOO_DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON, nested too deeply to decode
@@ -105,15 +105,11 @@ async def test_json_too_deep_request_body_is_400_under_hypercorn(
     app: TrioQuart, nursery: trio.Nursery
 ) -> None:
     add_json_views(app)
-    server = await serve_app(nursery, app)
-    try:
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            response = await http.post(
-                "/", content=UNCLOSED, headers={"Content-Type": "application/json"}
-            )
-            assert response.status_code == 400
-            assert "nested too deeply" in response.text
-            response = await http.post("/", json=[1])
-            assert response.json() == {"got": [1]}
-    finally:
-        await server.stop()
+    async with served(nursery, app) as server, httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.post(
+            "/", content=UNCLOSED, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert "nested too deeply" in response.text
+        response = await http.post("/", json=[1])
+        assert response.json() == {"got": [1]}

@@ -22,7 +22,7 @@ from trioquart.testing.http import run_request
 from trioquart.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from trioquart.wrappers.request import Body, Request
 
-from .e2e.conftest import serve_app
+from .e2e.conftest import served
 
 MULTIPART = (
     b'--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nReport\r\n'
@@ -814,8 +814,7 @@ async def test_request_e2e_form_from_two_tasks_and_413_twice(
         await both_waiting.wait()
         yield b"b=2"
 
-    server = await serve_app(nursery, app)
-    try:
+    async with served(nursery, app) as server:
         with trio.fail_after(10):
             async with httpx.AsyncClient(base_url=server.url) as http:
                 headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -823,8 +822,6 @@ async def test_request_e2e_form_from_two_tasks_and_413_twice(
                 assert response.json() == [2, 2]
                 response = await http.post("/limited", data={"name": "x" * 200})
                 assert response.json() == [413, 413]
-    finally:
-        await server.stop()
 
 
 async def test_request_streaming_after_a_cancelled_read_starts_at_the_first_chunk() -> None:

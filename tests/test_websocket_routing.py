@@ -11,7 +11,7 @@ from trio_websocket import ConnectionRejected
 from trioquart import Response, TrioQuart, websocket
 from trioquart.testing import TestClient, WebsocketResponseError
 
-from .e2e.conftest import open_websocket, serve_app
+from .e2e.conftest import open_websocket, served
 
 
 async def rejected(client: TestClient, path: str) -> Response:
@@ -98,8 +98,7 @@ async def test_websocket_routing_post_only_http_route_over_hypercorn(
     app: TrioQuart, nursery: trio.Nursery
 ) -> None:
     add_routes(app)
-    server = await serve_app(nursery, app)
-    try:
+    async with served(nursery, app) as server:
         for path, status in [("/form", 400), ("/items/3", 400), ("/nowhere", 404)]:
             with pytest.raises(ConnectionRejected) as caught:
                 async with open_websocket(server, path):
@@ -107,5 +106,3 @@ async def test_websocket_routing_post_only_http_route_over_hypercorn(
             assert caught.value.status_code == status, path
         async with open_websocket(server, "/live") as connection:
             assert await connection.get_message() == "live"
-    finally:
-        await server.stop()

@@ -1,8 +1,10 @@
 """A real Hypercorn trio server on 127.0.0.1 for end-to-end tests.
 
 ``serve_app(nursery, app)`` starts Hypercorn's trio worker on an ephemeral port inside the
-test's nursery and returns its base URL and a stop function; the ``server`` fixture does this for
-the ``app`` fixture and stops it when the test ends.
+test's nursery and returns its base URL and a stop function. ``served(nursery, app)`` does this
+for a block and checks for leaks when the block ends; the ``server`` fixture does that for the
+``app`` fixture and the whole test. Tests of shutdown itself use ``serve_app``: once ``serve``
+has returned, structured concurrency leaves none of the server's tasks running.
 """
 
 from __future__ import annotations
@@ -72,20 +74,31 @@ async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) ->
     return RunningServer(url=url, host=host, port=int(port), stop=stop)
 
 
+@asynccontextmanager
+async def served(
+    nursery: trio.Nursery, app: TrioQuart, **options: object
+) -> AsyncIterator[RunningServer]:
+    """``app`` served for the block (see ``serve_app``), and a leak check when it ends.
+
+    Once the block is done with its clients, the process's trio tasks and open files must
+    come back to what they were when the server had started (``Baseline``), before the
+    server is stopped. A block that raises skips the check (its error says more).
+    """
+    running = await serve_app(nursery, app, **options)
+    try:
+        await trio.testing.wait_all_tasks_blocked()
+        baseline = Baseline.now()
+        yield running
+        await baseline.wait_until_back()
+    finally:
+        await running.stop()
+
+
 @pytest.fixture
 async def server(app: TrioQuart, nursery: trio.Nursery) -> AsyncIterator[RunningServer]:
-    """``app`` served for real on 127.0.0.1; stopped when the test ends.
-
-    Also the leak check of every test that uses it: once the test is done with its clients,
-    the process's trio tasks and open files must come back to what they were when the server
-    had started (``assert_back_to_baseline``), before the server is stopped.
-    """
-    running = await serve_app(nursery, app)
-    await trio.testing.wait_all_tasks_blocked()
-    baseline = Baseline.now()
-    yield running
-    await baseline.wait_until_back()
-    await running.stop()
+    """``app`` served for real on 127.0.0.1 for the test, with the leak check of ``served``."""
+    async with served(nursery, app) as running:
+        yield running
 
 
 @dataclass
