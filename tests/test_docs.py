@@ -36,6 +36,8 @@ from docs.examples import (
     routing_blueprints,
     security_app,
     serving_embedded,
+    sessions_app,
+    sessions_testing,
     testing_app,
     websockets_closing,
     websockets_disconnect,
@@ -726,6 +728,38 @@ def test_docs_config_defaults_are_all_documented() -> None:
     page = (ROOT / "docs" / "config.md").read_text()
     missing = [key for key in DEFAULTS if f"`{key}`" not in page]
     assert not missing, f"docs/config.md does not describe {missing}"
+
+
+# --- sessions.md -----------------------------------------------------------------------------
+
+
+async def test_docs_sessions_login_flash_and_websocket() -> None:
+    client = sessions_app.app.test_client()
+    response = await client.post("/login", form={"user": "ada", "password": "wrong"})
+    assert response.status_code == 302
+    home = await (await client.get("/")).get_json()
+    assert home == {"user": None, "messages": [["error", "Wrong user name or password."]]}
+    with pytest.raises(WebsocketResponseError) as info:
+        async with client.websocket("/chat"):
+            pass
+    assert info.value.response.status_code == 401
+
+    form = {"user": "ada", "password": sessions_app.PASSWORDS["ada"], "remember": "on"}
+    response = await client.post("/login", form=form)
+    assert "Expires=" in response.headers["Set-Cookie"]  # remembered: a permanent session
+    home = await (await client.get("/")).get_json()
+    assert home == {"user": "ada", "messages": [["message", "Welcome back, ada."]]}
+    async with client.websocket("/chat") as ws:
+        assert await ws.receive() == "ada joined"
+        await ws.send("hello")
+        assert await ws.receive() == "ada: hello"
+    await client.post("/logout")
+    assert (await (await client.get("/")).get_json())["user"] is None
+
+
+async def test_docs_sessions_testing_examples() -> None:
+    await sessions_testing.test_home_when_logged_in()
+    await sessions_testing.test_logout_empties_the_session()
 
 
 # --- security.md -----------------------------------------------------------------------------

@@ -213,7 +213,8 @@ async def test_test_client_cookie_expiry(
     async def view() -> Any:
         return "", {"Set-Cookie": f"name=value; {attributes}"}
 
-    client.cookies["name"] = "old"
+    client.set_cookie("localhost", "name", "old")
+    assert client.cookies == {"name": "old"}
     await client.get("/")
     assert client.cookies == ({"name": "value"} if kept else {})
 

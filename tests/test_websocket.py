@@ -124,7 +124,7 @@ async def test_converters_and_request_attributes(app: TrioQuart, client: TestCli
             }
         )
 
-    client.cookies["session"] = "abc"
+    client.set_cookie("localhost", "session", "abc")
     headers = {"X-Token": "t", "Authorization": "Basic dXNlcjpwdw=="}
     async with client.websocket("/rooms/7?x=1", headers=headers) as ws:
         data = await ws.receive_json()

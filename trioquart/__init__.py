@@ -6,12 +6,15 @@ The public names are re-exported here; see ``docs/`` for the guide.
 from .app import TrioQuart as TrioQuart
 from .blueprints import Blueprint as Blueprint
 from .errors import abort as abort
+from .flashing import flash as flash
+from .flashing import get_flashed_messages as get_flashed_messages
 from .globals import current_app as current_app
 from .globals import g as g
 from .globals import has_app_context as has_app_context
 from .globals import has_request_context as has_request_context
 from .globals import has_websocket_context as has_websocket_context
 from .globals import request as request
+from .globals import session as session
 from .globals import websocket as websocket
 from .helpers import make_response as make_response
 from .helpers import redirect as redirect
@@ -32,7 +35,9 @@ __all__ = [
     "WebsocketClosedError",
     "abort",
     "current_app",
+    "flash",
     "g",
+    "get_flashed_messages",
     "has_app_context",
     "has_request_context",
     "has_websocket_context",
@@ -40,6 +45,7 @@ __all__ = [
     "make_response",
     "redirect",
     "request",
+    "session",
     "stream_with_context",
     "url_for",
     "websocket",

@@ -24,6 +24,7 @@ from .ctx import AppContext
 from .pipeline import Pipeline
 from .routing import Router
 from .scaffold import F, Scaffold
+from .sessions import SecureCookieSessionInterface, SessionInterface
 from .typing import ASGIApp, ServingHook, WhileServingHook
 from .wrappers.request import Request
 from .wrappers.websocket import Websocket
@@ -66,6 +67,8 @@ class TrioQuart(Scaffold, Pipeline):
         self.connected_websockets = ConnectedWebsockets()
         #: Set when the server starts shutting down (a new Event each time the app is served).
         self.shutdown_event = trio.Event()
+        #: Opens and saves sessions (signed cookies unless replaced).
+        self.session_interface: SessionInterface = SecureCookieSessionInterface()
         #: The ASGI callable that ``app(...)`` calls; wrap it to add ASGI middleware while the
         #: app itself stays the thing served: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: ASGIApp = self.handle_asgi

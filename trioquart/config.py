@@ -8,12 +8,28 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DEBUG": False,
     "TESTING": False,
+    # Signs the session cookie; without it the session is read-only and empty.
     "SECRET_KEY": None,
+    # Older keys whose signatures are still accepted (key rotation); new cookies use SECRET_KEY.
+    "SECRET_KEY_FALLBACKS": [],
+    "SESSION_COOKIE_NAME": "session",
+    "SESSION_COOKIE_DOMAIN": None,
+    "SESSION_COOKIE_PATH": None,  # None: APPLICATION_ROOT
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,
+    # "Lax" (Flask: None): browsers leave the cookie out of requests and websocket handshakes
+    # that pages of other sites start.
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_PARTITIONED": False,
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+    # Send a permanent session's cookie on every response, renewing its expiry.
+    "SESSION_REFRESH_EACH_REQUEST": True,
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",

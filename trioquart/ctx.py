@@ -14,6 +14,7 @@ from .globals import app_context_var, find_app_context, request_context_var, web
 
 if TYPE_CHECKING:
     from .app import TrioQuart
+    from .sessions import Session
     from .wrappers.request import Request
     from .wrappers.websocket import Websocket
 
@@ -77,7 +78,7 @@ class _ConnectionContext:
     """What request and websocket contexts share: pushing themselves, with the application
     context they run in."""
 
-    __slots__ = ("_pushed_app_context", "_token", "app", "app_context")
+    __slots__ = ("_pushed_app_context", "_token", "app", "app_context", "flashes", "session")
 
     #: The context variable that makes this kind of connection current.
     _variable: ContextVar[Any]
@@ -86,6 +87,10 @@ class _ConnectionContext:
         self.app = app
         #: The application context of this connection (``current_app`` and ``g``), once pushed.
         self.app_context: AppContext | None = None
+        #: The session, once opened (before the first hook runs).
+        self.session: Session | None = None
+        #: The flashed messages taken from the session, once ``get_flashed_messages`` ran.
+        self.flashes: list[tuple[str, Any]] | None = None
         self._pushed_app_context = False
         self._token: Token[Any] | None = None
 

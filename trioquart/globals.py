@@ -1,4 +1,4 @@
-"""The context globals: ``current_app``, ``g``, ``request``, ``websocket`` (and ``session``).
+"""The context globals: ``current_app``, ``g``, ``request``, ``websocket`` and ``session``.
 
 Each is a proxy over a :class:`contextvars.ContextVar`. trio copies the context of the task that
 starts a child into the child, so tasks started from a handler (or from ``websocket.nursery``) see
@@ -19,6 +19,7 @@ from werkzeug.local import LocalProxy
 if TYPE_CHECKING:
     from .app import TrioQuart
     from .ctx import AppContext, RequestContext, WebsocketContext, _AppGlobals
+    from .sessions import Session
     from .wrappers.request import Request
     from .wrappers.websocket import Websocket
 
@@ -43,6 +44,13 @@ Working outside of websocket context.
 This code reads 'websocket', which exists only while a websocket connection is being \
 handled, in the handler, its hooks and the tasks in 'websocket.nursery'. In a test, open one \
 with 'async with app.test_client().websocket(path) as ws:'."""
+
+_no_session_message = """\
+Working outside of request context.
+
+This code reads 'session', which exists only while an HTTP request or a websocket connection \
+is being handled, in the handler, its hooks and the tasks they start. In a test, use \
+'async with app.test_client().session_transaction() as session:' to read or prepare it."""
 
 app_context_var: ContextVar[AppContext] = ContextVar("trioquart.app_ctx")
 request_context_var: ContextVar[RequestContext] = ContextVar("trioquart.request_ctx")
@@ -72,6 +80,21 @@ request: Request = LocalProxy(  # type: ignore[assignment]
 websocket: Websocket = LocalProxy(  # type: ignore[assignment]
     websocket_context_var, "websocket", unbound_message=_no_websocket_message
 )
+
+
+def find_connection_context() -> RequestContext | WebsocketContext | None:
+    """The request or websocket context being handled in this task, or ``None``."""
+    return request_context_var.get(None) or websocket_context_var.get(None)
+
+
+def _session() -> Session:
+    ctx = find_connection_context()
+    if ctx is None or ctx.session is None:
+        raise RuntimeError(_no_session_message)
+    return ctx.session
+
+
+session: Session = LocalProxy(_session)  # type: ignore[assignment]
 
 
 def has_request_context() -> bool:

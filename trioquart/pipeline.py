@@ -22,10 +22,12 @@ from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, M
 from werkzeug.routing import RequestRedirect, WebsocketMismatch
 
 from .errors import ErrorHandlers, ResponseAbort, single_error
+from .globals import find_connection_context
 from .hooks import HookKind, Hooks
 from .origins import origin_allowed
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
+from .sessions import SessionInterface
 from .wrappers.response import Response
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class Pipeline:
     hooks: Hooks
     error_handlers: ErrorHandlers
     view_functions: dict[str, Callable[..., Any]]
+    session_interface: SessionInterface
 
     def match_request(self, connection: BaseRequestWebsocket) -> None:
         """Route ``connection``, storing its rule and arguments, or the routing failure to
@@ -84,6 +87,7 @@ class Pipeline:
         Returns the response to send; never raises an ``Exception``.
         """
         try:
+            await self.load_session(request)
             rv = await self.preprocess_request(request)
             if rv is None:
                 rv = await self.dispatch_request(request)
@@ -124,9 +128,11 @@ class Pipeline:
             return await self.handle_exception(error, request)
 
     async def process_response(self, response: Response, request: Request) -> Response:
-        """Run the ``after_request`` hooks, each getting and returning the response."""
+        """Run the ``after_request`` hooks, each getting and returning the response, then save
+        the session into it."""
         for hook in self.hooks.to_run(HookKind.AFTER_REQUEST, request.blueprint):
             response = await hook(response)
+        await self.save_session(response)
         return response
 
     async def do_teardown_request(self, request: Request, error: BaseException | None) -> None:
@@ -145,6 +151,7 @@ class Pipeline:
         1011 close after it).
         """
         await self.check_websocket_origin(websocket)
+        await self.load_session(websocket)
         rv = await self.preprocess_websocket(websocket)
         if rv is None:
             rv = await self.dispatch_websocket(websocket)
@@ -194,11 +201,13 @@ class Pipeline:
         self, websocket: Websocket, response: Response | None
     ) -> Response | None:
         """Run the ``after_websocket`` hooks; each gets and returns the rejection response
-        (``None`` after accept)."""
+        (``None`` after accept). A rejection carries the session's cookie."""
         for hook in self.hooks.to_run(HookKind.AFTER_WEBSOCKET, websocket.blueprint):
             result = await hook(response)
             if result is not None or response is None:
                 response = result
+        if response is not None:
+            await self.save_session(response)
         return response
 
     async def do_teardown_websocket(
@@ -209,6 +218,26 @@ class Pipeline:
         await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
 
     # Both
+
+    async def load_session(self, connection: BaseRequestWebsocket) -> None:
+        """Open the session of ``connection`` with ``session_interface`` (a null session when
+        it gives none), for the ``session`` global."""
+        ctx = find_connection_context()
+        assert ctx is not None
+        app: Any = self  # the interface is given the app, of which Pipeline is a base
+        interface = self.session_interface
+        session = await interface.open_session(app, connection)
+        ctx.session = session if session is not None else interface.make_null_session(app)
+
+    async def save_session(self, response: Response) -> None:
+        """Save the session of the current connection into ``response``, unless it is null
+        or was never opened (an error before that)."""
+        ctx = find_connection_context()
+        session = ctx.session if ctx is not None else None
+        interface = self.session_interface
+        if session is not None and not interface.is_null_session(session):
+            app: Any = self  # the interface is given the app, of which Pipeline is a base
+            await interface.save_session(app, session, response)
 
     async def handle_exception(
         self, error: Exception, connection: BaseRequestWebsocket

@@ -7,25 +7,29 @@ collects its answer. Cookies the app sets are kept and sent back, like a browser
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.http import dump_cookie, parse_cookie, parse_date
 from werkzeug.test import encode_multipart
 
 from .. import json as json_module
+from ..asgi.request_inbox import RequestInbox
+from ..ctx import RequestContext
+from ..wrappers.response import Response
+from . import cookies
 from .http import TestHTTPConnection, run_request
 from .scopes import HeadersArgument, QueryArgument, base_headers, make_http_scope, split_path
 from .websocket import TestWebsocketConnection
 
 if TYPE_CHECKING:
-    from ..typing import ASGIReceiveCallable, ASGISendCallable, Scope
-    from ..wrappers.response import Response
+    from ..sessions import Session
+    from ..typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
 
 ASGIApp = Callable[["Scope", "ASGIReceiveCallable", "ASGISendCallable"], Awaitable[None]]
 
@@ -45,7 +49,50 @@ class TestClient:
     def __init__(self, app: ASGIApp, *, host: str = "localhost") -> None:
         self.app = app
         self.host = host
-        self.cookies: dict[str, str] = {}
+        #: The cookies the app set (and the test added), kept by domain and path with their
+        #: expiry, as a browser keeps them.
+        self.cookie_jar = CookieJar()
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The stored cookies by name (a copy: change them with :meth:`set_cookie`)."""
+        return cookies.cookie_values(self.cookie_jar)
+
+    def set_cookie(
+        self,
+        server_name: str,
+        key: str,
+        value: str = "",
+        *,
+        max_age: int | None = None,
+        expires: datetime | float | None = None,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+    ) -> None:
+        """Store a cookie as if ``server_name`` (a host name, such as the client's
+        ``host``) had set it; it is sent with the requests that match it."""
+        cookies.set_cookie(
+            self.cookie_jar,
+            server_name,
+            key,
+            value,
+            max_age=max_age,
+            expires=expires,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    def delete_cookie(
+        self, server_name: str, key: str, *, path: str = "/", domain: str | None = None
+    ) -> None:
+        """Forget the cookie ``key`` that ``server_name`` set."""
+        cookies.delete_cookie(self.cookie_jar, server_name, key, path=path, domain=domain)
 
     async def open(
         self,
@@ -86,8 +133,70 @@ class TestClient:
             http_version,
         )
         response = await run_request(self.app, scope, body)
-        self._store_cookies(response.headers)
+        cookies.store_cookies(
+            self.cookie_jar, scheme, self._host_name(scope), scope["path"], response.headers
+        )
         return response
+
+    @asynccontextmanager
+    async def session_transaction(
+        self,
+        path: str = "/",
+        *,
+        query_string: QueryArgument = None,
+        headers: HeadersArgument = None,
+        scheme: str = "http",
+        root_path: str = "",
+    ) -> AsyncIterator[Session]:
+        """Read or change the session that the client's cookies hold, between requests::
+
+            async with client.session_transaction() as session:
+                session["user"] = "ada"
+
+        The session is opened as for a ``GET`` of ``path`` and saved into the cookie jar
+        when the block ends (not if it raises).
+
+        Raises:
+            TypeError: the client drives an ASGI app that is not a trioquart app.
+            RuntimeError: the app has no session to give (``SECRET_KEY`` is not set).
+        """
+        app: Any = self.app  # a trioquart app, checked just below
+        interface = getattr(app, "session_interface", None)
+        if interface is None:
+            raise TypeError(f"session_transaction() needs a trioquart app, not {app!r}")
+        scope, _ = self._prepare(
+            path,
+            "GET",
+            query_string,
+            headers,
+            _MISSING,
+            None,
+            None,
+            None,
+            None,
+            scheme,
+            root_path,
+            "1.1",
+            body_follows=False,
+        )
+        request = app.request_class(scope, RequestInbox(_no_body))
+        ctx = RequestContext(app, request)
+        ctx.push()
+        try:
+            session = await interface.open_session(app, request)
+            if session is None:
+                raise RuntimeError(
+                    "The app gave no session to change: set SECRET_KEY in its config."
+                )
+            ctx.session = session
+            yield session
+            response = Response()
+            await interface.save_session(app, session, response)
+        finally:
+            ctx.pop()
+        cookies.store_cookies(
+            self.cookie_jar, scheme, self._host_name(scope), scope["path"], response.headers
+        )
 
     def request(
         self,
@@ -134,7 +243,7 @@ class TestClient:
         """Open a websocket connection: ``async with client.websocket("/ws") as ws:``."""
         raw_path, raw_query = split_path(path, query_string)
         all_headers = base_headers(headers, self.host)
-        self._add_cookie_header(all_headers)
+        self._add_cookie_header(all_headers, scheme, root_path + raw_path)
         return TestWebsocketConnection(
             self.app,
             raw_path,
@@ -199,7 +308,7 @@ class TestClient:
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             all_headers["Authorization"] = f"Basic {token}"
-        self._add_cookie_header(all_headers)
+        self._add_cookie_header(all_headers, scheme, root_path + raw_path)
         scope = make_http_scope(
             method,
             raw_path,
@@ -211,37 +320,25 @@ class TestClient:
         )
         return scope, body
 
-    def _add_cookie_header(self, headers: Headers) -> None:
-        # Werkzeug quotes on the way out exactly what its parser unquotes on the way in, so
-        # values with spaces, semicolons or non-ASCII characters arrive as they were set.
-        if self.cookies and "Cookie" not in headers:
-            headers["Cookie"] = "; ".join(
-                dump_cookie(name, value, path=None) for name, value in self.cookies.items()
-            )
+    def _add_cookie_header(self, headers: Headers, scheme: str, path: str) -> None:
+        # An explicit Cookie header wins over the stored cookies.
+        if "Cookie" in headers:
+            return
+        host = headers.get("Host", self.host)
+        value = cookies.cookie_header(self.cookie_jar, scheme, host, path)
+        if value is not None:
+            headers["Cookie"] = value
 
-    def _store_cookies(self, headers: Headers) -> None:
-        for header in headers.getlist("Set-Cookie"):
-            pair, _, attributes = header.partition(";")
-            options = {
-                key.strip().lower(): value.strip()
-                for key, _, value in (part.partition("=") for part in attributes.split(";"))
-            }
-            expired = _is_expired(options)
-            for name, value in parse_cookie(pair).items():
-                if expired:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = value
+    def _host_name(self, scope: Mapping[str, Any]) -> str:
+        """The ``Host`` the request was sent to (the client's default unless overridden)."""
+        for name, value in scope["headers"]:
+            if name.lower() == b"host":
+                return str(value.decode("latin-1"))
+        return self.host
 
 
-def _is_expired(options: Mapping[str, str]) -> bool:
-    """Whether a ``Set-Cookie``'s ``Max-Age`` (which wins, RFC 6265) or ``Expires`` removes it."""
-    max_age = options.get("max-age")
-    if max_age is not None:
-        with contextlib.suppress(ValueError):
-            return int(max_age) <= 0
-    expires = parse_date(options.get("expires"))
-    return expires is not None and expires <= datetime.now(UTC)
+async def _no_body() -> ASGIReceiveEvent:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _encode_body(
