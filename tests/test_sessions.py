@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
+from werkzeug.datastructures import Headers
 
 from trioquart import (
     Response,
@@ -405,3 +406,23 @@ async def test_a_websocket_rejection_carries_the_session_cookie(ws_app: TrioQuar
     response = caught.value.response
     assert response.status_code == 401
     assert any(cookie.startswith("session=") for cookie in set_cookies(response))
+
+
+async def test_cookies_from_several_cookie_headers_are_read_as_one(app: TrioQuart) -> None:
+    @app.get("/cookies")
+    async def cookies_seen() -> Any:
+        from trioquart import request
+
+        seen = dict(request.cookies)
+        request.headers = Headers([("Cookie", "replaced=1")])
+        return {"before": seen, "after": dict(request.cookies), "user": session.get("user")}
+
+    client = app.test_client()
+    await client.post("/set/user/ada")
+    session_cookie = f"session={client.cookies['session']}"
+    headers = [("Cookie", "a=1"), ("Cookie", f"b=2; {session_cookie}")]
+    response = await client.get("/cookies", headers=headers)
+    data = await response.get_json()
+    assert data["before"] == {"a": "1", "b": "2", "session": client.cookies["session"]}
+    assert data["after"] == {"replaced": "1"}  # new headers, cookies read again
+    assert data["user"] == "ada"  # the session cookie found in the second header

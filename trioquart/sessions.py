@@ -188,12 +188,13 @@ class SecureCookieSessionInterface(SessionInterface):
     ) -> Session | None:
         """The session from the connection's cookie; an empty one if there is none, or if it
         is not valid (tampered, expired, garbage); ``None`` without ``SECRET_KEY``."""
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        if not app.config["SECRET_KEY"]:
             return None
         cookie = connection.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return self.session_class()
+        serializer = self.get_signing_serializer(app)
+        assert serializer is not None
         try:
             data = serializer.loads(cookie, max_age=int(lifetime(app).total_seconds()))
         except (BadData, ValueError, UnicodeDecodeError):
@@ -205,26 +206,11 @@ class SecureCookieSessionInterface(SessionInterface):
     async def save_session(self, app: TrioQuart, session: Session, response: Response) -> None:
         """Set the cookie when the session changed (or is refreshed), delete it when the
         session was emptied, and add ``Vary: Cookie`` when the session was read."""
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
-        partitioned = self.get_cookie_partitioned(app)
         if session.accessed:
             response.vary.add("Cookie")
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    path=path,
-                    domain=domain,
-                    secure=secure,
-                    httponly=httponly,
-                    samesite=samesite,
-                    partitioned=partitioned,
-                )
+                response.delete_cookie(self.get_cookie_name(app), **self._cookie_options(app))
                 response.vary.add("Cookie")
             return
         if not self.should_set_cookie(app, session):
@@ -232,17 +218,23 @@ class SecureCookieSessionInterface(SessionInterface):
         serializer = self.get_signing_serializer(app)
         assert serializer is not None  # a session that is not null had a key to open it
         response.set_cookie(
-            name,
+            self.get_cookie_name(app),
             serializer.dumps(dict(session)),
             expires=self.get_expiration_time(app, session),
-            path=path,
-            domain=domain,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-            partitioned=partitioned,
+            **self._cookie_options(app),
         )
         response.vary.add("Cookie")
+
+    def _cookie_options(self, app: TrioQuart) -> dict[str, Any]:
+        # The attributes a cookie is set with and deleted with alike.
+        return {
+            "path": self.get_cookie_path(app),
+            "domain": self.get_cookie_domain(app),
+            "secure": self.get_cookie_secure(app),
+            "httponly": self.get_cookie_httponly(app),
+            "samesite": self.get_cookie_samesite(app),
+            "partitioned": self.get_cookie_partitioned(app),
+        }
 
 
 def lifetime(app: TrioQuart) -> timedelta:

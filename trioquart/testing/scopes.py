@@ -55,12 +55,18 @@ def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
 
 
 def base_headers(headers: HeadersArgument, host: str) -> Headers:
-    """The request headers: a ``Host`` and ``User-Agent`` default, then the caller's."""
-    result = Headers({"Host": host, "User-Agent": "trioquart-test-client"})
+    """The caller's headers (a name given twice is sent twice), after a ``Host`` and a
+    ``User-Agent`` unless the caller gives those."""
+    given = Headers()
     if headers is not None:
         items = headers.items() if isinstance(headers, Headers | Mapping) else headers
         for name, value in items:
-            result.set(name, value)
+            given.add(name, value)
+    result = Headers()
+    for name, value in (("Host", host), ("User-Agent", "trioquart-test-client")):
+        if name not in given:
+            result.add(name, value)
+    result.extend(given)
     return result
 
 

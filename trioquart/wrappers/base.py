@@ -4,8 +4,8 @@ Werkzeug's sans-I/O request supplies the parsing (args, cookies, url, host, auth
 this class adds the routing results and the ASGI-specific attributes.
 
 ``headers`` is built on first use: most requests never look at most of their headers, and the
-two the framework reads on every request (``Host``, ``Content-Length``) are found in the
-scope's byte pairs and parsed by Werkzeug. Measured under Hypercorn, building ``Headers`` for
+three the framework reads on every request (``Host``, ``Content-Length``, ``Cookie``) are found
+in the scope's byte pairs and parsed by Werkzeug. Measured under Hypercorn, building ``Headers`` for
 every request costs 0.5% (``GET``) to 1.4% (a 1 KiB ``POST``) more instructions per request.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
 from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.utils import cached_property
@@ -92,6 +93,7 @@ class BaseRequestWebsocket(_SansIORequest):
         # What was read from the old headers is read again from the new ones.
         self.__dict__.pop("host", None)
         self.__dict__.pop("content_length", None)
+        self.__dict__.pop("cookies", None)
 
     def _header(self, name: bytes) -> str | None:
         """The first value of the header ``name`` (lowercase), from ``headers`` once built,
@@ -110,6 +112,24 @@ class BaseRequestWebsocket(_SansIORequest):
         Validated with :attr:`trusted_hosts` as in Werkzeug (``get_host``).
         """
         return get_host(self.scheme, self._header(b"host"), self.server, self.trusted_hosts)
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The cookies the client sent (``Cookie``), parsed by Werkzeug.
+
+        Read from the scope like ``host``: the session looks for its cookie on every request.
+        Several ``Cookie`` headers (as HTTP/2 sends them) are read as one.
+        """
+        if self._headers is not None:
+            values = self._headers.getlist("Cookie")
+        else:
+            values = [
+                bytes(value).decode("latin-1")
+                for name, value in self.scope["headers"]
+                if name.lower() == b"cookie"
+            ]
+        # Werkzeug's own annotation says immutable; the storage class it is given is.
+        return parse_cookie(";".join(values), cls=self.dict_storage_class)  # type: ignore[return-value]
 
     @cached_property
     def content_length(self) -> int | None:
