@@ -38,6 +38,7 @@ from docs.examples import (
     serving_embedded,
     sessions_app,
     sessions_testing,
+    templates_app,
     testing_app,
     websockets_closing,
     websockets_disconnect,
@@ -728,6 +729,35 @@ def test_docs_config_defaults_are_all_documented() -> None:
     page = (ROOT / "docs" / "config.md").read_text()
     missing = [key for key in DEFAULTS if f"`{key}`" not in page]
     assert not missing, f"docs/config.md does not describe {missing}"
+
+
+# --- templates.md ----------------------------------------------------------------------------
+
+
+async def test_docs_templates_pages() -> None:
+    client = templates_app.app.test_client()
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert "<title>Rooms · trio chat</title>" in page
+    assert '<a href="/rooms/general/members">general</a>: A, G' in page
+    assert "<footer>trio chat, 20" in page  # the context processor's year
+    assert await (await client.get("/hello/<x>")).get_data() == b"<p>Hello &lt;x&gt;!</p>"
+    dashboard = await (await client.get("/admin/")).get_data(as_text=True)
+    assert "<main><p>2 rooms</p></main>" in dashboard  # the blueprint's template, the app's layout
+
+
+async def test_docs_templates_stream() -> None:
+    client = templates_app.app.test_client()
+    async with client.request("/rooms/general/members") as connection:
+        await connection.send_complete()
+        await connection.wait_for_headers()
+        pieces = []
+        try:
+            while True:
+                pieces.append(await connection.receive_chunk())
+        except trio.EndOfChannel:
+            pass
+    assert len(pieces) > 1
+    assert b"".join(pieces).split() == [b"<h1>general</h1>", b"<p>ada</p>", b"<p>grace</p>"]
 
 
 # --- sessions.md -----------------------------------------------------------------------------

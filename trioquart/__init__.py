@@ -21,6 +21,10 @@ from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .templating import render_template as render_template
+from .templating import render_template_string as render_template_string
+from .templating import stream_template as stream_template
+from .templating import stream_template_string as stream_template_string
 from .websocket_state import WebsocketClosedError as WebsocketClosedError
 from .wrappers.request import Request as Request
 from .wrappers.response import Response as Response
@@ -44,8 +48,12 @@ __all__ = [
     "jsonify",
     "make_response",
     "redirect",
+    "render_template",
+    "render_template_string",
     "request",
     "session",
+    "stream_template",
+    "stream_template_string",
     "stream_with_context",
     "url_for",
     "websocket",

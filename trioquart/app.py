@@ -7,7 +7,9 @@ keeps the app's registries and serving state, and ``__call__`` picks a driver by
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -25,6 +27,7 @@ from .pipeline import Pipeline
 from .routing import Router
 from .scaffold import F, Scaffold
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .templating import Environment
 from .typing import ASGIApp, ServingHook, WhileServingHook
 from .wrappers.request import Request
 from .wrappers.websocket import Websocket
@@ -46,9 +49,27 @@ class TrioQuart(Scaffold, Pipeline):
     #: The class of ``websocket`` objects (a subclass may add to it).
     websocket_class = Websocket
 
-    def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        *,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
         self.config = Config()
+        #: Options for the Jinja environment, read when ``jinja_env`` is first used.
+        self.jinja_options: dict[str, Any] = {}
+        #: Context processors of each registered blueprint, for its own views' templates.
+        self.blueprint_context_processors: dict[str, list[Callable[[], Any]]] = {}
         self.router = Router()
         self.view_functions: dict[str, Callable[..., Any]] = {}
         self.blueprints: dict[str, Blueprint] = {}
@@ -198,6 +219,63 @@ class TrioQuart(Scaffold, Pipeline):
                 "sure the server runs the lifespan (Hypercorn does by default)."
             )
         return self.background_tasks
+
+    @property
+    def templates_auto_reload(self) -> bool:
+        """Whether changed templates are read again: ``TEMPLATES_AUTO_RELOAD``, which
+        follows ``DEBUG`` when it is ``None``."""
+        value = self.config["TEMPLATES_AUTO_RELOAD"]
+        return bool(self.config["DEBUG"] if value is None else value)
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment of the app's templates, made on first use."""
+        return Environment(self, **self.jinja_options)
+
+    def template_context_processors(self, blueprint: str | None) -> list[Callable[[], Any]]:
+        """The context processors for a template rendered by ``blueprint``'s views (or the
+        app's, for ``None``): the app's, then the blueprint's."""
+        own = self.blueprint_context_processors.get(blueprint, []) if blueprint else []
+        return [*self.context_processors, *own]
+
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorate a function to use as the template filter ``name`` (default: its name)."""
+
+        def decorator(function: F) -> F:
+            self.add_template_filter(function, name)
+            return function
+
+        return decorator
+
+    def add_template_filter(self, function: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``function`` the template filter ``name`` (default: its name)."""
+        self.jinja_env.filters[name or function.__name__] = function
+
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorate a function to use as the template test ``name`` (``{% if x is name %}``)."""
+
+        def decorator(function: F) -> F:
+            self.add_template_test(function, name)
+            return function
+
+        return decorator
+
+    def add_template_test(self, function: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``function`` the template test ``name`` (default: its name)."""
+        self.jinja_env.tests[name or function.__name__] = function
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorate a function to make it available in every template as ``name``."""
+
+        def decorator(function: F) -> F:
+            self.add_template_global(function, name)
+            return function
+
+        return decorator
+
+    def add_template_global(self, function: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``function`` available in every template as ``name`` (default: its name)."""
+        self.jinja_env.globals[name or function.__name__] = function
 
     def app_context(self) -> AppContext:
         """An application context, for code that needs ``current_app`` outside a request."""

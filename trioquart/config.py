@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "DISCONNECT_WATCH_DELAY": 0.05,
     # Awaiting teardown hooks runs shielded from cancellation, but never longer than this.
     "TEARDOWN_TIMEOUT": 5.0,
+    # Read changed templates again before rendering them; None: when DEBUG is on.
+    "TEMPLATES_AUTO_RELOAD": None,
     "JSON_SORT_KEYS": False,
     "JSONIFY_MIMETYPE": "application/json",
     "WEBSOCKET_MAX_QUEUE": 32,

@@ -8,8 +8,14 @@ to requests that blueprint's views serve.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Any, TypeVar
+
+from jinja2 import FileSystemLoader
 
 from .errors import ErrorHandlers
 from .hooks import HookKind, Hooks
@@ -22,14 +28,63 @@ class Scaffold:
 
     Args:
         import_name: the name of the module that defines the app or blueprint.
+        static_folder: the folder of static files, relative to ``root_path``.
+        static_url_path: the URL path they are served under (default: ``/`` + the folder's
+            name).
+        template_folder: the folder of templates, relative to ``root_path``.
+        root_path: the folder the others are relative to (default: the folder of the module
+            ``import_name``).
     """
 
-    def __init__(self, import_name: str) -> None:
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
         self.import_name = import_name
+        #: The folder that ``static_folder`` and ``template_folder`` are relative to.
+        self.root_path = root_path if root_path is not None else find_root_path(import_name)
+        self.template_folder = template_folder
+        self._static_folder = os.fspath(static_folder) if static_folder is not None else None
+        self._static_url_path = static_url_path
         #: The request and websocket hooks registered here.
         self.hooks = Hooks()
         #: The error handlers registered here.
         self.error_handlers = ErrorHandlers()
+        #: Functions whose returned dicts are added to every template's context (own views'
+        #: only, for a blueprint).
+        self.context_processors: list[Callable[[], Any]] = []
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is None:
+            return None
+        return os.path.join(self.root_path, self._static_folder)
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL path static files are served under, or ``None`` without a static folder."""
+        if self._static_url_path is not None:
+            return self._static_url_path.rstrip("/")
+        if self._static_folder is None:
+            return None
+        return "/" + os.path.basename(self._static_folder.rstrip("/\\"))
+
+    @cached_property
+    def jinja_loader(self) -> FileSystemLoader | None:
+        """The loader of this app's or blueprint's own templates, if it has a folder."""
+        if self.template_folder is None:
+            return None
+        return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    def context_processor(self, function: F) -> F:
+        """Add the dict ``function()`` returns (``async def`` or plain) to templates' context."""
+        self.context_processors.append(function)
+        return function
 
     def add_url_rule(
         self,
@@ -140,3 +195,19 @@ class Scaffold:
             return handler
 
         return decorator
+
+
+def find_root_path(import_name: str) -> str:
+    """The folder of the module ``import_name`` (the working directory for ``__main__`` run
+    interactively, or a module that cannot be found)."""
+    module = sys.modules.get(import_name)
+    filename: str | None = getattr(module, "__file__", None) if module is not None else None
+    if filename is None and import_name != "__main__":
+        try:
+            spec = importlib.util.find_spec(import_name)
+        except (ImportError, ValueError):
+            spec = None
+        filename = spec.origin if spec is not None and spec.has_location else None
+    if filename is None:
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(filename))
