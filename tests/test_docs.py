@@ -27,6 +27,7 @@ from docs.examples import (
     config_app,
     errors_app,
     extending_app,
+    files_app,
     lifecycle_app,
     lifecycle_service,
     quickstart_hello,
@@ -729,6 +730,26 @@ def test_docs_config_defaults_are_all_documented() -> None:
     page = (ROOT / "docs" / "config.md").read_text()
     missing = [key for key in DEFAULTS if f"`{key}`" not in page]
     assert not missing, f"docs/config.md does not describe {missing}"
+
+
+# --- files.md --------------------------------------------------------------------------------
+
+
+async def test_docs_files() -> None:
+    client = files_app.app.test_client()
+    assert await (await client.get("/")).get_data() == (
+        b'<link rel="stylesheet" href="/static/style.css">'
+    )
+    css = await client.get("/static/style.css")
+    assert css.headers["Content-Type"] == "text/css; charset=utf-8"
+    report = await client.get("/reports/style.css")
+    assert report.headers["Content-Disposition"] == "attachment; filename=style.css"
+    assert (await client.get("/reports/../files_app.py")).status_code == 404
+    export = await client.get("/export.csv")
+    assert export.headers["Content-Disposition"] == "inline; filename=export.csv"
+    assert await export.get_data() == b"user,messages\r\nada,12\r\ngrace,7\r\n"
+    theme = await client.get("/theme.css")
+    assert theme.headers["Cache-Control"] == "public, max-age=3600"
 
 
 # --- templates.md ----------------------------------------------------------------------------

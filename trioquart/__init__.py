@@ -6,6 +6,8 @@ The public names are re-exported here; see ``docs/`` for the guide.
 from .app import TrioQuart as TrioQuart
 from .blueprints import Blueprint as Blueprint
 from .errors import abort as abort
+from .files import send_file as send_file
+from .files import send_from_directory as send_from_directory
 from .flashing import flash as flash
 from .flashing import get_flashed_messages as get_flashed_messages
 from .globals import current_app as current_app
@@ -51,6 +53,8 @@ __all__ = [
     "render_template",
     "render_template_string",
     "request",
+    "send_file",
+    "send_from_directory",
     "session",
     "stream_template",
     "stream_template_string",

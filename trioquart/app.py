@@ -66,12 +66,18 @@ class TrioQuart(Scaffold, Pipeline):
             root_path=root_path,
         )
         self.config = Config()
+        self.router = Router()
+        self.view_functions: dict[str, Callable[..., Any]] = {}
+        if self.static_url_path is not None:
+            # url_for("static", filename="app.js"); the view answers 404 if the folder is
+            # missing, as in Flask.
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>", "static", self.send_static_file
+            )
         #: Options for the Jinja environment, read when ``jinja_env`` is first used.
         self.jinja_options: dict[str, Any] = {}
         #: Context processors of each registered blueprint, for its own views' templates.
         self.blueprint_context_processors: dict[str, list[Callable[[], Any]]] = {}
-        self.router = Router()
-        self.view_functions: dict[str, Callable[..., Any]] = {}
         self.blueprints: dict[str, Blueprint] = {}
         #: ``before_serving`` hooks, in the order they run.
         self.before_serving_funcs: list[ServingHook] = []

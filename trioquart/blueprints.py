@@ -143,6 +143,9 @@ class Blueprint(Scaffold):
             full_rule = f"{prefix}/{rule.lstrip('/')}" if prefix else rule
             name = f"{self.name}.{endpoint or view_func.__name__}"
             app.add_url_rule(full_rule, name, view_func, methods, websocket=websocket, **options)
+        if self.static_url_path is not None:
+            rule = f"{prefix}{self.static_url_path}/<path:filename>"
+            app.add_url_rule(rule, f"{self.name}.static", self.send_static_file)
         for kind, hook in self.hooks.owned_by(None):
             app.hooks.add(kind, hook, owner=self.name)
         for kind, hook in self._app_hooks:

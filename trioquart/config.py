@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "DISCONNECT_WATCH_DELAY": 0.05,
     # Awaiting teardown hooks runs shielded from cancellation, but never longer than this.
     "TEARDOWN_TIMEOUT": 5.0,
+    # Seconds clients may cache files sent by send_file and the static view without asking
+    # again (an int or a timedelta); None: they revalidate every time (ETag, Last-Modified).
+    "SEND_FILE_MAX_AGE_DEFAULT": None,
     # Read changed templates again before rendering them; None: when DEBUG is on.
     "TEMPLATES_AUTO_RELOAD": None,
     "JSON_SORT_KEYS": False,

@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 from jinja2 import FileSystemLoader
 
 from .errors import ErrorHandlers
+from .files import send_from_directory
 from .hooks import HookKind, Hooks
+from .wrappers.response import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,6 +75,17 @@ class Scaffold:
         if self._static_folder is None:
             return None
         return "/" + os.path.basename(self._static_folder.rstrip("/\\"))
+
+    async def send_static_file(self, filename: str) -> Response:
+        """The view of the ``static`` endpoint: ``filename`` from the static folder, or 404.
+
+        Raises:
+            RuntimeError: there is no static folder.
+        """
+        folder = self.static_folder
+        if folder is None:
+            raise RuntimeError(f"{self.import_name!r} has no static folder")
+        return await send_from_directory(folder, filename)
 
     @cached_property
     def jinja_loader(self) -> FileSystemLoader | None:
