@@ -39,9 +39,7 @@ def _body_to_response(body: Any, view_name: str) -> Response:
         return json_response(body)
     if isinstance(body, AsyncIterable):
         return Response(body)
-    if isinstance(body, ResponseAbort):
-        return body.response_to_send  # type: ignore[no-any-return]
-    if isinstance(body, HTTPException):
+    if isinstance(body, HTTPException):  # abort(response) too, sent as it is
         return http_exception_response(body)
     raise TypeError(
         f"The view function {view_name!r} returned {type(body).__name__}; "
