@@ -1,26 +1,62 @@
-"""The chat demo (examples/chat) in-process: presence, fan-out, and dropping slow members."""
+"""The chat demo (examples/chat) in-process: login, presence, fan-out, and dropping slow
+members."""
 
 from __future__ import annotations
 
+import pytest
 import trio
 import trio.testing
 
-from examples.chat.app import TOO_SLOW, app, rooms
+from examples.chat.app import MAX_NAME, TOO_SLOW, app, rooms
 from examples.chat.rooms import Rooms
-from trioquart.testing import WebsocketDisconnectError
+from trioquart.testing import TestClient, WebsocketDisconnectError, WebsocketResponseError
 
 
-async def test_page_is_served() -> None:
-    response = await app.test_client().get("/")
-    assert response.status_code == 200
-    assert "new WebSocket" in await response.get_data(as_text=True)
+async def logged_in(name: str) -> TestClient:
+    """A client (a browser of its own) logged in as ``name`` through the login form."""
+    client = app.test_client()
+    response = await client.post("/login", form={"name": name})
+    assert response.status_code == 302
+    return client
+
+
+async def test_the_login_page_then_the_chat_page() -> None:
+    client = app.test_client()
+    login_page = await (await client.get("/")).get_data(as_text=True)
+    assert 'action="/login"' in login_page
+    assert "/static/chat.css" in login_page
+    await client.post("/login", form={"name": "ada"})
+    chat_page = await (await client.get("/")).get_data(as_text=True)
+    assert '<script src="/static/chat.js"></script>' in chat_page
+    assert '<span id="me">ada</span>' in chat_page
+    script = await client.get("/static/chat.js")
+    assert "new WebSocket" in await script.get_data(as_text=True)
+    await client.post("/logout")
+    assert 'action="/login"' in await (await client.get("/")).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * (MAX_NAME + 1)])
+async def test_a_bad_name_is_refused_with_a_message(name: str) -> None:
+    client = app.test_client()
+    await client.post("/login", form={"name": name})
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert 'action="/login"' in page
+    assert f"A name needs 1 to {MAX_NAME} characters." in page
+
+
+async def test_the_websocket_needs_a_login() -> None:
+    with pytest.raises(WebsocketResponseError) as caught:
+        async with app.test_client().websocket("/ws/lobby"):
+            pass
+    assert caught.value.response.status_code == 401
 
 
 async def test_members_see_presence_and_messages() -> None:
-    client = app.test_client()
-    async with client.websocket("/ws/room1?name=ada") as ada:
+    client = await logged_in("ada")
+    bob_client = await logged_in("bob")
+    async with client.websocket("/ws/room1") as ada:
         assert await ada.receive_json() == {"type": "join", "name": "ada", "members": ["ada"]}
-        async with client.websocket("/ws/room1?name=bob") as bob:
+        async with bob_client.websocket("/ws/room1") as bob:
             joined = {"type": "join", "name": "bob", "members": ["ada", "bob"]}
             assert await ada.receive_json() == joined
             assert await bob.receive_json() == joined
@@ -35,8 +71,8 @@ async def test_members_see_presence_and_messages() -> None:
 
 
 async def test_rooms_are_separate() -> None:
-    client = app.test_client()
-    async with client.websocket("/ws/a?name=x") as x, client.websocket("/ws/b?name=y") as y:
+    client = await logged_in("x")
+    async with client.websocket("/ws/a") as x, client.websocket("/ws/b") as y:
         await x.receive_json()
         await y.receive_json()
         await x.send("only for a")
@@ -46,8 +82,8 @@ async def test_rooms_are_separate() -> None:
 
 
 async def test_a_member_that_lags_is_dropped_with_1008() -> None:
-    client = app.test_client()
-    async with client.websocket("/ws/busy?name=slow") as slow:
+    client = await logged_in("slow")
+    async with client.websocket("/ws/busy") as slow:
         await slow.receive_json()
         await trio.testing.wait_all_tasks_blocked()
         # A burst larger than the buffer, published without a checkpoint in between. The

@@ -1,4 +1,8 @@
-"""The chat application: a page, and one websocket per member of a room.
+"""The chat application: a login kept in the session, the page from a template (its script and
+style from the static folder), and one websocket per member of a room.
+
+The websocket handshake carries the session cookie, so the handler knows who is connecting
+without trusting anything the page sends; a handshake without a login is refused with 401.
 
 Each connection runs two children of ``websocket.nursery``: ``receive_messages`` reads what the
 member types and publishes it; ``send_messages`` forwards the room's messages to the member. When
@@ -9,28 +13,63 @@ the ``finally`` announces the departure. A member too slow to keep up is dropped
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import secrets
 
 import trio
 
-from trioquart import Response, TrioQuart, websocket
+from trioquart import (
+    Response,
+    TrioQuart,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+    websocket,
+)
 
 from .rooms import Rooms, Subscriber
 
 #: RFC 6455 "policy violation": used for members dropped for being too slow.
 TOO_SLOW = 1008
 MAX_TEXT = 500
+MAX_NAME = 40
 
 log = logging.getLogger("examples.chat")
 app = TrioQuart(__name__)
+# TRIOQUART_SECRET_KEY sets the key (needed with several workers, so that all accept the same
+# cookies); without it, a random one: logins last until the server restarts.
+app.config.from_prefixed_env()
+if not app.config["SECRET_KEY"]:
+    app.config["SECRET_KEY"] = secrets.token_hex()
 rooms = Rooms()
-PAGE = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
 
 
 @app.get("/")
-async def index() -> Response:
-    """The chat page."""
-    return Response(PAGE, mimetype="text/html")
+async def index() -> str:
+    """The chat page, or the login form."""
+    if "name" not in session:
+        return await render_template("login.html", max_name=MAX_NAME)
+    return await render_template("chat.html")
+
+
+@app.post("/login")
+async def login() -> Response:
+    """Remember the name in the session (a demo: no password)."""
+    name = (await request.form).get("name", "").strip()
+    if not name or len(name) > MAX_NAME:
+        flash(f"A name needs 1 to {MAX_NAME} characters.")
+    else:
+        session["name"] = name
+    return redirect(url_for("index"))
+
+
+@app.post("/logout")
+async def logout() -> Response:
+    """Forget the login."""
+    session.clear()
+    return redirect(url_for("index"))
 
 
 @app.get("/rooms")
@@ -40,14 +79,17 @@ async def list_rooms() -> dict[str, list[str]]:
 
 
 @app.websocket("/ws/<room>")
-async def chat(room: str) -> None:
-    """Join ``room`` as ``?name=...`` and chat until the client leaves."""
-    name = (websocket.args.get("name") or "anonymous")[:40]
+async def chat(room: str) -> tuple[str, int] | None:
+    """Join ``room`` under the session's name and chat until the client leaves."""
+    name = session.get("name")
+    if name is None:
+        return "Log in first.", 401
     await websocket.accept()
     subscriber = rooms.join(room, name)
     websocket.nursery.start_soon(receive_messages, room, subscriber)
     websocket.nursery.start_soon(send_messages, room, subscriber)
     # Returning is fine: the connection lives while the two children run.
+    return None
 
 
 async def receive_messages(room: str, subscriber: Subscriber) -> None:

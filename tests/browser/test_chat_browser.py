@@ -55,17 +55,23 @@ def chat_url() -> Iterator[str]:
         process.stderr.close()
 
 
-def test_two_pages_chat(chat_url: str) -> None:
+def test_two_people_log_in_and_chat(chat_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            ada = browser.new_page()
-            bob = browser.new_page()
+            # One context each: two browsers, each with its own session cookie.
+            ada = browser.new_context().new_page()
+            bob = browser.new_context().new_page()
             for page, name in ((ada, "ada"), (bob, "bob")):
                 page.goto(chat_url)
                 page.fill("#name", name)
+                page.click("#login button")
+                expect(page.locator("#me")).to_have_text(name)
+                expect(page.locator("link[rel=stylesheet]")).to_have_attribute(
+                    "href", "/static/chat.css"
+                )
                 page.fill("#room", "browsers")
                 page.click("#join button")
                 expect(page.locator("#status")).to_have_text("Connected to browsers.")
@@ -75,6 +81,9 @@ def test_two_pages_chat(chat_url: str) -> None:
             expect(ada.locator("#log .message")).to_have_text(["bob: hello from bob"])
             bob.close()
             expect(ada.locator("#log")).to_contain_text("bob left (ada)")
+            # Logged out, the page is the login form again and the websocket is refused.
+            ada.click("header button")
+            expect(ada.locator("#login")).to_be_visible()
         finally:
             browser.close()
 
@@ -88,16 +97,20 @@ OPEN_SOCKET = """url => new Promise(resolve => {
 
 def test_a_page_of_another_site_cannot_open_the_chat_websocket(chat_url: str) -> None:
     """Cross-site websocket hijacking, tried by a real browser: a page of another origin (here
-    ``localhost`` instead of ``127.0.0.1``) is refused, a page of the chat's own is not."""
+    ``localhost`` instead of ``127.0.0.1``) is refused, a page of the chat's own is not, with
+    the same session cookie (``SameSite=Lax`` keeps it out of the foreign page's handshake
+    too, and the Origin check refuses it either way)."""
     from playwright.sync_api import sync_playwright
 
     port = chat_url.rpartition(":")[2]
-    socket_url = f"ws://127.0.0.1:{port}/ws/lobby?name=mallory"
+    socket_url = f"ws://127.0.0.1:{port}/ws/lobby"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(chat_url)
+            page.fill("#name", "ada")
+            page.click("#login button")
             assert page.evaluate(OPEN_SOCKET, socket_url) == "open"
             page.goto(f"http://localhost:{port}/")
             assert page.evaluate(OPEN_SOCKET, socket_url) == "closed 1006"

@@ -200,9 +200,11 @@ async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
         stderr,
     ):
         running = await server_started(stderr)
+        ada_login = await log_in(running, "ada")
+        bob_login = await log_in(running, "bob")
         async with (
-            open_websocket(running, "/ws/lobby?name=ada") as ada,
-            open_websocket(running, "/ws/lobby?name=bob") as bob,
+            open_websocket(running, "/ws/lobby", headers=ada_login) as ada,
+            open_websocket(running, "/ws/lobby", headers=bob_login) as bob,
         ):
             assert '"name":"ada"' in str(await ada.get_message())
             assert '"name":"bob"' in str(await ada.get_message())
@@ -216,6 +218,14 @@ async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
             assert await process.wait() == 0
         _, output = await read_until(stderr, r"after_serving: chat closed")
         assert "Traceback" not in output
+
+
+async def log_in(running: RunningServer, name: str) -> list[tuple[bytes, bytes]]:
+    """Log in to the chat demo through its form; the ``Cookie`` header that proves it."""
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        response = await http.post("/login", data={"name": name})
+        assert response.status_code == 302
+        return [(b"Cookie", f"session={http.cookies['session']}".encode())]
 
 
 async def close_code_after_messages(connection: WebSocketConnection) -> int:
