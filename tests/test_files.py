@@ -294,3 +294,49 @@ async def test_an_app_without_a_static_folder_has_no_static_route(root: Path) ->
     assert (await app.test_client().get("/static/digits.txt")).status_code == 404
     with pytest.raises(RuntimeError, match="no static folder"):
         await app.send_static_file("digits.txt")
+
+
+async def test_send_file_options_etag_last_modified_and_unconditional(
+    app: TrioQuart, root: Path
+) -> None:
+    path = root / "static" / "digits.txt"
+
+    @app.route("/custom", methods=["GET", "POST"])
+    async def custom() -> Response:
+        return await send_file(path, etag="v1", last_modified=0)
+
+    @app.get("/plain")
+    async def plain() -> Response:
+        return await send_file(path, conditional=False, etag=False)
+
+    client = app.test_client()
+    response = await client.get("/custom")
+    assert response.headers["ETag"] == '"v1"'
+    assert response.headers["Last-Modified"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert (await client.get("/custom", headers={"If-None-Match": '"v1"'})).status_code == 304
+    # Only GET and HEAD are conditional: a POST gets the whole file.
+    posted = await client.post("/custom", headers={"Range": "bytes=0-1"})
+    assert posted.status_code == 200
+    assert await posted.get_data() == TEXT
+    response = await client.get("/plain", headers={"Range": "bytes=0-1"})
+    assert response.status_code == 200
+    assert "Accept-Ranges" not in response.headers
+    assert "ETag" not in response.headers
+    assert await response.get_data() == TEXT
+
+
+async def test_send_file_outside_a_request_sends_the_whole_file(root: Path) -> None:
+    response = await send_file(root / "static" / "digits.txt")  # no app, no request
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert await response.get_data() == TEXT
+
+
+async def test_a_file_that_shrinks_while_sent_ends_early(root: Path) -> None:
+    from trioquart.files import _file_chunks, _object_chunks
+
+    path = root / "static" / "digits.txt"
+    assert [chunk async for chunk in _file_chunks(str(path), 5, 100)] == [TEXT[5:]]
+    handle = open(path, "rb")  # noqa: ASYNC230, SIM115
+    assert [chunk async for chunk in _object_chunks(handle, 18, 100)] == [TEXT[18:]]
+    assert handle.closed

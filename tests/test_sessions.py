@@ -26,7 +26,7 @@ from trioquart import (
     tagged_json,
     websocket,
 )
-from trioquart.sessions import SecureCookieSessionInterface
+from trioquart.sessions import SecureCookieSessionInterface, Session, SessionInterface
 from trioquart.testing import TestClient, WebsocketResponseError
 
 
@@ -426,3 +426,62 @@ async def test_cookies_from_several_cookie_headers_are_read_as_one(app: TrioQuar
     assert data["before"] == {"a": "1", "b": "2", "session": client.cookies["session"]}
     assert data["after"] == {"replaced": "1"}  # new headers, cookies read again
     assert data["user"] == "ada"  # the session cookie found in the second header
+
+
+class MemorySessions(SessionInterface):
+    """Sessions kept on the server; the cookie only holds their id (a custom interface)."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, dict[str, Any]] = {}
+
+    async def open_session(self, app: TrioQuart, connection: Any) -> Session | None:
+        session_id = connection.cookies.get(self.get_cookie_name(app))
+        return Session(self.store.get(session_id, {}) if session_id else {})
+
+    async def save_session(self, app: TrioQuart, session: Session, response: Response) -> None:
+        if session.modified:
+            session_id = str(len(self.store))
+            self.store[session_id] = dict(session)
+            response.set_cookie(
+                self.get_cookie_name(app),
+                session_id,
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
+
+
+async def test_a_session_interface_of_your_own(app: TrioQuart) -> None:
+    interface = MemorySessions()
+    app.session_interface = interface
+    client = app.test_client()
+    await client.post("/set/user/ada")
+    assert interface.store == {"0": {"user": "ada"}}
+    assert client.cookies["session"] == "0"
+    assert await (await client.get("/get/user")).get_json() == {"value": "ada"}
+
+
+async def test_an_interface_that_implements_nothing_fails_loudly(
+    app: TrioQuart, caplog: pytest.LogCaptureFixture
+) -> None:
+    class OnlyOpens(SessionInterface):
+        async def open_session(self, app: TrioQuart, connection: Any) -> Session | None:
+            return Session()
+
+    for interface in [SessionInterface(), OnlyOpens()]:
+        app.session_interface = interface
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="trioquart"):
+            assert (await app.test_client().get("/untouched")).status_code == 500
+        assert "NotImplementedError" in caplog.text
+
+
+async def test_session_setdefault_and_the_serializer_without_a_key(app: TrioQuart) -> None:
+    @app.post("/visit")
+    async def visit() -> Any:
+        return {"first": session.setdefault("first", "home")}
+
+    client = app.test_client()
+    assert await (await client.post("/visit")).get_json() == {"first": "home"}
+    assert client.cookies["session"]
+    app.config["SECRET_KEY"] = None
+    assert SecureCookieSessionInterface().get_signing_serializer(app) is None

@@ -22,6 +22,7 @@ from trioquart import (
     render_template_string,
     session,
     stream_template,
+    stream_template_string,
     websocket,
 )
 from trioquart.testing import TestHTTPConnection
@@ -316,3 +317,32 @@ def test_the_default_folders_are_relative_to_the_module() -> None:
     assert TrioQuart("no.such.module").root_path == os.getcwd()
     assert TrioQuart(__name__, static_folder=None).static_url_path is None
     assert TrioQuart(__name__, static_url_path="/assets/").static_url_path == "/assets"
+
+
+async def test_template_objects_overrides_and_streamed_strings(
+    app: TrioQuart, templates: Path
+) -> None:
+    path = write(templates, "page.html", "one")
+    template = app.jinja_env.from_string("{{ word }} from an object")
+
+    @app.get("/object")
+    async def from_object() -> str:
+        return await render_template(template, word="hello")
+
+    @app.get("/stream")
+    async def streamed() -> Any:
+        return await stream_template_string("{% for n in range(3) %}{{ n }}{% endfor %}")
+
+    @app.get("/page")
+    async def page() -> str:
+        return await render_template("page.html")
+
+    client = app.test_client()
+    assert await (await client.get("/object")).get_data() == b"hello from an object"
+    assert await (await client.get("/stream")).get_data() == b"012"
+    assert await (await client.get("/page")).get_data() == b"one"
+    app.jinja_env.auto_reload = True  # set on the environment, it wins over the config
+    path.write_text("two", encoding="utf-8")
+    later = path.stat().st_mtime + 10
+    os.utime(path, (later, later))
+    assert await (await client.get("/page")).get_data() == b"two"

@@ -75,11 +75,7 @@ def loads(text: str | bytes) -> Any:
         ValueError: ``text`` is not JSON, is nested too deeply, or holds a malformed tag.
     """
     try:
-        data = json.loads(text)
-    except RecursionError as error:
-        raise ValueError("The JSON is nested too deeply to decode.") from error
-    try:
-        return untag(data)
+        return untag(json.loads(text))
     except RecursionError as error:
         raise ValueError("The JSON is nested too deeply to decode.") from error
     except (TypeError, AttributeError, ValueError) as error:

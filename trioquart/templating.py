@@ -148,13 +148,11 @@ async def _generate(template: jinja2.Template, context: dict[str, Any]) -> Async
 
 
 async def template_context(app: TrioQuart, context: dict[str, Any]) -> dict[str, Any]:
-    """``context`` over what the context processors give (the caller's values win): the
-    request, websocket, session and ``g`` when they exist, the app's processors, and those of
-    the blueprint handling the request."""
-    merged: dict[str, Any] = {}
+    """``context`` over what the context processors give (the caller's values win): ``g``,
+    the request or websocket and the session when there is one, the app's processors, and
+    those of the blueprint handling the request."""
+    merged: dict[str, Any] = {"g": g}  # callers hold an app context (_current_app)
     connection = find_connection_context()
-    if find_app_context() is not None:
-        merged["g"] = g
     if connection is not None:
         merged["session"] = session
         if hasattr(connection, "request"):
