@@ -10,7 +10,8 @@ delimiter. ``tests/test_multipart.py`` checks every split of generated bodies.
 
 Fields are kept in memory (bounded by ``MAX_FORM_MEMORY_SIZE``); a file is kept in memory up
 to ``SPOOL_ABOVE`` bytes and then moved to a temporary file, written in a worker thread so
-that the event loop never waits for the disk. Uploads are :class:`FileStorage` objects whose ``save`` is a coroutine, as in Quart.
+that the event loop never waits for the disk. Uploads are :class:`FileStorage` objects whose
+``save`` is a coroutine, as in Quart.
 """
 
 from __future__ import annotations
