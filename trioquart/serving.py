@@ -71,16 +71,24 @@ async def serve(
     """
     stop = shutdown_trigger if shutdown_trigger is not None else trio.Event()
     hypercorn_stop = trio.Event()
+    signal_scope = trio.CancelScope()
     async with trio.open_nursery() as nursery:
 
         async def shut_down_when_asked() -> None:
             await stop.wait()
+            # Stopping already (a signal, or the trigger): the signal watcher's work is done,
+            # and it must not keep this nursery open.
+            signal_scope.cancel()
             await app.connected_websockets.close_all(CloseCode.GOING_AWAY, "server shutting down")
             hypercorn_stop.set()
 
+        async def watch_signals() -> None:
+            with signal_scope:
+                await _wait_for_signal(stop)
+
         nursery.start_soon(shut_down_when_asked)
         if handle_signals:
-            nursery.start_soon(_wait_for_signal, stop)
+            nursery.start_soon(watch_signals)
         binds = await nursery.start(
             lambda task_status: hypercorn_serve(
                 app,  # type: ignore[arg-type]

@@ -78,6 +78,23 @@ async def test_shutdown_closes_websockets_with_1001_then_runs_the_lifespan_shutd
     ]
 
 
+async def test_a_shutdown_trigger_stops_the_server_while_it_also_watches_signals(
+    app: TrioQuart, nursery: trio.Nursery
+) -> None:
+    config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0)
+    trigger = trio.Event()
+    finished = trio.Event()
+
+    async def run(task_status: trio.TaskStatus[list[str]]) -> None:
+        await serve(app, config, shutdown_trigger=trigger, task_status=task_status)
+        finished.set()
+
+    await nursery.start(run)
+    trigger.set()
+    with trio.fail_after(10):
+        await finished.wait()
+
+
 async def test_sigterm_triggers_the_graceful_shutdown(
     app: TrioQuart, nursery: trio.Nursery
 ) -> None:
