@@ -112,3 +112,28 @@ L2_MISSES = Group(
     "misses",
     higher_is_better=False,
 )
+
+TRANSFER_RATE = Group(
+    "transfer_rate",
+    "Large file over one connection (Hypercorn trio worker)",
+    "MB/s",
+    per_op=False,
+)
+TRANSFER_CPU = Group(
+    "transfer_cpu",
+    "Large file over one connection, same runs",
+    "MB per server CPU second",
+    per_op=False,
+)
+TRANSFER_RSS = Group(
+    "transfer_rss",
+    "Server RSS around a large file transfer, same runs",
+    "MiB",
+    higher_is_better=False,
+)
+TRANSFER_GROWTH = Group(
+    "transfer_growth",
+    "Server RSS growth during a large file transfer, same runs",
+    "KiB",
+    higher_is_better=False,
+)

@@ -14,6 +14,7 @@ from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
 from bench.instructions import InstructionSettings
 from bench.memory import MemorySettings
 from bench.route_scale import RoutingSettings
+from bench.transfer import TransferSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Plan:
     memory_rounds: int
     memory: MemorySettings
     memory_contenders: tuple[str, ...]
+    transfer_rounds: int
+    transfer: TransferSettings
     instructions: InstructionSettings
 
 
@@ -53,6 +56,8 @@ FULL = Plan(
     memory_rounds=2,
     memory=MemorySettings(clients=(1000, 5000)),
     memory_contenders=tuple(contender.name for contender in CONTENDERS),
+    transfer_rounds=2,
+    transfer=TransferSettings(download=1 << 30),
     instructions=InstructionSettings(seconds=10),
 )
 
@@ -70,5 +75,7 @@ QUICK = Plan(
     memory_rounds=1,
     memory=MemorySettings(clients=(200,)),
     memory_contenders=("raw", SUBJECT),
+    transfer_rounds=1,
+    transfer=TransferSettings(download=128 << 20),
     instructions=InstructionSettings(seconds=3),
 )

@@ -11,11 +11,31 @@ CPU_TICK = 1 / _TICKS
 
 def rss_kib(pid: int) -> int:
     """The resident set size of process ``pid`` in KiB."""
+    return _status_kib(pid, "VmRSS")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The highest resident set size of process ``pid`` in KiB, since it started or since
+    :func:`reset_peak_rss`."""
+    return _status_kib(pid, "VmHWM")
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Make the current RSS of process ``pid`` its peak; False if Linux refuses."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _status_kib(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field} for process {pid}")
 
 
 def cpu_seconds(pid: int) -> float:

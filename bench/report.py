@@ -53,6 +53,8 @@ class Group:
     target: Target | None = None
     #: The figures are already ratios to raw's in the same round (raw's are all 1).
     relative: bool = False
+    #: Whether a rate is of operations, so that ``+us/op vs raw`` means something.
+    per_op: bool = True
 
 
 @dataclass
@@ -142,7 +144,7 @@ def table(results: Results, group: Group) -> list[list[str]]:
     """One group as rows of cells, header first: medians (± half the range in %), ratios."""
     columns = present(results, group)
     pairs = ratio_pairs(columns)
-    per_op = group.higher_is_better and "raw" in columns and not group.relative
+    per_op = group.higher_is_better and group.per_op and "raw" in columns and not group.relative
     header = ["scenario", *columns, *map(ratio_label, pairs)]
     if per_op:
         header.append("+us/op vs raw")
@@ -239,7 +241,7 @@ def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
                 "ratios": ratios(by_contender, pairs),
                 "overhead_us_vs_raw": (
                     overhead_us(by_contender)
-                    if group.higher_is_better and not group.relative
+                    if group.higher_is_better and group.per_op and not group.relative
                     else None
                 ),
                 "target_met": _verdict(group, scenario, by_contender) if group.target else None,

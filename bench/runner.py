@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bench import e2e, inprocess, instructions, memory, route_scale
+from bench import e2e, inprocess, instructions, memory, route_scale, transfer
 from bench.apps import BASELINE, SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
@@ -29,6 +29,10 @@ from bench.groups import (
     MEMORY,
     ROUTING,
     ROUTING_GROWTH,
+    TRANSFER_CPU,
+    TRANSFER_GROWTH,
+    TRANSFER_RATE,
+    TRANSFER_RSS,
     E2EGroups,
 )
 from bench.inprocess import Durations, HttpRoute, freeze_heap
@@ -242,8 +246,45 @@ def run_memory(plan: Plan, contenders: Sequence[Contender], results: Results) ->
                 results.add(MEMORY, memory.scenario_name(clients), contender.name, sample)
 
 
-STAGES = ("inprocess", "routing", "e2e", "memory", "instructions", "caches")
-#: What runs without ``--only``: the instruction counts take minutes and need Valgrind.
+def run_transfer(plan: Plan, contenders: Sequence[Contender], results: Results) -> None:
+    """Large transfers, one fresh server at a time, in interleaved rounds. A baseline whose
+    trioquart cannot send files is reported as skipped."""
+    names = ", ".join(t.name for t in transfer.transfers(plan.transfer))
+    chosen = list(contenders)
+    with transfer.files_folder(plan.transfer) as folder:
+        for round_index in range(plan.transfer_rounds):
+            for contender in rotated(chosen, round_index):
+                progress(
+                    f"transfer, round {round_index + 1}/{plan.transfer_rounds}: "
+                    f"{names} on {contender.name}"
+                )
+                try:
+                    measured = transfer.run(contender, plan.transfer, folder)
+                except RuntimeError as error:
+                    if contender.source is None:
+                        raise
+                    results.skipped[f"{contender.name} (transfer)"] = str(error).splitlines()[-1]
+                    chosen.remove(contender)
+                    continue
+                for scenario, measurement in measured.items():
+                    record_transfer(results, scenario, contender.name, measurement)
+
+
+def record_transfer(
+    results: Results, scenario: str, name: str, measurement: transfer.Measured
+) -> None:
+    """Record one transfer: throughput, per server CPU second, RSS and its growth."""
+    results.add(TRANSFER_RATE, scenario, name, transfer.rate_sample(measurement))
+    results.add(TRANSFER_CPU, scenario, name, transfer.per_cpu_sample(measurement))
+    for label, sample in transfer.rss_samples(measurement).items():
+        results.add(TRANSFER_RSS, f"{scenario}: {label}", name, sample)
+    for label, sample in transfer.growth_samples(measurement).items():
+        results.add(TRANSFER_GROWTH, f"{scenario}: {label}", name, sample)
+
+
+STAGES = ("inprocess", "routing", "e2e", "memory", "transfer", "instructions", "caches")
+#: What runs without ``--only``: the instruction counts take minutes and need Valgrind; the
+#: transfers move gigabytes.
 DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
@@ -271,6 +312,8 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
             run_e2e(plan, available, results)
         if "memory" in stages:
             run_memory(plan, available, results)
+        if "transfer" in stages:
+            run_transfer(plan, available, results)
         if "instructions" in stages:
             run_instructions(plan, available, results)
         if "caches" in stages:

@@ -5,6 +5,10 @@ Every module exposes ``app``, an ASGI 3 callable that also answers the lifespan 
 on ``/ws``. The framework modules also expose ``make_app(extra_routes)``, which builds the same
 app behind a larger route table (see :func:`extra_static_paths`); the raw app routes by hand
 and has no route table to grow.
+
+When ``BENCH_FILES_DIR`` names a folder, each app also serves its files at
+``GET /files/<name>``, its framework's ordinary way (for the transfer stage only: the other
+stages' servers have no such route).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ ECHO_BODY_SIZE = 1024
 GET_TEXT = "GET / (text)"
 GET_JSON = "GET /items/<id> (JSON)"
 POST_ECHO = "POST /echo (1 KiB)"
+#: The environment variable naming the folder served at ``/files/<name>``.
+FILES_DIR_VAR = "BENCH_FILES_DIR"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from quart import request, websocket
+import os
+from collections.abc import Awaitable, Callable
+
+from quart import Response, request, send_from_directory, websocket
 from quart_trio import QuartTrio
 
-from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
+from bench.apps import FILES_DIR_VAR, HELLO, extra_converter_prefixes, extra_static_paths
 
 
 async def hello() -> str:
@@ -29,6 +32,15 @@ async def ws_echo() -> None:
         await websocket.send(await websocket.receive())
 
 
+def files_view(folder: str) -> Callable[[str], Awaitable[Response]]:
+    """``GET /files/<name>``: the file ``name`` of ``folder``."""
+
+    async def download(name: str) -> Response:
+        return await send_from_directory(folder, name)
+
+    return download
+
+
 async def extra(id: int | None = None) -> str:
     """The view of every extra rule (never requested by the benchmark)."""
     return "extra"
@@ -45,6 +57,8 @@ def make_app(extra_routes: int = 0) -> QuartTrio:
     app.get("/items/<int:id>")(item)
     app.post("/echo")(echo)
     app.websocket("/ws")(ws_echo)
+    if folder := os.environ.get(FILES_DIR_VAR):
+        app.get("/files/<name>")(files_view(folder))
     return app
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 
-from bench.apps import HELLO
+import trio
+
+from bench.apps import FILES_DIR_VAR, HELLO
 from bench.asgi import Receive, Scope, Send
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 _JSON = [(b"content-type", b"application/json")]
 _BYTES = [(b"content-type", b"application/octet-stream")]
 _HELLO = HELLO.encode()
+_FILES_DIR = os.environ.get(FILES_DIR_VAR)
+_FILE_CHUNK = 64 * 1024
 
 
 async def _respond(
@@ -40,8 +45,44 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+async def _send_file(receive: Receive, send: Send, name: str) -> None:
+    """Stream the file ``name`` of the files folder in chunks read in a worker thread, until
+    done or the client leaves."""
+    assert _FILES_DIR is not None
+    try:
+        # Plain names only: nothing outside the folder.
+        file = (
+            await trio.open_file(os.path.join(_FILES_DIR, name), "rb") if name.isalnum() else None
+        )
+    except OSError:  # missing, or a folder
+        file = None
+    if file is None:
+        await _respond(send, 404, _TEXT, b"Not Found")
+        return
+    async with file, trio.open_nursery() as nursery:
+        # Hypercorn drops what is sent after the client left: stop reading then.
+        nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
+        size = os.fstat(file.fileno()).st_size
+        headers = [*_BYTES, (b"content-length", str(size).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        remaining = size
+        while remaining > 0:
+            chunk = await file.read(min(_FILE_CHUNK, remaining))
+            if not chunk:
+                raise RuntimeError(f"{name} shrank while it was sent")
+            remaining -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+        nursery.cancel_scope.cancel()
+
+
+async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
+
+
 async def _http(scope: Scope, receive: Receive, send: Send) -> None:
-    """Route by hand: ``/``, ``/items/<int>``, ``POST /echo``."""
+    """Route by hand: ``/``, ``/items/<int>``, ``POST /echo`` (and ``/files/<name>``)."""
     path: str = scope["path"]
     method: str = scope["method"]
     if path == "/" and method == "GET":
@@ -52,6 +93,8 @@ async def _http(scope: Scope, receive: Receive, send: Send) -> None:
         await _respond(send, 200, _JSON, body)
     elif path == "/echo" and method == "POST":
         await _respond(send, 200, _BYTES, await _read_body(receive))
+    elif _FILES_DIR is not None and path.startswith("/files/") and method == "GET":
+        await _send_file(receive, send, path[7:])
     else:
         await _respond(send, 404, _TEXT, b"Not Found")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
+from bench.apps import FILES_DIR_VAR, HELLO, extra_converter_prefixes, extra_static_paths
 
 
 async def hello(request: Request) -> Response:
@@ -58,6 +61,8 @@ def make_app(extra_routes: int = 0) -> Starlette:
         Route("/echo", echo, methods=["POST"]),
         WebSocketRoute("/ws", ws_echo),
     ]
+    if folder := os.environ.get(FILES_DIR_VAR):
+        routes.append(Mount("/files", StaticFiles(directory=folder)))
     return Starlette(routes=routes)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 
-from bench.apps import HELLO, extra_converter_prefixes, extra_static_paths
-from trioquart import TrioQuart, request, websocket
+from bench.apps import FILES_DIR_VAR, HELLO, extra_converter_prefixes, extra_static_paths
+from trioquart import Response, TrioQuart, request, websocket
 
 
 async def hello() -> str:
@@ -30,6 +31,17 @@ async def ws_echo() -> None:
         await websocket.send(await websocket.receive())
 
 
+def files_view(folder: str) -> Callable[[str], Awaitable[Response]]:
+    """``GET /files/<name>``: the file ``name`` of ``folder``."""
+    # Imported here: the baseline (an older trioquart) may have no send_from_directory.
+    from trioquart import send_from_directory
+
+    async def download(name: str) -> Response:
+        return await send_from_directory(folder, name)
+
+    return download
+
+
 async def extra(id: int | None = None) -> str:
     """The view of every extra rule (never requested by the benchmark)."""
     return "extra"
@@ -49,6 +61,8 @@ def make_app(extra_routes: int = 0) -> TrioQuart:
     app.get("/items/<int:id>")(item)
     app.post("/echo")(echo)
     app.websocket("/ws")(ws_echo)
+    if folder := os.environ.get(FILES_DIR_VAR):
+        app.get("/files/<name>")(files_view(folder))
     return app
 
 
