@@ -506,3 +506,28 @@ def test_response_subclass_default_status_is_used() -> None:
 
     response = Created(b"x")
     assert (response.status_code, response.status) == (201, "201 CREATED")
+
+
+async def test_head_closes_a_streamed_body_it_does_not_read(
+    app: TrioQuart, client: TestClient
+) -> None:
+    closed: list[str] = []
+
+    class Stream:
+        """A streamed body holding something that must be let go."""
+
+        def __aiter__(self) -> Stream:
+            return self
+
+        async def __anext__(self) -> bytes:
+            raise StopAsyncIteration
+
+        async def aclose(self) -> None:
+            closed.append("closed")
+
+    @app.get("/")
+    async def view() -> Response:
+        return Response(Stream())
+
+    await client.head("/")
+    assert closed == ["closed"]

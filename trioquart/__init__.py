@@ -23,6 +23,8 @@ from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .sse import ServerSentEvent as ServerSentEvent
+from .sse import event_stream as event_stream
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
@@ -36,11 +38,13 @@ __all__ = [
     "Blueprint",
     "Request",
     "Response",
+    "ServerSentEvent",
     "TrioQuart",
     "Websocket",
     "WebsocketClosedError",
     "abort",
     "current_app",
+    "event_stream",
     "flash",
     "g",
     "get_flashed_messages",

@@ -87,6 +87,10 @@ async def send_response(
     if request.method == "HEAD":
         inbox.complete_response()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # A streamed body is never read for HEAD: close it, so that what it holds is let go.
+        aclose = getattr(response.body, "aclose", None)
+        if aclose is not None:
+            await aclose()
         return
     body = response.body
     if isinstance(body, bytes):
