@@ -557,3 +557,28 @@ async def test_sse_body_a_whole_finite_stream() -> None:
     response = event_stream(_items("a", ServerSentEvent("b", event="x")))
     assert await response.get_data() == b"data: a\n\nevent: x\ndata: b\n\n"
     assert response.mimetype == "text/event-stream"
+
+
+async def test_sse_streams_end_when_the_server_starts_shutting_down(app: TrioQuart) -> None:
+    record: list[str] = []
+
+    @app.get("/events")
+    async def events() -> Any:
+        async def generate() -> AsyncIterator[str]:
+            try:
+                yield "open"
+                await trio.sleep_forever()
+            finally:
+                record.append("generator closed")
+
+        return event_stream(generate(), ping_interval=None)
+
+    async with app.test_app() as test_app, test_app.test_client().request("/events") as stream:
+        await stream.send_complete()
+        await stream.wait_for_headers()
+        assert await stream.receive_chunk() == b"data: open\n\n"
+        app.shutdown_event.set()  # what serve() does first when asked to stop
+        with pytest.raises(trio.EndOfChannel):
+            await stream.receive_chunk()  # the response ended, complete
+        assert stream.response_complete
+    assert record == ["generator closed"]

@@ -79,6 +79,9 @@ async def serve(
             # Stopping already (a signal, or the trigger): the signal watcher's work is done,
             # and it must not keep this nursery open.
             signal_scope.cancel()
+            # Set now rather than at the lifespan shutdown, which Hypercorn only starts once
+            # every connection has ended: open event streams end on it (sse.py).
+            app.shutdown_event.set()
             await app.connected_websockets.close_all(CloseCode.GOING_AWAY, "server shutting down")
             hypercorn_stop.set()
 

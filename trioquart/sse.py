@@ -27,6 +27,7 @@ import trio
 from werkzeug.datastructures import Headers
 
 from .errors import collapse_cancelled
+from .globals import find_app_context
 from .json import dumps
 from .wrappers.response import Response
 
@@ -156,8 +157,10 @@ def event_stream(
         for name in {name.lower() for name, _ in extra.items()}:
             all_headers.remove(name)
         all_headers.extend(extra)
+    ctx = find_app_context()
+    shutdown = ctx.app.shutdown_event if ctx is not None else None
     return Response(
-        _encoded(iterator, ping_interval),
+        _encoded(iterator, ping_interval, shutdown),
         headers=all_headers,
         content_type="text/event-stream; charset=utf-8",
     )
@@ -194,8 +197,29 @@ async def _pump(
             await close()
 
 
+async def _pump_until(
+    shutdown: trio.Event | None,
+    iterator: AsyncIterator[object],
+    asks: trio.MemoryReceiveChannel[None],
+    results: trio.MemorySendChannel[object],
+) -> None:
+    """:func:`_pump`, cancelled when the server starts shutting down: the stream then ends
+    like a finished one (the browser reconnects, to the next server at a deploy) instead of
+    holding the shutdown up until the server's graceful timeout cuts it off."""
+    async with trio.open_nursery() as nursery:
+        if shutdown is not None:
+            nursery.start_soon(_cancel_when_set, shutdown, nursery.cancel_scope)
+        await _pump(iterator, asks, results)
+        nursery.cancel_scope.cancel(reason="event stream finished")
+
+
+async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel(reason="server shutting down")
+
+
 async def _encoded(
-    iterator: AsyncIterator[object], ping_interval: float | None
+    iterator: AsyncIterator[object], ping_interval: float | None, shutdown: trio.Event | None
 ) -> AsyncGenerator[bytes, None]:
     """The response body: the events of ``iterator`` encoded, with keep-alive comments."""
     ask_send, ask_receive = trio.open_memory_channel[None](1)
@@ -203,7 +227,7 @@ async def _encoded(
     timeout = math.inf if ping_interval is None else ping_interval
     try:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_pump, iterator, ask_receive, result_send)
+            nursery.start_soon(_pump_until, shutdown, iterator, ask_receive, result_send)
             try:
                 while True:
                     ask_send.send_nowait(None)  # never full: the pump took the previous ask
