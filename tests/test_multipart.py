@@ -174,16 +174,20 @@ async def test_files_are_closed_when_parsing_fails_or_is_cancelled() -> None:
         yield body[:cut]
         raise RuntimeError("client went away")
 
+    stalled = trio.Event()
+
     async def stalls_after_the_first_file() -> AsyncIterator[bytes]:
         yield body[: body.index(b'name="b"') + 200 + multipart.SPOOL_ABOVE]
+        stalled.set()  # asked for more: everything before has been parsed and spooled
         await trio.sleep_forever()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(multipart._Spool, "_move_to_disk", recording)
         with pytest.raises(RuntimeError, match="went away"):
             await parse_multipart(broken_after_the_first_file(), boundary)
-        with trio.move_on_after(1) as scope:
-            await parse_multipart(stalls_after_the_first_file(), boundary)
-        assert scope.cancelled_caught
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(parse_multipart, stalls_after_the_first_file(), boundary)
+            await stalled.wait()
+            nursery.cancel_scope.cancel()
     assert len(opened) == 4
     assert all(file.closed for file in opened)
