@@ -582,3 +582,30 @@ async def test_sse_streams_end_when_the_server_starts_shutting_down(app: TrioQua
             await stream.receive_chunk()  # the response ended, complete
         assert stream.response_complete
     assert record == ["generator closed"]
+
+
+async def test_sse_events_from_an_iterator_without_aclose(
+    client: TestClient, app: TrioQuart
+) -> None:
+    class Countdown:
+        """An async iterator that is not a generator (nothing to close)."""
+
+        def __init__(self) -> None:
+            self.left = 2
+
+        def __aiter__(self) -> Countdown:
+            return self
+
+        async def __anext__(self) -> str:
+            await trio.lowlevel.checkpoint()
+            if not self.left:
+                raise StopAsyncIteration
+            self.left -= 1
+            return str(self.left)
+
+    @app.get("/countdown")
+    async def countdown() -> Any:
+        return event_stream(Countdown(), ping_interval=None)
+
+    response = await client.get("/countdown")
+    assert await response.get_data() == b"data: 1\n\ndata: 0\n\n"

@@ -346,3 +346,16 @@ async def test_template_objects_overrides_and_streamed_strings(
     later = path.stat().st_mtime + 10
     os.utime(path, (later, later))
     assert await (await client.get("/page")).get_data() == b"two"
+
+
+async def test_a_blueprint_without_templates_is_skipped(app: TrioQuart, templates: Path) -> None:
+    write(templates, "page.html", "from the app")
+    bare = Blueprint("bare", __name__)
+    assert bare.jinja_loader is None
+
+    @bare.get("/")
+    async def page() -> str:
+        return await render_template("page.html")
+
+    app.register_blueprint(bare, url_prefix="/bare")
+    assert await (await app.test_client().get("/bare/")).get_data() == b"from the app"

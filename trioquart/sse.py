@@ -247,7 +247,7 @@ async def _encoded(
         # What ended the stream comes out as itself: the view's error, ``GeneratorExit`` when
         # the body is closed at a yield, or a cancellation from outside.
         collapsed = collapse_cancelled(group)
-        if collapsed is group:
+        if collapsed is group:  # pragma: no cover - two failures at once, kept as they came
             raise
         raise collapsed from None
 
