@@ -23,20 +23,32 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-# Built once: ``json.dumps`` with options builds a new encoder for every call.
+# Built once: ``json.dumps`` with options builds a new encoder for every call. Keyed by
+# (sort_keys, ensure_ascii).
 _ENCODERS = {
-    sort_keys: _json.JSONEncoder(
-        default=_default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
+    (sort_keys, ensure_ascii): _json.JSONEncoder(
+        default=_default, ensure_ascii=ensure_ascii, separators=(",", ":"), sort_keys=sort_keys
     )
     for sort_keys in (False, True)
+    for ensure_ascii in (False, True)
 }
 
 
 def dumps(value: Any) -> str:
-    """Encode ``value`` as compact JSON (dates, UUIDs, decimals and dataclasses included)."""
+    """Encode ``value`` as compact JSON (dates, UUIDs, decimals and dataclasses included).
+
+    The text is always valid UTF-8 once encoded: a string holding a lone surrogate (which
+    ``loads`` makes of a ``"\\ud800"`` escape) is written escaped, not raw.
+    """
     ctx = find_app_context()
     sort_keys = bool(ctx.app.config["JSON_SORT_KEYS"]) if ctx is not None else False
-    return _ENCODERS[sort_keys].encode(value)
+    text = _ENCODERS[sort_keys, False].encode(value)
+    if not text.isascii():  # ASCII text holds no surrogate: the common case costs no encode
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _ENCODERS[sort_keys, True].encode(value)
+    return text
 
 
 def loads(data: str | bytes) -> Any:

@@ -41,6 +41,16 @@ class CloseCode(enum.IntEnum):
     INTERNAL_ERROR = 1011
 
 
+def is_sendable_close_code(code: object) -> bool:
+    """Whether a close frame may carry ``code`` (RFC 6455, section 7.4): 1000-1003 and
+    1007-1014 (defined by the RFC and the IANA registry), 3000-4999 (libraries, frameworks
+    and applications). 1004-1006 and 1015 are reserved or only ever reported, never sent;
+    anything else is refused by clients as a protocol error."""
+    if not isinstance(code, int) or isinstance(code, bool):
+        return False
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
 class WebsocketState(enum.Enum):
     """Where a connection is in its lifecycle."""
 

@@ -60,6 +60,7 @@ class WebsocketInbox:
         "_queue_receive",
         "_queue_send",
         "_queue_timeout",
+        "_reader_finished",
         "_receive",
         "_size_limit",
         "_slot_free",
@@ -114,6 +115,8 @@ class WebsocketInbox:
         self.idle_ticks = 0
         #: The scope of the reader task, once one is started.
         self.watch_scope: trio.CancelScope | None = None
+        # Set when the reader task, once one is started, has returned.
+        self._reader_finished: trio.Event | None = None
 
     def use_reader(self) -> None:
         """Switch to the reader mode: messages go through the bounded queue from now on."""
@@ -122,6 +125,10 @@ class WebsocketInbox:
             self._queue_send, self._queue_receive = trio.open_memory_channel[str | bytes](
                 self._max_queue
             )
+            if self.closed:
+                # A reader started after this side closed (it reads on until the client
+                # leaves): nothing it reads may reach a receiver any more.
+                self._queue_receive.close()
 
     async def next_message(self) -> str | bytes:
         """The client's next message, read directly or taken from the reader's queue.
@@ -129,7 +136,7 @@ class WebsocketInbox:
         Raises:
             WebsocketClosedError: this side closed or rejected the connection.
         """
-        if self._direct and not self.receiving:
+        while self._direct and not self.receiving:
             # The hot path of an echo loop: read directly, hand a normal message straight back
             # (the same steps as _receive_one, inline: one coroutine frame less per message).
             self.receiving = True
@@ -140,13 +147,19 @@ class WebsocketInbox:
                 if self._slot_free is not None:
                     self._wake_reader()
             self.idle_ticks = 0
-            if message["type"] == "websocket.receive":
+            kind = message["type"]
+            if kind == "websocket.receive":
                 data = message.get("text")
                 if data is None:
                     data = bytes(message.get("bytes") or b"")
                 if len(data) <= self._size_limit:
                     return data
-            return await self._end_of_direct_reading(message)
+                return await self._end_of_direct_reading(message)
+            if kind == "websocket.disconnect":
+                return await self._end_of_direct_reading(message)
+            # Not a message of the websocket protocol: skipped, as the reader task does. Read
+            # again, directly unless a reader task took over meanwhile.
+            _log_unexpected(kind)
         if self._queue_receive is None and not self.closed:
             # Two tasks receiving at once: a reader task takes over the socket for good.
             self.use_reader()
@@ -184,11 +197,14 @@ class WebsocketInbox:
         It may run in the watch service's nursery, shared by every connection, so an error
         here is logged and ends this connection only.
         """
+        finished = self._reader_finished = trio.Event()
         try:
             await self._read_into_queue()
         except Exception:
             log.exception("Error while reading websocket %s; closing it", self._websocket().path)
             self.cancel_connection("reading the client failed")
+        finally:
+            finished.set()
 
     async def _read_into_queue(self) -> None:
         self.use_reader()
@@ -215,6 +231,8 @@ class WebsocketInbox:
                         int(message.get("code", CloseCode.NO_STATUS)), message.get("reason") or ""
                     )
                     return
+                else:
+                    _log_unexpected(kind)
 
     async def _end_of_direct_reading(self, message: ASGIReceiveEvent) -> NoReturn:
         """A direct read got a disconnect or a message too big: end the connection."""
@@ -249,7 +267,13 @@ class WebsocketInbox:
         when the connection drops, Hypercorn may report it from inside a send, *ahead* of
         messages its reader still holds; those follow the disconnect into the queue, and no
         event tells when the last one is in, hence the quiet period.
+
+        A reader task that took the disconnect from the server just before its scope was
+        cancelled still has it to hand over: the drain waits for that task first, else it
+        would wait for a disconnect the server has already delivered (the soak found this).
         """
+        if self._reader_finished is not None:
+            await self._reader_finished.wait()
         while not self.client_gone:
             try:
                 message = await self._receive()
@@ -352,3 +376,8 @@ def _payload(message: ASGIReceiveEvent) -> str | bytes:
     if text is not None:
         return str(text)
     return bytes(message.get("bytes") or b"")
+
+
+def _log_unexpected(kind: object) -> None:
+    """A server sent a message that is not part of the websocket protocol (ignored)."""
+    log.debug("Ignoring an unexpected ASGI message %r on a websocket", kind)

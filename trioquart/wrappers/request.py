@@ -26,7 +26,12 @@ from urllib.parse import parse_qsl
 
 import trio
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from werkzeug.sansio.multipart import (
     Data,
     Epilogue,
@@ -227,6 +232,24 @@ class Body:
         return self.read().__await__()
 
 
+def decode_text(data: bytes, charset: str) -> str:
+    """``data`` decoded with ``charset``, undecodable bytes replaced.
+
+    Raises:
+        UnsupportedMediaType: Python has no text codec of that name (or it cannot replace
+            what it cannot decode): the client's ``Content-Type`` is at fault, hence a 415.
+    """
+    try:
+        text = data.decode(charset, "replace")
+        if not data:
+            b" ".decode(charset, "replace")  # empty bytes decode without looking the codec up
+    except (LookupError, UnicodeError) as error:
+        raise UnsupportedMediaType(
+            f"The request body's charset {charset!r} (from Content-Type) is not supported."
+        ) from error
+    return text
+
+
 def parse_urlencoded(
     data: bytes, charset: str, max_parts: int | None = None, max_memory: int | None = None
 ) -> FormData:
@@ -235,16 +258,16 @@ def parse_urlencoded(
     Raises:
         RequestEntityTooLarge: more than ``max_parts`` fields, or a body above ``max_memory``
             bytes (``MAX_FORM_PARTS``, ``MAX_FORM_MEMORY_SIZE``).
+        UnsupportedMediaType: ``charset`` is not a text encoding Python knows.
     """
     if max_memory is not None and len(data) > max_memory:
         raise RequestEntityTooLarge(
             f"The form is {len(data)} bytes; MAX_FORM_MEMORY_SIZE is {max_memory}."
         )
     form: MultiDict[str, str] = MultiDict()
+    text = decode_text(data, charset)
     try:
-        fields = parse_qsl(
-            data.decode(charset, "replace"), keep_blank_values=True, max_num_fields=max_parts
-        )
+        fields = parse_qsl(text, keep_blank_values=True, max_num_fields=max_parts)
     except ValueError as error:
         raise RequestEntityTooLarge(
             f"The form has more than MAX_FORM_PARTS ({max_parts}) fields."
@@ -380,14 +403,16 @@ class Request(BaseRequestWebsocket):
 
         Raises:
             RequestEntityTooLarge: the body exceeds ``MAX_CONTENT_LENGTH`` (answered with 413).
+            UnsupportedMediaType: with ``as_text``, the charset of ``Content-Type`` is not one
+                Python can decode (answered with 415).
         """
         data = await self.body.read()
-        return data.decode(self.charset_for_text, "replace") if as_text else data
+        return decode_text(data, self.charset_for_text) if as_text else data
 
     @property
     def charset_for_text(self) -> str:
-        """The charset named by ``Content-Type``, UTF-8 when none is."""
-        return self.mimetype_params.get("charset", "utf-8")
+        """The charset named by ``Content-Type``, UTF-8 when none (or an empty one) is."""
+        return self.mimetype_params.get("charset") or "utf-8"
 
     async def get_json(self, *, force: bool = False, silent: bool = False) -> Any:
         """Parse the body as JSON; later and concurrent calls get the same object.
@@ -482,6 +507,9 @@ class Request(BaseRequestWebsocket):
 
         Raises:
             BadRequest: a malformed multipart body (again on every later read).
+            RequestEntityTooLarge: more fields than ``MAX_FORM_PARTS``, or one larger than
+                ``MAX_FORM_MEMORY_SIZE``.
+            UnsupportedMediaType: a url-encoded body whose charset Python cannot decode.
         """
         return self._get_form()
 

@@ -24,6 +24,7 @@ from ..websocket_state import (
     WebsocketClosedError,
     WebsocketEvent,
     WebsocketState,
+    is_sendable_close_code,
     next_state,
 )
 from .base import BaseRequestWebsocket
@@ -227,7 +228,14 @@ class Websocket(BaseRequestWebsocket):
 
         Before accept this rejects the handshake: the client gets an HTTP 403 response.
         A second call (or a call after the client left) is a no-op.
+
+        Raises:
+            ValueError: a close frame cannot carry ``code`` (it must be 1000-1003, 1007-1014
+                or 3000-4999); nothing changes, the connection stays open.
         """
+        if not is_sendable_close_code(code):
+            await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
+            raise _close_code_error(code)
         if self.state is WebsocketState.CONNECTING:
             await self.send_rejection(Response(status=403))
         elif self.begin_close(code, reason):
@@ -245,7 +253,12 @@ class Websocket(BaseRequestWebsocket):
         Returns:
             Whether the connection was open (else nothing changed, and there is nothing to
             send).
+
+        Raises:
+            ValueError: a close frame cannot carry ``code`` (see :meth:`close`).
         """
+        if not is_sendable_close_code(code):
+            raise _close_code_error(code)
         if self.state is not WebsocketState.ACCEPTED:
             return False
         self.state = next_state(self.state, WebsocketEvent.CLOSE)
@@ -331,3 +344,13 @@ class Websocket(BaseRequestWebsocket):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path!r} {self.state.value}>"
+
+
+def _close_code_error(code: object) -> ValueError:
+    # Refused before anything changes: clients treat a close frame with such a code as a
+    # protocol error, and Hypercorn fails inside its send for one above 65535, after marking
+    # the connection closed, so that the client is never told at all.
+    return ValueError(
+        f"Cannot close with code {code!r}: a close frame carries 1000-1003, 1007-1014 or "
+        "3000-4999 (RFC 6455, section 7.4)"
+    )
