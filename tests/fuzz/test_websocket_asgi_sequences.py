@@ -618,12 +618,6 @@ def test_which_close_codes_a_close_frame_carries(code: object, sendable: bool) -
     assert is_sendable_close_code(code) is sendable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asgi/websocket.py finish() takes a connection whose client left during the "
-    "handshake for an accepted one: it runs after_websocket hooks and logs that a value was "
-    "returned after accepting (found by this fuzzer)",
-)
 def test_client_leaving_as_the_handler_rejects_answers_nobody() -> None:
     """The client leaves during the handshake just as the handler returns a rejection, with no
     checkpoint in between: the handler is not cancelled, but nobody is left to answer."""

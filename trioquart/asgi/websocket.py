@@ -179,6 +179,13 @@ async def conclude(
 
 async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception | None) -> None:
     """Send the connection's last word for the handler's outcome."""
+    if websocket.state in (WebsocketState.DISCONNECTED, WebsocketState.REJECTED):
+        # The client left during the handshake (or the framework refused the connection
+        # already) just as the handler finished, with no checkpoint for the cancellation to
+        # land on: nobody is left to answer, and no after_websocket hook runs.
+        if error is not None and not isinstance(single_error(error), WebsocketClosedError):
+            log.error("Exception in websocket %s after it ended", websocket.path, exc_info=error)
+        return
     if error is not None:
         await fail(app, websocket, error)
         return
