@@ -706,8 +706,9 @@ async def test_request_whole_body_read_during_streaming_is_runtime_error() -> No
     with pytest.raises(RuntimeError) as info:
         await incoming.get_data()
     assert str(info.value) == (
-        "The request body was already consumed by 'async for chunk in request.body'; "
-        "read it with 'await request.get_data()' before iterating if you need it twice."
+        "The request body was already consumed as a stream (by 'async for chunk in "
+        "request.body', or to parse a multipart form larger than STREAM_FORMS_ABOVE); read "
+        "it with 'await request.get_data()' first if you need it whole."
     )
     await body.send(body_message(b"", more=False))
     with pytest.raises(StopAsyncIteration):

@@ -17,31 +17,25 @@ fails the same way on the next read.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from contextlib import aclosing
 from functools import partial
-from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from urllib.parse import parse_qsl
 
 import trio
-from werkzeug.datastructures import FileStorage, Headers, MultiDict
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import (
     BadRequest,
+    HTTPException,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
 )
-from werkzeug.sansio.multipart import (
-    Data,
-    Epilogue,
-    Field,
-    File,
-    MultipartDecoder,
-    NeedData,
-)
 
 from .. import json as json_module
+from ..multipart import FileStorage, FormData, close_files, parse_multipart
 from .base import BaseRequestWebsocket
 
 if TYPE_CHECKING:
@@ -63,10 +57,18 @@ class BodySource(Protocol):
 #: Bodies larger than this (bytes) are parsed as forms in a worker thread.
 _PARSE_IN_THREAD_ABOVE = 64 * 1024
 #: The size of the pieces a multipart body is fed to Werkzeug's decoder in.
+#: Multipart bodies declared up to this size are read whole (and kept for ``get_data()``)
+#: before they are parsed; larger ones, and chunked ones, are parsed as they stream in.
+STREAM_FORMS_ABOVE = 1024 * 1024
+#: Pieces in which a body held in memory is parsed, a checkpoint between two.
 _MULTIPART_PIECE = 64 * 1024
 
+
 #: A parsed form body: its fields and its files.
-FormData = tuple[MultiDict[str, str], MultiDict[str, FileStorage]]
+async def _pieces(data: bytes) -> AsyncGenerator[bytes, None]:
+    for start in range(0, len(data), _MULTIPART_PIECE):
+        await trio.lowlevel.checkpoint()
+        yield data[start : start + _MULTIPART_PIECE]
 
 
 class Body:
@@ -148,11 +150,12 @@ class Body:
             # Every raise would add its frames to the stored traceback; start from the first.
             return self._failure.with_traceback(self._failure_traceback)
         return RuntimeError(
-            "The request body was already consumed by 'async for chunk in request.body'; "
-            "read it with 'await request.get_data()' before iterating if you need it twice."
+            "The request body was already consumed as a stream (by 'async for chunk in "
+            "request.body', or to parse a multipart form larger than STREAM_FORMS_ABOVE); read "
+            "it with 'await request.get_data()' first if you need it whole."
         )
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncGenerator[bytes, None]:
         """Each chunk as it arrives, a checkpoint each; for one task (see the class)."""
         if self._data is not None:
             await trio.lowlevel.checkpoint()
@@ -277,63 +280,6 @@ def parse_urlencoded(
     return form, MultiDict()
 
 
-def parse_multipart(
-    data: bytes, boundary: str, max_parts: int | None = None, max_memory: int | None = None
-) -> FormData:
-    """The fields and files of a ``multipart/form-data`` body.
-
-    Raises:
-        BadRequest: the body is malformed.
-        RequestEntityTooLarge: more than ``max_parts`` parts (Werkzeug's decoder counts them),
-            or a field (not a file) above ``max_memory`` bytes.
-    """
-    form: MultiDict[str, str] = MultiDict()
-    files: MultiDict[str, FileStorage] = MultiDict()
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=max_parts)
-    part: Field | File | None = None
-    content = bytearray()
-    # Fed in pieces, as a stream would be: the decoder then holds one piece unparsed at most,
-    # and the size of each field is counted here as it is decoded.
-    pieces = [
-        data[start : start + _MULTIPART_PIECE] for start in range(0, len(data), _MULTIPART_PIECE)
-    ]
-    for piece in [*pieces, None]:
-        decoder.receive_data(piece)
-        while True:
-            try:
-                event = decoder.next_event()
-            except ValueError as error:
-                raise BadRequest(f"The multipart body is malformed: {error}") from error
-            if isinstance(event, NeedData | Epilogue):
-                break
-            if isinstance(event, Field | File):
-                part, content = event, bytearray()
-            elif isinstance(event, Data) and part is not None:
-                content += event.data
-                if isinstance(part, Field) and max_memory is not None and len(content) > max_memory:
-                    raise RequestEntityTooLarge(
-                        f"The form field {part.name!r} is larger than MAX_FORM_MEMORY_SIZE "
-                        f"({max_memory} bytes)."
-                    )
-                if not event.more_data:
-                    if isinstance(part, File):
-                        headers = Headers(part.headers)
-                        upload = FileStorage(
-                            BytesIO(bytes(content)),
-                            filename=part.filename,
-                            name=part.name,
-                            content_type=headers.get("Content-Type"),
-                            headers=headers,
-                        )
-                        files.add(part.name, upload)
-                    else:
-                        form.add(part.name, content.decode("utf-8", "replace"))
-                    part = None
-    if part is not None:
-        raise BadRequest("The multipart body ended in the middle of a part.")
-    return form, files
-
-
 class Request(BaseRequestWebsocket):
     """An HTTP request, available as the ``request`` global in handlers and hooks.
 
@@ -351,6 +297,8 @@ class Request(BaseRequestWebsocket):
     """
 
     _form_data: FormData | None = None
+    _form_failure: HTTPException | None = None
+    _form_lock: trio.Lock | None = None
     _json: Any = None
     _json_loaded = False
     _body: Body | None = None
@@ -454,6 +402,40 @@ class Request(BaseRequestWebsocket):
         """An awaitable of the parsed JSON body (``await request.json``); see :meth:`get_json`."""
         return self.get_json()
 
+    async def _load_multipart(self, boundary: str) -> FormData:
+        """The multipart form, parsed once by one task as the body arrives; other tasks wait
+        for that parse. A declared body up to ``STREAM_FORMS_ABOVE`` bytes is read (and kept,
+        for ``get_data()``) first; a larger one, or one of unknown length, is parsed as it
+        streams in and not kept."""
+        if self._form_lock is None:
+            self._form_lock = trio.Lock()
+        async with self._form_lock:
+            if self._form_data is not None:
+                return self._form_data
+            if self._form_failure is not None:
+                raise self._form_failure
+            options = {"max_parts": self._max_form_parts, "max_memory": self._max_form_memory_size}
+            declared = self.content_length
+            try:
+                if declared is not None and declared <= STREAM_FORMS_ABOVE:
+                    data = await self.body.read()
+                    async with aclosing(_pieces(data)) as pieces:
+                        self._form_data = await parse_multipart(pieces, boundary, **options)
+                else:
+                    async with aclosing(self.body.__aiter__()) as chunks:
+                        self._form_data = await parse_multipart(chunks, boundary, **options)
+            except HTTPException as error:
+                # The body may be gone (streamed): the same answer on every later read.
+                self._form_failure = error
+                raise
+            return self._form_data
+
+    def close(self) -> None:
+        """Close the uploaded files' streams (their temporary files are deleted); the request
+        is done with them. Called by the framework once the response is sent."""
+        if self._form_data is not None:
+            close_files(self._form_data[1])
+
     async def _load_form(self) -> FormData:
         """The parsed form, read and parsed once. A checkpoint."""
         form_data = self._form_data
@@ -474,12 +456,7 @@ class Request(BaseRequestWebsocket):
             if not boundary:
                 await trio.lowlevel.checkpoint()
                 raise BadRequest("The multipart body has no boundary in its Content-Type.")
-            parse = partial(
-                parse_multipart,
-                boundary=boundary,
-                max_parts=self._max_form_parts,
-                max_memory=self._max_form_memory_size,
-            )
+            return await self._load_multipart(boundary)
         else:
             await trio.lowlevel.checkpoint()
             form_data = self._form_data = MultiDict(), MultiDict()
