@@ -195,3 +195,38 @@ async def test_the_drain_ends_when_the_servers_receive_fails(
             await peer.finished.wait()
     assert peer.sent_types() == ["websocket.accept", "websocket.close"]
     assert "receive() failed while draining a websocket" in caplog.messages
+
+
+async def test_the_reader_skips_messages_that_are_not_websocket_messages(
+    app: TrioQuart, caplog: pytest.LogCaptureFixture
+) -> None:
+    record: list[Any] = []
+    app.websocket("/ws")(two_receivers_recording(record))
+    peer = Peer(app)
+    with caplog.at_level(logging.DEBUG, logger="trioquart"):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(peer.run)
+            await peer.accepted.wait()
+            await trio.testing.wait_all_tasks_blocked()  # one receiver direct, one via the reader
+            await peer.to_app.send(text("first"))
+            await trio.testing.wait_all_tasks_blocked()
+            await peer.to_app.send({"type": "websocket.unexpected"})  # to the reader task
+            await peer.to_app.send(text("second"))
+            await trio.testing.wait_all_tasks_blocked()
+            await peer.to_app.send({"type": "websocket.disconnect", "code": 1000})
+    assert sorted(record) == ["first", "second"]
+    assert "Ignoring an unexpected ASGI message 'websocket.unexpected'" in caplog.text
+
+
+async def test_begin_close_refuses_a_code_a_close_frame_cannot_carry(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        with pytest.raises(ValueError, match="70000"):
+            websocket.begin_close(70000)
+        await websocket.send("still open")
+
+    async with client.websocket("/ws") as connection:
+        assert await connection.receive() == "still open"

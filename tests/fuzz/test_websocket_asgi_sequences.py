@@ -618,9 +618,11 @@ def test_which_close_codes_a_close_frame_carries(code: object, sendable: bool) -
     assert is_sendable_close_code(code) is sendable
 
 
-def test_client_leaving_as_the_handler_rejects_answers_nobody() -> None:
-    """The client leaves during the handshake just as the handler returns a rejection, with no
-    checkpoint in between: the handler is not cancelled, but nobody is left to answer."""
+@pytest.mark.parametrize("outcome", ["rejects", "raises"])
+def test_client_leaving_as_the_handler_rejects_answers_nobody(outcome: str) -> None:
+    """The client leaves during the handshake just as the handler returns a rejection (or
+    raises), with no checkpoint in between: the handler is not cancelled, but nobody is left
+    to answer; an error is still logged."""
     app = TrioQuart(__name__)
     left = trio.Event()
     hooks: list[object] = []
@@ -628,6 +630,8 @@ def test_client_leaving_as_the_handler_rejects_answers_nobody() -> None:
     @app.websocket("/ws")
     async def handler() -> tuple[str, int]:
         await left.wait()
+        if outcome == "raises":
+            raise RuntimeError("handler bug")
         return "denied", 403
 
     @app.after_websocket
@@ -662,3 +666,5 @@ def test_client_leaving_as_the_handler_rejects_answers_nobody() -> None:
     assert server.sent() == []
     assert not any("after accepting" in message for message in record.errors)
     assert hooks == []  # docs/websockets.md: after_websocket hooks do not run after a disconnect
+    logged = [message for message in record.errors if "after it ended" in message]
+    assert len(logged) == (1 if outcome == "raises" else 0)

@@ -163,7 +163,8 @@ class WebsocketInbox:
         if self._queue_receive is None and not self.closed:
             # Two tasks receiving at once: a reader task takes over the socket for good.
             self.use_reader()
-            if self.watch_service is not None:
+            # handle_websocket sets the service before anything can receive.
+            if self.watch_service is not None:  # pragma: no branch
                 self.watch_service.watch_now(self)
         if self._queue_receive is None:
             await trio.lowlevel.checkpoint()
@@ -238,7 +239,7 @@ class WebsocketInbox:
         """A direct read got a disconnect or a message too big: end the connection."""
         if message["type"] == "websocket.receive" and self._too_big(_payload(message)):
             await self._close_by_framework(CloseCode.MESSAGE_TOO_BIG, "message too big")
-        elif message["type"] == "websocket.disconnect":
+        else:  # the only other message that ends direct reading: the client left
             self._client_left(
                 int(message.get("code", CloseCode.NO_STATUS)), message.get("reason") or ""
             )
@@ -247,13 +248,12 @@ class WebsocketInbox:
         raise self._closed_error()
 
     async def _receive_one(self) -> ASGIReceiveEvent:
+        # Only the reader task reads this way, so there is no reader to wake afterwards.
         self.receiving = True
         try:
             return await self._receive()
         finally:
             self.receiving = False
-            if self._slot_free is not None:
-                self._wake_reader()
 
     async def drain_until_disconnect(self) -> None:
         """Read whatever the server still delivers, dropping it, until it reports the client
