@@ -118,3 +118,25 @@ def test_publish_drops_only_the_full_subscriber() -> None:
     # Which comes first depends on the order the room's set yields its members.
     assert {"type": "message", "name": "x", "text": "2"} in rest
     assert {"type": "leave", "name": "slow", "members": ["fast"]} in rest
+
+
+async def test_the_activity_feed_follows_the_rooms() -> None:
+    watcher = await logged_in("watcher")
+    async with watcher.request("/activity") as feed:
+        await feed.send_complete()
+        status, headers = await feed.wait_for_headers()
+        assert status == 200
+        assert headers["Content-Type"] == "text/event-stream; charset=utf-8"
+        first = await feed.receive_chunk()
+        assert first.startswith(b"event: rooms\n")
+        ada = await logged_in("ada")
+        async with ada.websocket("/ws/feedroom") as connection:
+            await connection.receive_json()
+            joined = await feed.receive_chunk()
+            assert b'"feedroom":["ada"]' in joined
+        left = await feed.receive_chunk()
+        assert b"feedroom" not in left
+
+
+async def test_the_activity_feed_needs_a_login() -> None:
+    assert (await app.test_client().get("/activity")).status_code == 401

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
 
 import trio
 
 from trioquart import (
     Response,
+    ServerSentEvent,
     TrioQuart,
+    abort,
+    event_stream,
     flash,
     redirect,
     render_template,
@@ -70,6 +74,21 @@ async def logout() -> Response:
     """Forget the login."""
     session.clear()
     return redirect(url_for("index"))
+
+
+@app.get("/activity")
+async def activity() -> Response:
+    """Server-sent events: who is in which room, each time someone joins or leaves."""
+    if "name" not in session:
+        abort(401)
+
+    async def summaries() -> AsyncIterator[ServerSentEvent]:
+        while True:
+            changed = rooms.changed  # taken first: a change while this one is sent is seen
+            yield ServerSentEvent(rooms.summary(), event="rooms")
+            await changed.wait()
+
+    return event_stream(summaries())
 
 
 @app.get("/rooms")

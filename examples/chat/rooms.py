@@ -35,6 +35,9 @@ class Rooms:
 
     buffer: int = SUBSCRIBER_BUFFER
     members: dict[str, set[Subscriber]] = field(default_factory=lambda: defaultdict(set))
+    #: Set (and replaced by a new one) whenever someone joins or leaves a room: a watcher
+    #: keeps the event it saw before reading the rooms, so no change slips by unseen.
+    changed: trio.Event = field(default_factory=trio.Event)
 
     def join(self, room: str, name: str) -> Subscriber:
         """Add ``name`` to ``room`` and announce it to everyone there (the newcomer included)."""
@@ -42,6 +45,7 @@ class Rooms:
         subscriber = Subscriber(name, inbox, outbox)
         self.members[room].add(subscriber)
         self.publish(room, {"type": "join", "name": name, "members": self.names(room)})
+        self._touch()
         return subscriber
 
     def leave(self, room: str, subscriber: Subscriber) -> None:
@@ -57,6 +61,7 @@ class Rooms:
             )
         else:
             del self.members[room]
+        self._touch()
 
     def publish(self, room: str, message: Message) -> None:
         """Deliver ``message`` to every subscriber of ``room``, dropping the ones that lag."""
@@ -68,6 +73,14 @@ class Rooms:
                 self.leave(room, subscriber)
             except trio.ClosedResourceError:
                 self.leave(room, subscriber)
+
+    def summary(self) -> dict[str, list[str]]:
+        """Every room with its members' names."""
+        return {room: self.names(room) for room in sorted(self.members)}
+
+    def _touch(self) -> None:
+        self.changed.set()
+        self.changed = trio.Event()
 
     def names(self, room: str) -> list[str]:
         """The names in ``room``, sorted."""

@@ -76,6 +76,8 @@ def test_two_people_log_in_and_chat(chat_url: str) -> None:
                 page.click("#join button")
                 expect(page.locator("#status")).to_have_text("Connected to browsers.")
             expect(ada.locator("#log")).to_contain_text("bob joined (ada, bob)")
+            # The rooms list comes from the server-sent events feed.
+            expect(ada.locator("#rooms")).to_contain_text("browsers: ada, bob")
             bob.fill("#text", "hello from bob")
             bob.click("#send")
             expect(ada.locator("#log .message")).to_have_text(["bob: hello from bob"])

@@ -35,3 +35,15 @@ document.getElementById("say").onsubmit = (event) => {
   if (socket && input.value) socket.send(input.value);
   input.value = "";
 };
+
+// Who is where, pushed by the server (server-sent events) whenever someone joins or leaves.
+const activity = new EventSource("/activity");
+activity.addEventListener("rooms", (event) => {
+  const list = document.getElementById("rooms");
+  list.replaceChildren();
+  for (const [room, members] of Object.entries(JSON.parse(event.data))) {
+    const item = document.createElement("li");
+    item.textContent = `${room}: ${members.join(", ")}`;
+    list.appendChild(item);
+  }
+});
