@@ -7,53 +7,20 @@ the example's docstring starts it.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from .conftest import CHROMIUM, CHROMIUM_ARGS, served_by_the_cli
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps calling hosts this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def room_url() -> Iterator[str]:
     """The example room served by ``trioquart run`` on an ephemeral port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trioquart", "run", "docs.examples.sse_app:app", "--port", "0"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                yield match.group(1)
-                break
-        else:
-            pytest.fail("The example room did not start")
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        assert process.stderr is not None
-        process.stderr.close()
+    with served_by_the_cli("docs.examples.sse_app:app") as url:
+        yield url
 
 
 def test_sse_browser_pages_receive_the_messages_posted(room_url: str) -> None:
