@@ -15,7 +15,7 @@ import nox
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PEERS = ["starlette", "anyio", "quart", "quart-trio"]
+PEERS = ["starlette", "anyio", "quart", "quart-trio", "python-multipart"]
 
 # The CPython versions the tests run on: those of them found on this machine.
 TEST_VERSIONS = ["3.11", "3.12", "3.13"]

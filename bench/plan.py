@@ -57,7 +57,7 @@ FULL = Plan(
     memory=MemorySettings(clients=(1000, 5000)),
     memory_contenders=tuple(contender.name for contender in CONTENDERS),
     transfer_rounds=2,
-    transfer=TransferSettings(download=1 << 30),
+    transfer=TransferSettings(download=1 << 30, upload=200 << 20),
     instructions=InstructionSettings(seconds=10),
 )
 
@@ -76,6 +76,6 @@ QUICK = Plan(
     memory=MemorySettings(clients=(200,)),
     memory_contenders=("raw", SUBJECT),
     transfer_rounds=1,
-    transfer=TransferSettings(download=128 << 20),
+    transfer=TransferSettings(download=128 << 20, upload=32 << 20),
     instructions=InstructionSettings(seconds=3),
 )

@@ -1,26 +1,28 @@
-"""Server memory and throughput while one large file goes over one connection.
+"""Server memory and throughput while one large file goes over one connection, each way.
 
-Each contender's app serves the files of a temporary folder at ``GET /files/<name>`` (see
-:data:`bench.apps.FILES_DIR_VAR`), its framework's ordinary way, from a fresh ``bench.server``
-process. The folder holds sparse files (``truncate``): reading them returns zeros without
-touching the disk, so the figures are the server's and not the disk's. They are read once
-before the first contender, so that none pays for filling the page cache (which made the
-first server of a run take twice the CPU time of the others). A 1 MiB download warms the path
-first, so that modules imported on first use are not charged to the transfer. Then the
-server's RSS is read, its peak (``VmHWM``) is reset to it, and a client in this process (h11
-over a trio socket, on the load CPU) downloads the large file, counting and discarding the
-body, while the server's RSS is read every 50 ms; then its peak, and, after a pause, its RSS
-once more.
+Each contender's app serves the files of a temporary folder at ``GET /files/<name>`` and saves
+uploads there from ``POST /uploads`` (see :data:`bench.apps.FILES_DIR_VAR`), its framework's
+ordinary way, from a fresh ``bench.server`` process. The folder holds sparse files
+(``truncate``): reading them returns zeros without touching the disk, so the download figures
+are the server's and not the disk's. They are read once before the first contender, so that
+none pays for filling the page cache (which made the first server of a run take twice the CPU
+time of the others).
 
-Every scenario is a :class:`Transfer`: a name, the bytes it moves and a client. An upload
-scenario fits next to the download: a client that sends a body of that size to a route that
-spools it to disk and answers how many bytes it got.
+Every scenario is a :class:`Transfer`: a name, the bytes it moves, a client and a 1 MiB
+warm-up of the same kind, run first so that modules imported on first use are not charged to
+the transfer. Then the server's RSS is read, its peak (``VmHWM``) is reset to it, and a client
+in this process (h11 over a trio socket, on the load CPU) moves the bytes while the server's
+RSS is read every 50 ms; then its peak, and, after a pause, its RSS once more. The download
+counts and discards the body; the upload sends a ``multipart/form-data`` body of one file part
+and checks the size the server says it saved, and the saved file is deleted afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 import h11
 import trio
 
-from bench.apps import FILES_DIR_VAR, Contender
+from bench.apps import FILES_DIR_VAR, UPLOAD_FIELD, UPLOAD_NAME, Contender
 from bench.process import LOAD_CPU, Server, serving
 from bench.procstat import cpu_seconds, peak_rss_kib, reset_peak_rss, rss_kib
 from bench.stats import Sample
@@ -39,9 +41,12 @@ from bench.stats import Sample
 WARMUP_NAME = "warmup"
 WARMUP_BYTES = 1 << 20
 DOWNLOAD_NAME = "download"
+UPLOAD_TARGET = "/uploads"
 SAMPLE_SECONDS = 0.05
 SETTLE_SECONDS = 0.3
 RECEIVE_BYTES = 256 * 1024
+SEND_BYTES = 256 * 1024
+BOUNDARY = "bench-transfer-3f9c2a1e7b"
 READ_AHEAD_BYTES = 1 << 20
 TIMEOUT_SECONDS = 600.0
 
@@ -51,18 +56,20 @@ Client = Callable[[str, int], Awaitable[int]]
 
 @dataclass(frozen=True)
 class TransferSettings:
-    """The size of each transfer, in bytes."""
+    """The size of each transfer, in bytes (for an upload, of the file in the form)."""
 
     download: int
+    upload: int
 
 
 @dataclass(frozen=True)
 class Transfer:
-    """One scenario: a client that moves ``size`` bytes."""
+    """One scenario: a client that moves ``size`` bytes, and one that moves a little first."""
 
     kind: str
     size: int
     client: Client
+    warmup: Client
 
     @property
     def name(self) -> str:
@@ -111,8 +118,21 @@ def growth_samples(measured: Measured) -> dict[str, Sample]:
 
 def transfers(settings: TransferSettings) -> list[Transfer]:
     """The scenarios of a run, in order."""
-    target = f"/files/{DOWNLOAD_NAME}"
-    return [Transfer("download", settings.download, _downloader(target, settings.download))]
+    download, warmup = f"/files/{DOWNLOAD_NAME}", f"/files/{WARMUP_NAME}"
+    return [
+        Transfer(
+            "download",
+            settings.download,
+            _downloader(download, settings.download),
+            _downloader(warmup, WARMUP_BYTES),
+        ),
+        Transfer(
+            "upload",
+            settings.upload,
+            _uploader(UPLOAD_TARGET, settings.upload),
+            _uploader(UPLOAD_TARGET, WARMUP_BYTES),
+        ),
+    ]
 
 
 @contextlib.contextmanager
@@ -130,14 +150,18 @@ def files_folder(settings: TransferSettings) -> Iterator[Path]:
 
 def run(contender: Contender, settings: TransferSettings, folder: Path) -> dict[str, Measured]:
     """Serve ``folder`` (see :func:`files_folder`) from a fresh server and measure every
-    transfer on it, by scenario name."""
+    transfer on it, each after its warm-up, by scenario name."""
     results = {}
+    uploaded = folder / UPLOAD_NAME
     with serving(contender, extra_env={FILES_DIR_VAR: str(folder)}) as server:
         host, port = _address(server)
-        warmup = trio.run(_downloader(f"/files/{WARMUP_NAME}", WARMUP_BYTES), host, port)
-        _check(warmup, WARMUP_BYTES, "warm-up download")
         for transfer in transfers(settings):
-            results[transfer.name] = measure(server, transfer)
+            try:
+                warmup = trio.run(transfer.warmup, host, port)
+                _check(warmup, WARMUP_BYTES, f"warm-up {transfer.kind}")
+                results[transfer.name] = measure(server, transfer)
+            finally:
+                uploaded.unlink(missing_ok=True)
     return results
 
 
@@ -261,3 +285,86 @@ def _downloader(target: str, size: int) -> Client:
                     return received
 
     return download
+
+
+def _uploader(target: str, size: int) -> Client:
+    """A client that POSTs to ``target``, on a fresh connection, a ``multipart/form-data`` body
+    whose one part is a file of ``size`` bytes, sent in chunks with a ``Content-Length``, and
+    returns ``size`` once the server's JSON reply says that it saved that many bytes (or the
+    whole body's length: the raw app writes the body as it comes, without parsing it)."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{UPLOAD_FIELD}"; filename="upload.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    length = len(head) + size + len(tail)
+
+    async def upload(host: str, port: int) -> int:
+        headers = [
+            ("Host", f"{host}:{port}"),
+            ("Content-Type", f"multipart/form-data; boundary={BOUNDARY}"),
+            ("Content-Length", str(length)),
+            ("Connection", "close"),
+        ]
+        request = h11.Request(method="POST", target=target, headers=headers)
+        connection = h11.Connection(h11.CLIENT)
+        stream = await trio.open_tcp_stream(host, port)
+        try:
+            async with stream, trio.open_nursery() as nursery:
+                # Sent beside the reading, so that an early refusal (413) is read, not lost.
+                nursery.start_soon(_send_form, stream, connection, request, (head, size, tail))
+                reply = await _read_reply(stream, connection)
+        except ExceptionGroup as group:  # the nursery's; the runner expects one RuntimeError
+            first = group.exceptions[0]
+            raise RuntimeError(f"POST {target}: {str(first) or type(first).__name__}") from group
+        saved = json.loads(reply)["saved"]
+        if saved not in (size, length):
+            raise RuntimeError(f"POST {target}: {saved:,} bytes saved, not {size:,}")
+        return size
+
+    return upload
+
+
+async def _send_form(
+    stream: trio.SocketStream,
+    connection: h11.Connection,
+    request: h11.Request,
+    parts: tuple[bytes, int, bytes],
+) -> None:
+    """Send ``request`` and its body: the form's head, ``size`` bytes of content, its tail;
+    stop if the server closes the connection (its reply, or its silence, tells why)."""
+    head, size, tail = parts
+    with contextlib.suppress(trio.BrokenResourceError):
+        await stream.send_all(connection.send(request) or b"")
+        await stream.send_all(connection.send(h11.Data(data=head)) or b"")
+        remaining = size
+        while remaining > 0:
+            chunk = _CONTENT[: min(SEND_BYTES, remaining)]
+            await stream.send_all(connection.send(h11.Data(data=chunk)) or b"")
+            remaining -= len(chunk)
+        for message in (h11.Data(data=tail), h11.EndOfMessage()):
+            await stream.send_all(connection.send(message) or b"")
+
+
+async def _read_reply(stream: trio.SocketStream, connection: h11.Connection) -> bytes:
+    """The body of a 200 response (anything else raises ``RuntimeError``)."""
+    reply = bytearray()
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await stream.receive_some(RECEIVE_BYTES))
+        elif isinstance(event, h11.Response):
+            if event.status_code != 200:
+                raise RuntimeError(f"status {event.status_code}")
+        elif isinstance(event, h11.Data):
+            reply += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return bytes(reply)
+        elif isinstance(event, h11.ConnectionClosed):
+            raise RuntimeError("the connection closed before the reply ended")
+
+
+#: What the uploads send, again and again: pseudo-random bytes, so that the parsers meet the
+#: CRs and LFs that may start a delimiter (zeros would let them skip whole chunks).
+_CONTENT = random.Random(12).randbytes(SEND_BYTES)

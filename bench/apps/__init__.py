@@ -7,8 +7,11 @@ app behind a larger route table (see :func:`extra_static_paths`); the raw app ro
 and has no route table to grow.
 
 When ``BENCH_FILES_DIR`` names a folder, each app also serves its files at
-``GET /files/<name>``, its framework's ordinary way (for the transfer stage only: the other
-stages' servers have no such route).
+``GET /files/<name>``, its framework's ordinary way, and takes uploads at ``POST /uploads``:
+the framework apps parse a ``multipart/form-data`` body and save its part ``file`` as
+:data:`UPLOAD_NAME` in that folder, the raw app writes the whole body there as it arrives (it
+parses nothing); each answers ``{"saved": <bytes in the saved file>}``. For the transfer stage
+only: the other stages' servers have neither route, and keep their frameworks' body limits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ GET_JSON = "GET /items/<id> (JSON)"
 POST_ECHO = "POST /echo (1 KiB)"
 #: The environment variable naming the folder served at ``/files/<name>``.
 FILES_DIR_VAR = "BENCH_FILES_DIR"
+#: The file of that folder that ``POST /uploads`` writes.
+UPLOAD_NAME = "uploaded"
+#: The form field of the uploaded file.
+UPLOAD_FIELD = "file"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 
+import trio
 from quart import Response, request, send_from_directory, websocket
 from quart_trio import QuartTrio
 
-from bench.apps import FILES_DIR_VAR, HELLO, extra_converter_prefixes, extra_static_paths
+from bench.apps import (
+    FILES_DIR_VAR,
+    HELLO,
+    UPLOAD_FIELD,
+    UPLOAD_NAME,
+    extra_converter_prefixes,
+    extra_static_paths,
+)
 
 
 async def hello() -> str:
@@ -41,6 +49,18 @@ def files_view(folder: str) -> Callable[[str], Awaitable[Response]]:
     return download
 
 
+def upload_view(folder: str) -> Callable[[], Awaitable[dict[str, int]]]:
+    """``POST /uploads``: save the form's file as ``UPLOAD_NAME`` in ``folder``; its size."""
+    path = trio.Path(folder, UPLOAD_NAME)
+
+    async def upload() -> dict[str, int]:
+        files = await request.files
+        await files[UPLOAD_FIELD].save(path)
+        return {"saved": (await path.stat()).st_size}
+
+    return upload
+
+
 async def extra(id: int | None = None) -> str:
     """The view of every extra rule (never requested by the benchmark)."""
     return "extra"
@@ -59,6 +79,8 @@ def make_app(extra_routes: int = 0) -> QuartTrio:
     app.websocket("/ws")(ws_echo)
     if folder := os.environ.get(FILES_DIR_VAR):
         app.get("/files/<name>")(files_view(folder))
+        app.post("/uploads")(upload_view(folder))
+        app.config["MAX_CONTENT_LENGTH"] = None
     return app
 
 

@@ -7,7 +7,7 @@ import os
 
 import trio
 
-from bench.apps import FILES_DIR_VAR, HELLO
+from bench.apps import FILES_DIR_VAR, HELLO, UPLOAD_NAME
 from bench.asgi import Receive, Scope, Send
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
@@ -75,6 +75,25 @@ async def _send_file(receive: Receive, send: Send, name: str) -> None:
         nursery.cancel_scope.cancel()
 
 
+async def _save_body(receive: Receive, send: Send) -> None:
+    """Write the request body, whatever it holds, to ``UPLOAD_NAME`` in the files folder as it
+    arrives (one worker-thread write per chunk); answer how many bytes were written."""
+    assert _FILES_DIR is not None
+    saved = 0
+    async with await trio.open_file(os.path.join(_FILES_DIR, UPLOAD_NAME), "wb") as file:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            body: bytes = message.get("body", b"")
+            if body:
+                await file.write(body)
+                saved += len(body)
+            if not message.get("more_body", False):
+                break
+    await _respond(send, 200, _JSON, json.dumps({"saved": saved}).encode())
+
+
 async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -82,7 +101,8 @@ async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> No
 
 
 async def _http(scope: Scope, receive: Receive, send: Send) -> None:
-    """Route by hand: ``/``, ``/items/<int>``, ``POST /echo`` (and ``/files/<name>``)."""
+    """Route by hand: ``/``, ``/items/<int>``, ``POST /echo`` (and ``/files/<name>``,
+    ``POST /uploads``)."""
     path: str = scope["path"]
     method: str = scope["method"]
     if path == "/" and method == "GET":
@@ -95,6 +115,8 @@ async def _http(scope: Scope, receive: Receive, send: Send) -> None:
         await _respond(send, 200, _BYTES, await _read_body(receive))
     elif _FILES_DIR is not None and path.startswith("/files/") and method == "GET":
         await _send_file(receive, send, path[7:])
+    elif _FILES_DIR is not None and path == "/uploads" and method == "POST":
+        await _save_body(receive, send)
     else:
         await _respond(send, 404, _TEXT, b"Not Found")
 
