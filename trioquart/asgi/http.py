@@ -70,7 +70,7 @@ async def handle_http(
         # Teardown hooks get a lone error (or the client's cancellation) as itself, not in
         # the group of a nursery the view opened.
         await app.do_teardown_request(request, None if error is None else collapse_cancelled(error))
-        request.close()  # uploaded files: their temporary files go now, not when collected
+        await request.close_uploads()  # their temporary files go now, not when collected
         ctx.pop()
 
 
