@@ -19,7 +19,7 @@ import os
 import time
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from stat import S_ISREG
 from typing import IO, Any
@@ -257,8 +257,8 @@ class _Source:
         size: int,
         modified: float | None,
         etag: str | None,
-        read: Any,
-        close: Any = None,
+        read: Callable[[int, int], AsyncIterator[bytes]],
+        close: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
         self.size = size
@@ -270,8 +270,7 @@ class _Source:
     def read(self, start: int, stop: int) -> AsyncIterator[bytes]:
         """The bytes from ``start`` to ``stop``, chunk by chunk (the file is closed at the
         end)."""
-        chunks: AsyncIterator[bytes] = self._read(start, stop)
-        return chunks
+        return self._read(start, stop)
 
     async def close(self) -> None:
         """Close a file object given by the caller, when its bytes will not be read."""
