@@ -164,21 +164,7 @@ class TestClient:
         interface = getattr(app, "session_interface", None)
         if interface is None:
             raise TypeError(f"session_transaction() needs a trioquart app, not {app!r}")
-        scope, _ = self._prepare(
-            path,
-            "GET",
-            query_string,
-            headers,
-            _MISSING,
-            None,
-            None,
-            None,
-            None,
-            scheme,
-            root_path,
-            "1.1",
-            body_follows=False,
-        )
+        scope = self._scope_without_body(path, "GET", query_string, headers, scheme, root_path)
         request = app.request_class(scope, RequestInbox(_no_body))
         ctx = RequestContext(app, request)
         ctx.push()
@@ -213,21 +199,7 @@ class TestClient:
         Use as ``async with client.request("/upload", "POST") as connection:``; leaving the
         block disconnects the client.
         """
-        scope, _ = self._prepare(
-            path,
-            method,
-            query_string,
-            headers,
-            _MISSING,
-            None,
-            None,
-            None,
-            None,
-            scheme,
-            root_path,
-            "1.1",
-            body_follows=False,  # sent piece by piece: its length is declared only if given
-        )
+        scope = self._scope_without_body(path, method, query_string, headers, scheme, root_path)
         return TestHTTPConnection(self.app, scope)
 
     def websocket(
@@ -281,6 +253,34 @@ class TestClient:
     async def delete(self, path: str, **kwargs: Any) -> Response:
         """Send a ``DELETE`` request."""
         return await self.open(path, "DELETE", **kwargs)
+
+    def _scope_without_body(
+        self,
+        path: str,
+        method: str,
+        query_string: QueryArgument,
+        headers: HeadersArgument,
+        scheme: str,
+        root_path: str,
+    ) -> Any:
+        """The scope of a request whose body is not given here (sent piece by piece, or none):
+        its length is declared only if the caller's headers declare it."""
+        scope, _ = self._prepare(
+            path,
+            method,
+            query_string,
+            headers,
+            _MISSING,
+            None,
+            None,
+            None,
+            None,
+            scheme,
+            root_path,
+            "1.1",
+            body_follows=False,
+        )
+        return scope
 
     def _prepare(
         self,
