@@ -133,7 +133,7 @@ async def test_the_activity_feed_follows_the_rooms() -> None:
         async with ada.websocket("/ws/feedroom") as connection:
             await connection.receive_json()
             joined = await feed.receive_chunk()
-            assert b'"feedroom":["ada"]' in joined
+            assert b'"feedroom": ["ada"]' in joined
         left = await feed.receive_chunk()
         assert b"feedroom" not in left
 

@@ -32,7 +32,7 @@ async def _read(connection: TestHTTPConnection, parser: EventStreamParser, event
 
 
 def _said(text: str, id: int) -> ReceivedEvent:
-    return ReceivedEvent("message", f'{{"text":"{text}"}}', str(id))
+    return ReceivedEvent("message", f'{{"text": "{text}"}}', str(id))
 
 
 async def test_docs_sse_clock_ticks_once_a_second(autojump_clock: trio.testing.MockClock) -> None:

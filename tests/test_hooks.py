@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from trioquart import Response, TrioQuart, g, request
-from trioquart.hooks import HookKind, Hooks
+from trioquart.hooks import HookKind, Hooks, blueprint_path
 from trioquart.testing import TestClient
 
 
@@ -213,16 +213,17 @@ async def test_hooks_failing_teardown_is_logged_and_others_run(
     assert "teardown broke" in caplog.text
 
 
+def named(name: str) -> Any:
+    async def hook() -> None: ...
+
+    hook.__name__ = name
+    return hook
+
+
 def test_hooks_registry_orders_app_and_blueprint_hooks_like_flask() -> None:
-    """Pure: before_* run the app's first, in order; after_* and teardown_* the reverse."""
+    """Pure: before_* and URL processors run the app's first, in order; after_* and
+    teardown_* the reverse."""
     hooks = Hooks()
-
-    def named(name: str) -> Any:
-        async def hook() -> None: ...
-
-        hook.__name__ = name
-        return hook
-
     for kind in HookKind:
         for owner, names in ((None, ["app1", "app2"]), ("bp", ["bp1", "bp2"])):
             for name in names:
@@ -230,13 +231,39 @@ def test_hooks_registry_orders_app_and_blueprint_hooks_like_flask() -> None:
     for kind in HookKind:
         ran = [hook.__name__ for hook in hooks.to_run(kind, "bp")]
         alone = [hook.__name__ for hook in hooks.to_run(kind, None)]
-        if kind.name.startswith("BEFORE_"):
+        if kind.name.startswith(("BEFORE_", "URL_")):
+            assert kind.runs_app_first
             assert ran == ["app1", "app2", "bp1", "bp2"]
             assert alone == ["app1", "app2"]
         else:
+            assert not kind.runs_app_first
             assert ran == ["bp2", "bp1", "app2", "app1"]
             assert alone == ["app2", "app1"]
     assert [kind for kind, _ in hooks.owned_by("bp")] == [kind for kind in HookKind for _ in "12"]
+    assert hooks.to_run(HookKind.BEFORE_REQUEST, "other") == hooks.to_run(
+        HookKind.BEFORE_REQUEST, None
+    )
+
+
+def test_hooks_registry_nested_blueprints_like_flask() -> None:
+    """Pure: a nested blueprint's requests get the hooks of every blueprint it is in; the
+    before_* ones from the outside in, the others from the inside out."""
+    hooks = Hooks()
+    for owner in (None, "a", "a.b", "a.b.c", "a.x", "b"):
+        for kind in (HookKind.BEFORE_REQUEST, HookKind.TEARDOWN_REQUEST):
+            hooks.add(kind, named(f"{owner}-1"), owner)
+            hooks.add(kind, named(f"{owner}-2"), owner)
+    before = [hook.__name__ for hook in hooks.to_run(HookKind.BEFORE_REQUEST, "a.b.c")]
+    assert before == ["None-1", "None-2", "a-1", "a-2", "a.b-1", "a.b-2", "a.b.c-1", "a.b.c-2"]
+    teardown = [hook.__name__ for hook in hooks.to_run(HookKind.TEARDOWN_REQUEST, "a.b")]
+    assert teardown == ["a.b-2", "a.b-1", "a-2", "a-1", "None-2", "None-1"]
+    # A kind with no hook at all, for any owner:
+    assert hooks.to_run(HookKind.AFTER_REQUEST, "a.b") == []
+
+
+def test_hooks_blueprint_path_innermost_first() -> None:
+    assert blueprint_path("a") == ("a",)
+    assert blueprint_path("a.b.c") == ("a.b.c", "a.b", "a")
 
 
 async def test_hooks_teardown_that_overruns_teardown_timeout_is_cut_and_logged(

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, MapAdapter, RequestRedirect
 
 from trioquart import Blueprint, TrioQuart, request, url_for
-from trioquart.routing import Router, TrioQuartRule
+from trioquart import websocket as websocket_global
+from trioquart.routing import INVALID_SUBDOMAIN, Router, TrioQuartRule, subdomain_of
 from trioquart.testing import TestClient
 
 
@@ -714,3 +715,173 @@ def test_routing_adapter_cache_is_bounded_and_rebinds() -> None:
     again = router.bind("host-0", "http", "")
     assert again is not first
     assert again.server_name == "host-0"
+
+
+# Binding: host and subdomain matching, SERVER_NAME
+
+
+@pytest.mark.parametrize(
+    ("host", "server_name", "subdomain"),
+    [
+        ("example.com", "example.com", ""),
+        ("api.example.com", "example.com", "api"),
+        ("a.b.example.com", "example.com", "a.b"),
+        ("example.org", "example.com", INVALID_SUBDOMAIN),
+        ("com", "example.com", INVALID_SUBDOMAIN),
+        ("api.example.com:8000", "example.com:8000", "api"),
+    ],
+)
+def test_routing_subdomain_of(host: str, server_name: str, subdomain: str) -> None:
+    assert subdomain_of(host, server_name) == subdomain
+
+
+@pytest.mark.parametrize(
+    ("scheme", "server_name", "expected"),
+    [
+        ("http", "Example.com:80", "example.com"),
+        ("ws", "example.com:80", "example.com"),
+        ("https", "example.com:443", "example.com"),
+        ("wss", "example.com:443", "example.com"),
+        ("https", "example.com:80", "example.com:80"),
+        ("http", "example.com:8080", "example.com:8080"),
+    ],
+)
+def test_routing_bind_server_name_drops_the_default_port(
+    scheme: str, server_name: str, expected: str
+) -> None:
+    router = Router(subdomain_matching=True)
+    adapter = router.bind(f"api.{expected}", scheme, "", server_name)
+    assert (adapter.server_name, adapter.subdomain) == (expected, "api")
+
+
+def test_routing_bind_by_mode() -> None:
+    plain = Router()
+    adapter = plain.bind("client.example.org", "http", "/root", "example.com")
+    assert (adapter.server_name, adapter.subdomain, adapter.script_name) == (
+        "example.com",
+        "",
+        "/root/",
+    )
+    assert plain.bind("client.example.org", "http", "/root", "example.com") is adapter  # cached
+    assert plain.bind("client.example.org", "http", "").server_name == "client.example.org"
+    hosts = Router(host_matching=True)
+    adapter = hosts.bind("client.example.org", "http", "", "example.com")
+    assert (adapter.server_name, adapter.subdomain) == ("client.example.org", None)
+
+
+def test_routing_static_table_only_for_the_default_subdomain() -> None:
+    """The table is built for the default subdomain; an adapter bound to another one must
+    get Werkzeug's answer (a rule without a subdomain does not answer ``api.``)."""
+    router = Router(subdomain_matching=True)
+    rule = router.add("/a", "a", ["GET"])
+    main = router.bind("example.com", "http", "", "example.com")
+    assert router.match(main, "/a", "GET", "", websocket=False) == (rule, {})
+    api = router.bind("api.example.com", "http", "", "example.com")
+    with pytest.raises(NotFound):
+        router.match(api, "/a", "GET", "", websocket=False)
+    with pytest.raises(NotFound):
+        api.match("/a", "GET")
+
+
+@pytest.mark.parametrize(
+    ("methods", "provide", "expected_methods", "automatic"),
+    [
+        (["GET"], None, {"GET", "HEAD", "OPTIONS"}, True),
+        (["GET", "OPTIONS"], None, {"GET", "HEAD", "OPTIONS"}, False),
+        (["GET"], False, {"GET", "HEAD"}, False),
+        (["GET", "OPTIONS"], True, {"GET", "HEAD", "OPTIONS"}, True),
+        (["GET"], True, {"GET", "HEAD", "OPTIONS"}, True),
+    ],
+)
+def test_routing_provide_automatic_options(
+    methods: list[str], provide: bool | None, expected_methods: set[str], automatic: bool
+) -> None:
+    rule = Router().add("/", "index", methods, provide_automatic_options=provide)
+    assert (rule.methods, rule.provide_automatic_options) == (expected_methods, automatic)
+
+
+async def test_routing_view_attributes_methods_and_options(
+    app: TrioQuart, client: TestClient
+) -> None:
+    async def view() -> str:
+        return request.method
+
+    view.required_methods = ["POST"]  # type: ignore[attr-defined]
+    view.provide_automatic_options = False  # type: ignore[attr-defined]
+    app.add_url_rule("/v", view_func=view)
+    assert await (await client.post("/v")).get_data() == b"POST"
+    assert (await client.options("/v")).status_code == 405
+
+    async def explicit() -> str:
+        return "explicit"
+
+    explicit.provide_automatic_options = False  # type: ignore[attr-defined]
+    app.add_url_rule("/e", view_func=explicit, provide_automatic_options=True)
+    assert (await client.options("/e")).status_code == 200
+
+
+async def test_routing_add_websocket_and_register_error_handler(
+    app: TrioQuart, client: TestClient
+) -> None:
+    async def ws() -> None:
+        await websocket_global.send("added")
+
+    def teapot(error: Exception) -> Any:
+        return "teapot", 418
+
+    app.add_websocket("/ws", view_func=ws)
+    app.register_error_handler(LookupError, teapot)
+
+    @app.get("/look")
+    async def look() -> str:
+        raise KeyError("k")
+
+    async with client.websocket("/ws") as connection:
+        assert await connection.receive() == "added"
+    assert (await client.get("/look")).status_code == 418
+
+
+async def test_routing_url_for_scheme_anchor_and_external(
+    app: TrioQuart, client: TestClient
+) -> None:
+    @app.get("/item")
+    async def item() -> Any:
+        with pytest.raises(
+            ValueError,
+            match=r"^url_for\('item', _scheme='https', _external=False\): a URL with its own "
+            r"scheme must be external; leave _external out or pass _external=True\.$",
+        ):
+            url_for("item", _scheme="https", _external=False)
+        return {
+            "scheme": url_for("item", _scheme="https", _external=True),
+            "anchor": url_for("item", _anchor="a b/c?d#e"),
+        }
+
+    assert await (await client.get("/item")).get_json() == {
+        "scheme": "https://localhost/item",
+        "anchor": "/item#a%20b/c?d#e",
+    }
+
+
+async def test_routing_url_for_in_a_request_refused_before_routing(
+    app: TrioQuart, client: TestClient
+) -> None:
+    app.config["TRUSTED_HOSTS"] = ["example.com"]
+    seen: list[str] = []
+
+    @app.errorhandler(400)
+    async def bad_host(error: Exception) -> Any:
+        with pytest.raises(RuntimeError) as caught:
+            url_for("index")
+        seen.append(str(caught.value))
+        return "bad host", 400
+
+    @app.get("/")
+    async def index() -> str:
+        return "index"  # pragma: no cover - the host is refused
+
+    assert (await client.get("/", headers={"Host": "evil.example"})).status_code == 400
+    assert seen == [
+        "url_for() cannot build URLs for this request: it was refused before routing (its "
+        "Host is not in TRUSTED_HOSTS), so no host is known to build them for."
+    ]

@@ -287,9 +287,9 @@ def test_tagged_json_refuses_malformed_tags_with_value_error(text: str) -> None:
 async def test_flashed_messages_are_shown_once(app: TrioQuart, client: TestClient) -> None:
     @app.post("/save")
     async def save() -> Response:
-        flash("Saved.")
-        flash("Disk almost full.", "warning")
-        flash("Backup failed.", "error")
+        await flash("Saved.")
+        await flash("Disk almost full.", "warning")
+        await flash("Backup failed.", "error")
         return redirect("/show")
 
     @app.get("/show")

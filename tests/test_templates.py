@@ -90,7 +90,7 @@ async def test_the_context_has_what_flask_templates_expect(app: TrioQuart) -> No
     async def page() -> str:
         g.user = "ada"
         session["theme"] = "dark"
-        flash("Saved.", "info")
+        await flash("Saved.", "info")
         return await render_template_string(
             "{{ url_for('target') }}|{{ request.path }}|{{ session.theme }}|{{ g.user }}|"
             "{{ config.SECRET_KEY }}|{{ get_flashed_messages(with_categories=True) }}"

@@ -190,6 +190,30 @@ async def test_json_helpers(app: TrioQuart, client: TestClient) -> None:
         assert await ws.receive_json() == {"got": [1, "two"]}
 
 
+async def test_send_json_takes_jsonifys_arguments(app: TrioQuart, client: TestClient) -> None:
+    """As Quart's: one value as itself, several as a list, keywords as an object, and the
+    text is the app's ``json.dumps`` (sorted keys, ``json.dumps``'s separators)."""
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.send_json({"b": 1, "a": "é"})
+        await websocket.send_json(1, "two")
+        await websocket.send_json(b=2, a=1)
+        await websocket.send_json()
+        with pytest.raises(
+            TypeError,
+            match=r"^send_json\(\) takes positional arguments or keyword arguments, not both$",
+        ):
+            await websocket.send_json(1, a=2)
+        with pytest.raises(TypeError, match="is not JSON serializable"):
+            await websocket.send_json(object())
+        await websocket.send_json(None)  # the connection is still usable
+
+    async with client.websocket("/ws") as ws:
+        received = [await ws.receive() for _ in range(5)]
+    assert received == ['{"a": "\\u00e9", "b": 1}', '[1, "two"]', '{"a": 1, "b": 2}', "{}", "null"]
+
+
 async def test_invalid_json_is_a_bad_request_the_handler_can_catch(
     app: TrioQuart, client: TestClient
 ) -> None:

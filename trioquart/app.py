@@ -7,9 +7,11 @@ keeps the app's registries and serving state, and ``__call__`` picks a driver by
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Iterable
-from functools import cached_property
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -20,20 +22,30 @@ from .asgi.http import handle_http
 from .asgi.lifespan import run_lifespan
 from .asgi.websocket import ConnectedWebsockets, handle_websocket
 from .background import BackgroundNursery
-from .blueprints import Blueprint
+from .blueprints import Blueprint, registration_options
 from .config import Config
 from .ctx import AppContext
+from .globals import g
+from .json.provider import DefaultJSONProvider, JSONProvider
 from .pipeline import Pipeline
 from .routing import Router
-from .scaffold import F, Scaffold
+from .scaffold import F, Scaffold, unwrap_sync
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .sync import ensure_async
 from .templating import Environment
 from .typing import ASGIApp, ServingHook, WhileServingHook
 from .wrappers.request import Request
 from .wrappers.websocket import Websocket
 
 if TYPE_CHECKING:
-    from .testing import TestApp, TestClient
+    from collections.abc import Mapping
+
+    from werkzeug.datastructures import Headers
+
+    from .cli import AppGroup
+    from .testing import TestApp, TestClient, TestRequestContext, TestWebsocketContext
+    from .testing.cli import TrioQuartCliRunner
+    from .testing.scopes import AuthArgument, HeadersArgument, QueryArgument
     from .typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope, WebsocketScope
 
 
@@ -48,6 +60,8 @@ class TrioQuart(Scaffold, Pipeline):
     request_class = Request
     #: The class of ``websocket`` objects (a subclass may add to it).
     websocket_class = Websocket
+    #: The class of ``app.json``, made for each app (Flask's and Quart's attribute).
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
 
     def __init__(
         self,
@@ -55,6 +69,9 @@ class TrioQuart(Scaffold, Pipeline):
         static_url_path: str | None = None,
         static_folder: str | os.PathLike[str] | None = "static",
         *,
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
         template_folder: str | os.PathLike[str] | None = "templates",
         root_path: str | None = None,
     ) -> None:
@@ -65,14 +82,25 @@ class TrioQuart(Scaffold, Pipeline):
             template_folder=template_folder,
             root_path=root_path,
         )
-        self.config = Config()
-        self.router = Router()
+        self.config = Config(self.root_path)
+        #: Encodes and decodes every JSON of the app (see ``trioquart.json.provider``).
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.router = Router(host_matching=host_matching, subdomain_matching=subdomain_matching)
         self.view_functions: dict[str, Callable[..., Any]] = {}
         if self.static_url_path is not None:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "static_host goes with host_matching=True, and host_matching=True with a "
+                    "static folder needs static_host (the host the static files are served "
+                    f"from); got static_host={static_host!r}, host_matching={host_matching}"
+                )
             # url_for("static", filename="app.js"); the view answers 404 if the folder is
             # missing, as in Flask.
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>", "static", self.send_static_file
+                f"{self.static_url_path}/<path:filename>",
+                "static",
+                self.send_static_file,
+                host=static_host,
             )
         #: Options for the Jinja environment, read when ``jinja_env`` is first used.
         self.jinja_options: dict[str, Any] = {}
@@ -96,6 +124,10 @@ class TrioQuart(Scaffold, Pipeline):
         self.shutdown_event = trio.Event()
         #: Opens and saves sessions (signed cookies unless replaced).
         self.session_interface: SessionInterface = SecureCookieSessionInterface()
+        #: Where extensions keep their state, by the extension's name (Flask's convention).
+        self.extensions: dict[str, Any] = {}
+        #: Functions whose returned dicts fill the namespace of ``trioquart shell``.
+        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
         #: The ASGI callable that ``app(...)`` calls; wrap it to add ASGI middleware while the
         #: app itself stays the thing served: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: ASGIApp = self.handle_asgi
@@ -109,6 +141,43 @@ class TrioQuart(Scaffold, Pipeline):
     def name(self) -> str:
         """The application's name (from ``import_name``)."""
         return self.import_name.rpartition(".")[2]
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The app's ``logging.Logger``, named after its module as in Flask and Quart.
+
+        Unhandled errors are logged here. At ``DEBUG`` its level is ``DEBUG`` (unless set),
+        and it writes to stderr when nothing else handles its level.
+        """
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """``config["DEBUG"]``."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    @property
+    def testing(self) -> bool:
+        """``config["TESTING"]``: errors propagate, as they do with ``PROPAGATE_EXCEPTIONS``."""
+        return bool(self.config["TESTING"])
+
+    @testing.setter
+    def testing(self, value: bool) -> None:
+        self.config["TESTING"] = value
+
+    @property
+    def secret_key(self) -> str | bytes | None:
+        """``config["SECRET_KEY"]``, which signs the session cookie."""
+        key: str | bytes | None = self.config["SECRET_KEY"]
+        return key
+
+    @secret_key.setter
+    def secret_key(self, value: str | bytes | None) -> None:
+        self.config["SECRET_KEY"] = value
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -153,53 +222,89 @@ class TrioQuart(Scaffold, Pipeline):
         methods: Iterable[str] | None = None,
         *,
         websocket: bool = False,
+        provide_automatic_options: bool | None = None,
         **options: Any,
     ) -> None:
         """Register ``view_func`` for ``rule`` under ``endpoint`` (default: the function's name).
 
+        A plain ``def`` view is wrapped here, once, to run in a worker thread. As in Flask,
+        the view's own ``methods``, ``required_methods`` and ``provide_automatic_options``
+        attributes (``View.as_view`` sets them) are used when not given.
+
         Raises:
+            TypeError: no ``view_func``, or ``methods`` is a string.
             ValueError: ``endpoint`` is already taken by a different function, or the rule is
                 invalid.
         """
         if view_func is None:
             raise TypeError("add_url_rule() needs a view_func")
         endpoint = endpoint or view_func.__name__
+        view = ensure_async(view_func)
         existing = self.view_functions.get(endpoint)
-        if existing is not None and existing is not view_func:
-            raise ValueError(
-                f"The endpoint {endpoint!r} is already used by {existing.__qualname__}; "
-                f"pass endpoint='...' to register {view_func.__qualname__} under another name."
-            )
+        if existing is not None:
+            if unwrap_sync(existing) is not unwrap_sync(view):
+                raise ValueError(
+                    f"The endpoint {endpoint!r} is already used by {existing.__qualname__}; "
+                    f"pass endpoint='...' to register {view_func.__qualname__} under another "
+                    "name."
+                )
+            view = existing  # one wrapper per function, however many rules it serves
         if methods is None:
             methods = getattr(view_func, "methods", None) or ["GET"]
         if isinstance(methods, str):
             raise TypeError(f"methods must be a list of strings, not the string {methods!r}")
-        self.router.add(rule, endpoint, methods, websocket=websocket, **options)
-        self.view_functions[endpoint] = view_func
+        methods = [*methods, *getattr(view_func, "required_methods", ())]
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        self.router.add(
+            rule,
+            endpoint,
+            methods,
+            websocket=websocket,
+            provide_automatic_options=provide_automatic_options,
+            **options,
+        )
+        self.view_functions[endpoint] = view
 
     def add_converter(self, name: str, converter: type[BaseConverter]) -> None:
         """Make ``<name:arg>`` use ``converter`` (a Werkzeug ``BaseConverter`` subclass)."""
         self.url_map.converters[name] = converter
 
-    def register_blueprint(self, blueprint: Blueprint, *, url_prefix: str | None = None) -> None:
-        """Add ``blueprint``'s routes (under ``url_prefix``), hooks and error handlers.
+    def register_blueprint(
+        self,
+        blueprint: Blueprint,
+        *,
+        name: str | None = None,
+        url_prefix: str | None = None,
+        subdomain: str | None = None,
+        url_defaults: dict[str, Any] | None = None,
+    ) -> None:
+        """Add ``blueprint``'s routes, hooks and error handlers, and those of the blueprints
+        nested in it, under ``name`` (default: the blueprint's own).
+
+        ``url_prefix``, ``subdomain`` and ``url_defaults`` override the blueprint's own. The
+        same blueprint may be registered again under another ``name``: its endpoints are
+        then ``"<name>.<view>"`` for each, and its hooks run for each name's requests.
 
         Raises:
-            ValueError: another blueprint with the same name is registered.
+            ValueError: the name is already registered (by this blueprint or another), or
+                ``name`` is empty or contains a dot.
         """
-        if self.blueprints.get(blueprint.name, blueprint) is not blueprint:
-            raise ValueError(f"A different blueprint is already registered as {blueprint.name!r}")
-        self.blueprints[blueprint.name] = blueprint
-        blueprint.register(self, url_prefix)
+        options = registration_options(
+            name=name, url_prefix=url_prefix, subdomain=subdomain, url_defaults=url_defaults
+        )
+        blueprint.register(self, options)
 
     def before_serving(self, hook: F) -> F:
-        """Run ``await hook()`` at startup, before the server accepts connections."""
-        self.before_serving_funcs.append(hook)
+        """Run ``await hook()`` at startup, before the server accepts connections (a plain
+        function runs in a worker thread)."""
+        self.before_serving_funcs.append(ensure_async(hook))
         return hook
 
     def after_serving(self, hook: F) -> F:
-        """Run ``await hook()`` at shutdown, after background tasks have ended."""
-        self.after_serving_funcs.append(hook)
+        """Run ``await hook()`` at shutdown, after background tasks have ended (a plain
+        function runs in a worker thread)."""
+        self.after_serving_funcs.append(ensure_async(hook))
         return hook
 
     def while_serving(self, function: F) -> F:
@@ -225,6 +330,23 @@ class TrioQuart(Scaffold, Pipeline):
                 "sure the server runs the lifespan (Hypercorn does by default)."
             )
         return self.background_tasks
+
+    def add_background_task(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``function(*args, **kwargs)`` in :attr:`nursery`, as Quart's method does.
+
+        It runs in an application context of its own (``current_app`` and ``g`` work, not
+        ``request``); a plain function runs in a worker thread. Shutdown waits for it up to
+        ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds, then cancels it; an error is logged.
+
+        Raises:
+            RuntimeError: the app is not being served (see :attr:`nursery`).
+        """
+        task = partial(ensure_async(function), *args, **kwargs)
+        self.nursery.start_soon(self._run_in_app_context, task, name=function)
+
+    async def _run_in_app_context(self, task: Callable[[], Awaitable[Any]]) -> None:
+        async with self.app_context():
+            await task()
 
     @property
     def templates_auto_reload(self) -> bool:
@@ -299,6 +421,137 @@ class TrioQuart(Scaffold, Pipeline):
 
         return TestApp(self)
 
+    #: The default of ``test_request_context``'s ``json``: no JSON body (``None`` is ``null``).
+    _no_json: Any = object()
+
+    def test_request_context(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: HeadersArgument = None,
+        query_string: QueryArgument = None,
+        scheme: str = "http",
+        send_push_promise: Callable[[str, Headers], Awaitable[None]] | None = None,
+        data: bytes | str | None = None,
+        form: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        json: Any = _no_json,
+        root_path: str = "",
+        http_version: str = "1.1",
+        scope_base: Mapping[str, Any] | None = None,
+        auth: AuthArgument = None,
+        subdomain: str | None = None,
+    ) -> TestRequestContext:
+        """A request context for a request to ``path`` that no client sent, as in Quart::
+
+            async with app.test_request_context("/items", method="POST", json={"a": 1}):
+                assert await request.get_json() == {"a": 1}
+
+        The request is built as the test client builds it (same headers, body arguments and
+        defaults) and routed (``request.endpoint``, ``view_args``); its session is opened.
+        No hook or view runs; leaving the block runs the ``teardown_request`` hooks.
+        ``path`` is under ``root_path`` (it is ``request.path``), as in Quart.
+        ``send_push_promise`` is accepted for Quart's signature; trioquart makes no pushes.
+
+        Raises:
+            ValueError: more than one of ``json``, ``form``/``files`` and ``data``, or the
+                query string both in ``path`` and as ``query_string``.
+            TypeError: ``auth``, ``send_push_promise`` or a ``files`` value has the wrong type.
+        """
+        from .testing.bodies import NO_JSON
+        from .testing.contexts import make_test_request_context, no_op_push
+
+        return make_test_request_context(
+            self,
+            path,
+            method=method,
+            headers=headers,
+            query_string=query_string,
+            scheme=scheme,
+            send_push_promise=send_push_promise or no_op_push,
+            data=data,
+            form=form,
+            files=files,
+            json=NO_JSON if json is self._no_json else json,
+            root_path=root_path,
+            http_version=http_version,
+            scope_base=scope_base,
+            auth=auth,
+            subdomain=subdomain,
+        )
+
+    def test_websocket_context(
+        self,
+        path: str,
+        *,
+        headers: HeadersArgument = None,
+        query_string: QueryArgument = None,
+        scheme: str = "ws",
+        subprotocols: Iterable[str] | None = None,
+        root_path: str = "",
+        http_version: str = "1.1",
+        scope_base: Mapping[str, Any] | None = None,
+        auth: AuthArgument = None,
+        subdomain: str | None = None,
+    ) -> TestWebsocketContext:
+        """A websocket context for a handshake to ``path`` that no client sent::
+
+            async with app.test_websocket_context("/ws/room"):
+                assert websocket.view_args == {"name": "room"}
+
+        Built and routed like ``client.websocket()``'s handshake, with its session opened;
+        leaving runs the ``teardown_websocket`` hooks. There is no client: ``accept``,
+        ``send`` and ``receive`` raise ``RuntimeError``. ``path`` is under ``root_path``.
+
+        Raises:
+            ValueError: the query string is both in ``path`` and ``query_string``.
+            TypeError: ``auth`` has the wrong type.
+        """
+        from .testing.contexts import make_test_websocket_context
+
+        return make_test_websocket_context(
+            self,
+            path,
+            headers=headers,
+            query_string=query_string,
+            scheme=scheme,
+            subprotocols=subprotocols,
+            root_path=root_path,
+            http_version=http_version,
+            scope_base=scope_base,
+            auth=auth,
+            subdomain=subdomain,
+        )
+
+    @cached_property
+    def cli(self) -> AppGroup:
+        """The click group of the app's own commands (``@app.cli.command()``), run by
+        ``trioquart --app ... NAME`` inside an app context; made on first use."""
+        from .cli import AppGroup
+
+        return AppGroup(self.name)
+
+    def shell_context_processor(self, function: F) -> F:
+        """Decorate a function returning a dict of names to add to ``trioquart shell``."""
+        self.shell_context_processors.append(function)
+        return function
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The namespace of ``trioquart shell``: ``app``, ``g``, then what each shell context
+        processor returns, in order."""
+        namespace: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(processor())
+        return namespace
+
+    def test_cli_runner(self, **kwargs: Any) -> TrioQuartCliRunner:
+        """A click test runner whose ``invoke()`` runs ``app.cli`` commands (or any command
+        given) with this app loaded. Keyword arguments go to click's ``CliRunner``."""
+        from .testing.cli import TrioQuartCliRunner
+
+        return TrioQuartCliRunner(self, **kwargs)
+
     def run(
         self,
         host: str = "127.0.0.1",
@@ -311,3 +564,51 @@ class TrioQuart(Scaffold, Pipeline):
         from .serving import run_app
 
         run_app(self, host=host, port=port, debug=debug, use_reloader=use_reloader, **config)
+
+
+def create_logger(app: TrioQuart) -> logging.Logger:
+    """The logger ``app.logger`` is: named after the app's module (its file's name when run
+    as ``__main__``), at ``DEBUG`` level in debug mode unless a level is set, and writing to
+    stderr unless a handler (its own or an ancestor's) already takes its level."""
+    name = app.import_name
+    if name == "__main__":
+        filename = getattr(sys.modules.get("__main__"), "__file__", None)
+        if filename:
+            name = os.path.splitext(os.path.basename(filename))[0]
+    logger = logging.getLogger(name)
+    if app.debug and not logger.level:
+        logger.setLevel(logging.DEBUG)
+    if not _has_handler_for_level(logger):
+        logger.addHandler(default_handler)
+    return logger
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (test runners replace it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # the base class sets it once; the property always follows sys.stderr
+
+
+#: The handler ``app.logger`` gets when no other handler would show its records.
+default_handler = _StderrHandler()
+default_handler.setFormatter(
+    logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+)
+
+
+def _has_handler_for_level(logger: logging.Logger) -> bool:
+    level = logger.getEffectiveLevel()
+    current: logging.Logger | None = logger
+    while current is not None:
+        if any(handler.level <= level for handler in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False

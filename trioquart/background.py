@@ -15,6 +15,9 @@ from typing import Any
 
 import trio
 
+from . import signals
+from .signals import got_background_exception
+
 log = logging.getLogger("trioquart")
 
 
@@ -26,7 +29,9 @@ class BackgroundNursery:
     ``while_serving`` generators, which were entered after it opened, are resumed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sender: Any = None) -> None:
+        #: What ``got_background_exception`` is sent from (the app).
+        self.sender = sender
         self._nursery: trio.Nursery | None = None
         self._stop = trio.Event()
         self._closed = trio.Event()
@@ -45,7 +50,7 @@ class BackgroundNursery:
         Raises:
             RuntimeError: the nursery is closed (the app is no longer served).
         """
-        self._open_nursery().start_soon(_logging_errors, fn, args, name=name or fn)
+        self._open_nursery().start_soon(self._logging_errors, fn, args, name=name or fn)
 
     async def start(
         self, fn: Callable[..., Awaitable[Any]], *args: Any, name: object = None
@@ -55,7 +60,7 @@ class BackgroundNursery:
         Errors before ``task_status.started()`` are raised here; later ones are logged.
         """
         nursery = self._open_nursery()
-        return await nursery.start(_logging_errors_after_start, fn, args, name=name or fn)
+        return await nursery.start(self._logging_errors_after_start, fn, args, name=name or fn)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Open the nursery and keep it open until :meth:`aclose`."""
@@ -80,30 +85,38 @@ class BackgroundNursery:
             raise RuntimeError("The app-wide nursery is closed: the app is no longer served.")
         return self._nursery
 
+    async def _logging_errors(
+        self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        try:
+            await fn(*args)
+        except Exception as error:
+            await self._report(fn, error)
 
-async def _logging_errors(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
-    try:
-        await fn(*args)
-    except Exception:
-        log.exception("Background task %r crashed", fn)
+    async def _logging_errors_after_start(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        started = False
 
+        class _Status:
+            def started(self, value: Any = None) -> None:
+                nonlocal started
+                started = True
+                task_status.started(value)
 
-async def _logging_errors_after_start(
-    fn: Callable[..., Awaitable[Any]],
-    args: tuple[Any, ...],
-    task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    started = False
+        try:
+            await fn(*args, task_status=_Status())
+        except Exception as error:
+            if not started:
+                raise
+            await self._report(fn, error)
 
-    class _Status:
-        def started(self, value: Any = None) -> None:
-            nonlocal started
-            started = True
-            task_status.started(value)
-
-    try:
-        await fn(*args, task_status=_Status())
-    except Exception:
-        if not started:
-            raise
-        log.exception("Background task %r crashed", fn)
+    async def _report(self, fn: Callable[..., Awaitable[Any]], error: Exception) -> None:
+        log.error("Background task %r crashed", fn, exc_info=error)
+        try:
+            await signals.send(got_background_exception, self.sender, exception=error)
+        except Exception:
+            log.exception("A receiver of got_background_exception failed")

@@ -24,6 +24,7 @@ import trio
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.exceptions import abort as _werkzeug_abort
 
+from .hooks import blueprint_path
 from .typing import ErrorHandler
 
 
@@ -118,14 +119,16 @@ class ErrorHandlers:
             yield from by_class.items()
 
     def find(self, error: BaseException, blueprint: str | None) -> ErrorHandler | None:
-        """The handler for ``error`` in a request served by ``blueprint``, in Flask's order.
+        """The handler for ``error`` in a request served by ``blueprint`` (its full dotted
+        name, or ``None``), in Flask's order.
 
-        Handlers for the error's status code come first, the blueprint's before the app's;
-        then handlers for any code, the blueprint's before the app's. Within each, the
-        exception's classes are tried from the most specific: a blueprint's handler for
-        ``Exception`` wins over the app's for ``KeyError``.
+        Handlers for the error's status code come first: the blueprint's, then those of the
+        blueprints it is nested in (innermost first), then the app's; then handlers for any
+        code, in the same order of owners. Within each, the exception's classes are tried
+        from the most specific: a blueprint's handler for ``Exception`` wins over the app's
+        for ``KeyError``.
         """
-        owners = (None,) if blueprint is None else (blueprint, None)
+        owners = (None,) if blueprint is None else (*blueprint_path(blueprint), None)
         code = error.code if isinstance(error, HTTPException) else None
         for wanted_code in (code, None) if code is not None else (None,):
             for owner in owners:

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .globals import find_connection_context, session
+from .globals import current_app, find_connection_context, session
+from .signals import message_flashed, send
 
 _FLASHES = "_flashes"
 
 
-def flash(message: Any, category: str = "message") -> None:
+async def flash(message: Any, category: str = "message") -> None:
     """Keep ``message`` in the session until :func:`get_flashed_messages` takes it.
 
-    ``category`` is free-form (``"error"``, ``"info"``...). Needs ``SECRET_KEY``, as the
-    session does.
+    A coroutine function, as in Quart: ``await flash("Saved.")``. ``category`` is free-form
+    (``"error"``, ``"info"``...). Needs ``SECRET_KEY``, as the session does. Sends the
+    ``message_flashed`` signal.
     """
     # Assigned, not appended in place, so that the session sees the change.
     session[_FLASHES] = [*session.get(_FLASHES, []), (category, message)]
+    if message_flashed.receivers:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        await send(message_flashed, app, message=message, category=category)
 
 
 def get_flashed_messages(

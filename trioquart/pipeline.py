@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import trio
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, MethodNotAllowed
+from blinker import NamedSignal
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+)
 from werkzeug.routing import RequestRedirect, WebsocketMismatch
 
+from .ctx import RequestContext
 from .errors import ErrorHandlers, ResponseAbort, single_error
 from .globals import find_connection_context
 from .hooks import HookKind, Hooks
@@ -28,6 +37,17 @@ from .origins import origin_allowed
 from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .sessions import SessionInterface
+from .signals import (
+    got_request_exception,
+    got_websocket_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+    send,
+    websocket_finished,
+    websocket_started,
+    websocket_tearing_down,
+)
 from .wrappers.response import Response
 
 if TYPE_CHECKING:
@@ -48,23 +68,45 @@ class Pipeline:
     error_handlers: ErrorHandlers
     view_functions: dict[str, Callable[..., Any]]
     session_interface: SessionInterface
+    if TYPE_CHECKING:
+
+        @property
+        def logger(self) -> logging.Logger:
+            """The app's logger (``TrioQuart.logger``)."""
+
+    @property
+    def propagate_exceptions(self) -> bool:
+        """Whether unhandled errors leave the app: ``PROPAGATE_EXCEPTIONS``, or when it is
+        ``None``, ``TESTING`` or ``DEBUG``."""
+        value = self.config["PROPAGATE_EXCEPTIONS"]
+        if value is None:
+            value = self.config["TESTING"] or self.config["DEBUG"]
+        return bool(value)
 
     def match_request(self, connection: BaseRequestWebsocket) -> None:
         """Route ``connection``, storing its rule and arguments, or the routing failure to
         raise when the view would run. Not a checkpoint.
 
         With ``TRUSTED_HOSTS`` set, a ``Host`` not in it is such a failure (400), as in Flask.
+        The host's part in matching (host or subdomain matching, ``SERVER_NAME``) is Flask's
+        ``create_url_adapter``'s; see ``Router.bind``.
         """
         websocket = connection.scope["type"] == "websocket"
-        trusted_hosts = self.config["TRUSTED_HOSTS"]
+        config = self.config
+        trusted_hosts = config["TRUSTED_HOSTS"]
         if trusted_hosts is not None:
             connection.trusted_hosts = trusted_hosts
         try:
-            adapter = self.router.bind(connection.host, connection.scheme, connection.root_path)
-        except HTTPException as error:  # werkzeug's SecurityError: the host is not trusted
+            adapter = self.router.bind(
+                connection.host, connection.scheme, connection.root_path, config["SERVER_NAME"]
+            )
+        except HTTPException as error:  # werkzeug's SecurityError (untrusted host) or BadHost
             connection.routing_exception = error
             return
         connection.url_adapter = adapter
+        if connection.outside_root_path:
+            connection.routing_exception = NotFound()
+            return
         try:
             connection.url_rule, connection.view_args = self.router.match(
                 adapter,
@@ -88,6 +130,8 @@ class Pipeline:
         """
         try:
             await self.load_session(request)
+            if request_started.has_receivers_for(self):
+                await send(request_started, self)
             rv = await self.preprocess_request(request)
             if rv is None:
                 rv = await self.dispatch_request(request)
@@ -96,9 +140,12 @@ class Pipeline:
         return await self.finalize_request(rv, request)
 
     async def preprocess_request(self, request: Request) -> Any:
-        """Run the ``before_request`` hooks; the first one that returns a value short-circuits,
-        and that value is returned."""
-        return await run_before_hooks(self.hooks.to_run(HookKind.BEFORE_REQUEST, request.blueprint))
+        """Call the URL value preprocessors, then run the ``before_request`` hooks; the first
+        hook that returns a value short-circuits, and that value is returned."""
+        blueprint = request.blueprint
+        for processor in self.hooks.to_run(HookKind.URL_VALUE_PREPROCESSOR, blueprint):
+            processor(request.endpoint, request.view_args)
+        return await run_before_hooks(self.hooks.to_run(HookKind.BEFORE_REQUEST, blueprint))
 
     async def dispatch_request(self, request: Request) -> Any:
         """Raise the routing failure, answer an automatic ``OPTIONS``, or call the view.
@@ -122,10 +169,32 @@ class Pipeline:
         running the hooks again.
         """
         try:
-            response = make_response_from(rv, request.endpoint or "<no view>")
-            return await self.process_response(response, request)
+            response = await self.make_response(rv)
+            response = await self.process_response(response, request)
+            if request_finished.has_receivers_for(self):
+                await send(request_finished, self, response=response)
+            return response
         except Exception as error:
             return await self.handle_exception(error, request)
+
+    async def make_response(self, rv: Any) -> Response:
+        """Make a ``Response`` of what a view (or hook, or error handler) returned.
+
+        Accepted: a ``Response``; ``str``/``bytes``; a ``dict``/``list`` (JSON); an async
+        iterator or a generator (streamed); an ``HTTPException``; or a tuple ``(body,
+        status)``, ``(body, headers)`` or ``(body, status, headers)``.
+
+        Raises:
+            TypeError: ``rv`` is none of these (the message names the view).
+        """
+        ctx = find_connection_context()
+        connection: BaseRequestWebsocket | None = None
+        if isinstance(ctx, RequestContext):
+            connection = ctx.request
+        elif ctx is not None:
+            connection = ctx.websocket
+        view = (connection.endpoint if connection is not None else None) or "<no view>"
+        return make_response_from(rv, view)
 
     async def process_response(self, response: Response, request: Request) -> Response:
         """Run the ``after_request`` hooks, each getting and returning the response, then save
@@ -139,6 +208,8 @@ class Pipeline:
         """Run the ``teardown_request`` hooks, shielded from cancellation (a client that left
         must not stop the cleanup) but within ``TEARDOWN_TIMEOUT`` seconds in all."""
         hooks = self.hooks.to_run(HookKind.TEARDOWN_REQUEST, request.blueprint)
+        if request_tearing_down.has_receivers_for(self):
+            hooks = [*hooks, partial(send_tearing_down, request_tearing_down, self)]
         await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
 
     # Websockets
@@ -152,6 +223,8 @@ class Pipeline:
         """
         await self.check_websocket_origin(websocket)
         await self.load_session(websocket)
+        if websocket_started.has_receivers_for(self):
+            await send(websocket_started, self)
         rv = await self.preprocess_websocket(websocket)
         if rv is None:
             rv = await self.dispatch_websocket(websocket)
@@ -184,9 +257,12 @@ class Pipeline:
             )
 
     async def preprocess_websocket(self, websocket: Websocket) -> Any:
-        """Run the ``before_websocket`` hooks; the first value returned rejects the connection."""
-        hooks = self.hooks.to_run(HookKind.BEFORE_WEBSOCKET, websocket.blueprint)
-        return await run_before_hooks(hooks)
+        """Call the URL value preprocessors, then run the ``before_websocket`` hooks; the
+        first value a hook returns rejects the connection."""
+        blueprint = websocket.blueprint
+        for processor in self.hooks.to_run(HookKind.URL_VALUE_PREPROCESSOR, blueprint):
+            processor(websocket.endpoint, websocket.view_args)
+        return await run_before_hooks(self.hooks.to_run(HookKind.BEFORE_WEBSOCKET, blueprint))
 
     async def dispatch_websocket(self, websocket: Websocket) -> Any:
         """Raise the routing failure, or run the handler and return what it returned."""
@@ -208,6 +284,8 @@ class Pipeline:
                 response = result
         if response is not None:
             await self.save_session(response)
+        if websocket_finished.has_receivers_for(self):
+            await send(websocket_finished, self, response=response)
         return response
 
     async def do_teardown_websocket(
@@ -215,6 +293,8 @@ class Pipeline:
     ) -> None:
         """Run the ``teardown_websocket`` hooks, shielded and bounded like the request's."""
         hooks = self.hooks.to_run(HookKind.TEARDOWN_WEBSOCKET, websocket.blueprint)
+        if websocket_tearing_down.has_receivers_for(self):
+            hooks = [*hooks, partial(send_tearing_down, websocket_tearing_down, self)]
         await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
 
     # Both
@@ -253,20 +333,36 @@ class Pipeline:
             # A redirect of the router, or abort(response): the answer itself, as in Flask.
             return http_exception_response(target)
         handler = self.error_handlers.find(target, connection.blueprint)
+        if handler is None and not isinstance(target, HTTPException):
+            await self.report_unhandled_exception(error, connection)
+            target = InternalServerError(original_exception=target)
+            handler = self.error_handlers.find(target, connection.blueprint)
         try:
             if handler is not None:
                 return make_response_from(await handler(target), f"errorhandler({target!r})")
-            if isinstance(target, HTTPException):
-                return http_exception_response(target)
-            log.error("Exception on %s %s", connection.method, connection.path, exc_info=error)
-            server_error = InternalServerError(original_exception=target)
-            handler = self.error_handlers.find(server_error, connection.blueprint)
-            if handler is not None:
-                return make_response_from(await handler(server_error), "errorhandler(500)")
-            return http_exception_response(server_error)
+            assert isinstance(target, HTTPException)  # any other error became a 500 above
+            return http_exception_response(target)
         except Exception:
             log.exception("Exception in the error handler for %r", target)
             return http_exception_response(InternalServerError())
+
+    async def report_unhandled_exception(
+        self, error: Exception, connection: BaseRequestWebsocket, *, logged: bool = False
+    ) -> None:
+        """Send ``got_request_exception`` (or ``got_websocket_exception``), then raise
+        ``error`` again if :attr:`propagate_exceptions`, else log it on ``app.logger``
+        (unless the caller has ``logged`` it already)."""
+        signal = got_request_exception
+        if connection.scope["type"] == "websocket":
+            signal = got_websocket_exception
+        if signal.has_receivers_for(self):
+            await send(signal, self, exception=single_error(error))
+        if self.propagate_exceptions:
+            raise error
+        if not logged:
+            self.logger.error(
+                "Exception on %s %s", connection.method, connection.path, exc_info=error
+            )
 
 
 def automatic_options_response(request: Request) -> Response:
@@ -306,3 +402,8 @@ async def run_teardown_hooks(
                 log.exception("Error in teardown hook %r", hook)
     if scope.cancelled_caught:
         log.error("Teardown hooks did not finish within TEARDOWN_TIMEOUT (%ss)", timeout)
+
+
+async def send_tearing_down(signal: NamedSignal, sender: Any, error: BaseException | None) -> None:
+    """Send a ``*_tearing_down`` signal, as a teardown hook (the error as ``exc``)."""
+    await send(signal, sender, exc=error)

@@ -1,14 +1,15 @@
 """Turning what a view returns into a ``Response``.
 
 Accepted: a ``Response``; ``str``/``bytes`` (HTML/bytes body); ``dict``/``list`` (JSON); an async
-iterator or async iterable (streamed); a Werkzeug ``HTTPException``; or a tuple
-``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``. Anything else is a
+iterator or async iterable, or a plain generator (streamed); a Werkzeug ``HTTPException``; or a
+tuple ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``. Anything else is a
 ``TypeError`` that names the view. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from markupsafe import escape
@@ -41,6 +42,14 @@ def _body_to_response(body: Any, view_name: str) -> Response:
         return Response(body)
     if isinstance(body, HTTPException):  # abort(response) too, sent as it is
         return http_exception_response(body)
+    if isinstance(body, GeneratorType):  # a plain generator streams from a worker thread
+        return Response(body)
+    if isinstance(body, CoroutineType):
+        body.close()  # never awaited: closed here rather than warned about when collected
+        raise TypeError(
+            f"The view function {view_name!r} returned a coroutine; await it (make_response, "
+            "render_template and flash are coroutine functions, as in Quart)."
+        )
     raise TypeError(
         f"The view function {view_name!r} returned {type(body).__name__}; "
         f"it must return {_ACCEPTED}."

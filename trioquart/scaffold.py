@@ -1,9 +1,12 @@
 """Scaffold: the decorator registries an app and a blueprint share.
 
-Routes, hooks and error handlers are recorded here, hooks in a ``Hooks`` registry and error
-handlers in an ``ErrorHandlers`` registry. Both keep them per owner: ``None`` is the object
-itself; the application also keeps the entries of each registered blueprint, which apply only
-to requests that blueprint's views serve.
+Routes, hooks and error handlers are recorded here, hooks (and URL processors) in a ``Hooks``
+registry and error handlers in an ``ErrorHandlers`` registry. Both keep them per owner:
+``None`` is the object itself; the application also keeps the entries of each registered
+blueprint, which apply only to requests that blueprint's views serve.
+
+A plain ``def`` view, hook or error handler is wrapped once, when it is registered, to run in
+a worker thread (``sync.ensure_async``); the decorators return the function as given.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from jinja2 import FileSystemLoader
 from .errors import ErrorHandlers
 from .files import send_from_directory
 from .hooks import HookKind, Hooks
+from .sync import ensure_async, is_async_callable
 from .wrappers.response import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +100,7 @@ class Scaffold:
 
     def context_processor(self, function: F) -> F:
         """Add the dict ``function()`` returns (``async def`` or plain) to templates' context."""
+        self._check_setup("context_processor")
         self.context_processors.append(function)
         return function
 
@@ -107,6 +112,7 @@ class Scaffold:
         methods: Iterable[str] | None = None,
         *,
         websocket: bool = False,
+        provide_automatic_options: bool | None = None,
         **options: Any,
     ) -> None:
         """Register ``view_func`` for ``rule``. Subclasses decide where rules go."""
@@ -120,9 +126,11 @@ class Scaffold:
         endpoint: str | None = None,
         **options: Any,
     ) -> Callable[[F], F]:
-        """Decorate an ``async def`` view for ``rule`` (``GET`` unless ``methods`` says otherwise).
+        """Decorate a view for ``rule`` (``GET`` unless ``methods`` says otherwise).
 
-        Options are Werkzeug ``Rule`` options: ``defaults``, ``strict_slashes``, ``host`` ...
+        The view is an ``async def`` function, or a plain ``def`` one, which runs in a worker
+        thread. Options are ``provide_automatic_options`` and Werkzeug ``Rule`` options:
+        ``defaults``, ``strict_slashes``, ``host``, ``subdomain`` ...
         """
 
         def decorator(view: F) -> F:
@@ -157,13 +165,29 @@ class Scaffold:
         """Decorate an ``async def`` websocket handler for ``rule``."""
 
         def decorator(view: F) -> F:
-            self.add_url_rule(rule, endpoint, view, ["GET"], websocket=True, **options)
+            self.add_websocket(rule, endpoint, view, **options)
             return view
 
         return decorator
 
+    def add_websocket(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> None:
+        """Register the websocket handler ``view_func`` for ``rule`` (Quart's method; see
+        :meth:`websocket`)."""
+        self.add_url_rule(rule, endpoint, view_func, ["GET"], websocket=True, **options)
+
+    def _check_setup(self, method: str) -> None:
+        """Refuse a declaration that would no longer take effect (a blueprint's, once it is
+        registered); the app takes them at any time."""
+
     def _add_hook(self, kind: HookKind, hook: F) -> F:
-        self.hooks.add(kind, hook)
+        self._check_setup(kind.value)
+        self.hooks.add(kind, ensure_async(hook))
         return hook
 
     def before_request(self, hook: F) -> F:
@@ -190,24 +214,93 @@ class Scaffold:
         """Run ``await hook(error_or_None)`` when each websocket connection ends."""
         return self._add_hook(HookKind.TEARDOWN_WEBSOCKET, hook)
 
+    def url_value_preprocessor(self, function: F) -> F:
+        """Call ``function(endpoint, view_args)`` for each request and websocket, before the
+        ``before_*`` hooks; it may change ``view_args`` (the view's keyword arguments).
+
+        A blueprint's runs for its own views' requests. Called as it is, never awaited, as
+        in Flask (``endpoint`` and ``view_args`` are ``None`` when routing failed).
+
+        Raises:
+            TypeError: ``function`` is an ``async def`` function.
+        """
+        self._check_setup("url_value_preprocessor")
+        self.hooks.add(
+            HookKind.URL_VALUE_PREPROCESSOR, require_plain("url_value_preprocessor", function)
+        )
+        return function
+
+    def url_defaults(self, function: F) -> F:
+        """Call ``function(endpoint, values)`` in ``url_for`` before the URL is built; it may
+        add to ``values`` (the values the rule is built from).
+
+        A blueprint's runs for its own endpoints. Called as it is, never awaited, as in Flask.
+
+        Raises:
+            TypeError: ``function`` is an ``async def`` function.
+        """
+        self._check_setup("url_defaults")
+        self.hooks.add(HookKind.URL_DEFAULTS, require_plain("url_defaults", function))
+        return function
+
     def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[F], F]:
-        """Decorate ``async def handler(error)`` for a status code or an exception class.
+        """Decorate ``handler(error)`` for a status code or an exception class (``async def``,
+        or a plain ``def`` that runs in a worker thread).
 
         Raises:
             ValueError: ``code_or_exception`` is neither an int nor an exception class.
         """
-        key: object = code_or_exception  # checked as given: callers may be untyped
-        if not (isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))):
-            raise ValueError(
-                f"errorhandler() takes a status code or an exception class, "
-                f"not {code_or_exception!r}"
-            )
+        check_error_key(code_or_exception)
+        self._check_setup("errorhandler")
 
         def decorator(handler: F) -> F:
-            self.error_handlers.add(code_or_exception, handler)
+            self.error_handlers.add(code_or_exception, ensure_async(handler))
             return handler
 
         return decorator
+
+    def register_error_handler(
+        self, code_or_exception: int | type[BaseException], handler: Callable[..., Any]
+    ) -> None:
+        """Like :meth:`errorhandler`, without a decorator.
+
+        Raises:
+            ValueError: ``code_or_exception`` is neither an int nor an exception class.
+        """
+        self.errorhandler(code_or_exception)(handler)
+
+
+def check_error_key(code_or_exception: object) -> None:
+    """Refuse what ``errorhandler`` cannot take.
+
+    Raises:
+        ValueError: ``code_or_exception`` is neither an int nor an exception class.
+    """
+    key = code_or_exception  # checked as given: callers may be untyped
+    if not (isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))):
+        raise ValueError(f"errorhandler() takes a status code or an exception class, not {key!r}")
+
+
+def unwrap_sync(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The plain function that ``function`` runs in a worker thread (``sync.run_sync``'s
+    wrapper records it), or ``function`` itself."""
+    original: Callable[..., Any] = getattr(function, "__trioquart_sync__", function)
+    return original
+
+
+def require_plain(decorator: str, function: F) -> F:
+    """``function``, checked to be a plain function (URL processors are never awaited).
+
+    Raises:
+        TypeError: ``function`` is an ``async def`` function.
+    """
+    if is_async_callable(function):
+        raise TypeError(
+            f"{decorator}() functions are called without being awaited (inside url_for, "
+            f"among others), so {getattr(function, '__qualname__', function)!r} must be a "
+            "plain def function, not an async one."
+        )
+    return function
 
 
 def find_root_path(import_name: str) -> str:

@@ -12,20 +12,25 @@ each gets Hypercorn's plain shutdown (documented in ``docs/serving.md``).
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import logging
+import os
+import re
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
+from .app import TrioQuart
 from .websocket_state import CloseCode
-
-if TYPE_CHECKING:
-    from .app import TrioQuart
 
 log = logging.getLogger("trioquart")
 
@@ -114,23 +119,194 @@ async def _wait_for_signal(stop: trio.Event) -> None:
             return
 
 
-def import_app(target: str) -> TrioQuart:
-    """Import ``"package.module:name"`` (``name`` defaults to ``app``) from the current directory.
+class AppNotFoundError(ValueError):
+    """``find_app`` found no trioquart application where it was told to look.
+
+    The message says what was looked for, what was found instead, and how to name the app.
+    """
+
+
+class FoundApp(NamedTuple):
+    """An application found by :func:`find_app`, with the path that imports it again."""
+
+    #: The application.
+    app: TrioQuart
+    #: ``"module:expression"`` naming the same app for Hypercorn's worker processes (which
+    #: evaluate the expression in the module): ``"pkg.web:app"``, ``"pkg.web:create_app()"``.
+    import_path: str
+
+
+# "module:name", but not the colon of a Windows drive: "C:\web\app.py" is one module part.
+_MODULE_SEPARATOR = re.compile(r":(?![\\/])")
+# Looked for, in this order, when the target names a module alone (Quart's and Flask's names).
+_APP_NAMES = ("app", "application")
+_FACTORY_NAMES = ("create_app", "make_app")
+
+
+def find_app(target: str) -> FoundApp:
+    """Find the application that ``target`` names, importing its module.
+
+    ``target`` is ``"module"`` or ``"module:name"``, where the module is a dotted name
+    (imported with the current directory on the path) or a file (``"src/web/app.py"``, whose
+    top package's parent directory is put on the path), and ``name`` is an attribute
+    (``app``), a factory (``create_app``, called without arguments) or a factory call with
+    literal arguments (``create_app('production', debug=False)``). Without a name, the module's
+    ``app`` or ``application``, its only ``TrioQuart`` instance, or a ``create_app()`` or
+    ``make_app()`` factory is used, in that order, as Quart does.
+
+    Exceptions raised by the module or by a factory propagate, except an ``ImportError``
+    while importing the module, reported as below.
 
     Raises:
-        click-friendly ``ValueError``: the module or attribute does not exist.
+        AppNotFoundError: the module cannot be imported, the name is not in it, the name is
+            not an application (or a factory that returns one), or a factory cannot be called
+            with the arguments given.
     """
-    module_name, _, attribute = target.partition(":")
-    if "" not in sys.path and "." not in sys.path:
-        sys.path.insert(0, "")
+    parts = _MODULE_SEPARATOR.split(target, maxsplit=1)
+    if not parts[0]:
+        raise AppNotFoundError(f"{target!r} names no module: use 'module:name'")
+    module_name = _module_name(parts[0])
+    module = _import(module_name)
+    expression = parts[1].strip() if len(parts) == 2 else ""
+    if expression:
+        app, expression = _app_from_expression(module_name, module, expression)
+    else:
+        app, expression = _app_from_module(module_name, module)
+    return FoundApp(app, f"{module_name}:{expression}")
+
+
+def import_app(target: str) -> TrioQuart:
+    """The application that ``target`` names: ``find_app(target).app``.
+
+    Raises:
+        AppNotFoundError: as :func:`find_app` does (a ``ValueError``).
+    """
+    return find_app(target).app
+
+
+def _module_name(location: str) -> str:
+    if not location.endswith(".py") and "/" not in location and os.sep not in location:
+        if "" not in sys.path and "." not in sys.path:
+            sys.path.insert(0, "")
+        return location
+    # A file: the module's dotted name goes up through the packages (folders with an
+    # __init__.py) that hold it, and the folder above the top one is where it imports from.
+    path = Path(location).resolve()
+    if path.suffix == ".py":
+        path = path.with_suffix("")
+    if path.name == "__init__":
+        path = path.parent
+    names = [path.name]
+    path = path.parent
+    while (path / "__init__.py").is_file():
+        names.append(path.name)
+        path = path.parent
+    if sys.path[:1] != [str(path)]:
+        sys.path.insert(0, str(path))
+    return ".".join(reversed(names))
+
+
+def _import(module_name: str) -> ModuleType:
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ImportError as error:
-        raise ValueError(f"Cannot import {module_name!r}: {error}") from error
+        missing = error.name if isinstance(error, ModuleNotFoundError) else None
+        if missing is not None and f"{module_name}.".startswith(f"{missing}."):
+            raise AppNotFoundError(f"Cannot import {module_name!r}: {error}") from None
+        # The module exists but an import inside it failed: where is the useful part.
+        raise AppNotFoundError(
+            f"Cannot import {module_name!r}: importing it raised\n\n{traceback.format_exc()}"
+        ) from error
+
+
+def _app_from_module(module_name: str, module: ModuleType) -> tuple[TrioQuart, str]:
+    namespace = vars(module)
+    for name in _APP_NAMES:
+        if isinstance(namespace.get(name), TrioQuart):
+            return namespace[name], name
+    apps = [name for name, value in namespace.items() if isinstance(value, TrioQuart)]
+    if len(apps) == 1:
+        return namespace[apps[0]], apps[0]
+    if apps:
+        raise AppNotFoundError(
+            f"{module_name!r} has several trioquart applications ({', '.join(apps)}): name "
+            f"one, as in '{module_name}:{apps[0]}'"
+        )
+    for name in _FACTORY_NAMES:
+        if inspect.isfunction(namespace.get(name)):
+            return _call_factory(module_name, name, namespace[name], [], {}), f"{name}()"
+    raise AppNotFoundError(
+        f"{module_name!r} has no trioquart application: no 'app' or 'application' attribute, "
+        "no TrioQuart instance at all, and no 'create_app' or 'make_app' factory. Name it, as "
+        f"in '{module_name}:name' or '{module_name}:factory(arguments)'"
+    )
+
+
+def _app_from_expression(
+    module_name: str, module: ModuleType, expression: str
+) -> tuple[TrioQuart, str]:
+    unparseable = AppNotFoundError(
+        f"Cannot read {expression!r} as an attribute name ('app') or a factory call with "
+        "literal arguments ('create_app(\"dev\", debug=True)')"
+    )
     try:
-        return getattr(module, attribute or "app")  # type: ignore[no-any-return]
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        raise unparseable from None
+    if isinstance(node, ast.Name):
+        name, called = node.id, False
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and all(keyword.arg is not None for keyword in node.keywords)
+    ):
+        name, called = node.func.id, True
+        try:
+            args = [ast.literal_eval(argument) for argument in node.args]
+            kwargs = {str(kw.arg): ast.literal_eval(kw.value) for kw in node.keywords}
+        except (ValueError, TypeError):  # not a literal; an unhashable key in a dict literal
+            raise unparseable from None
+    else:
+        raise unparseable
+    try:
+        value = getattr(module, name)
     except AttributeError:
-        raise ValueError(f"{module_name!r} has no attribute {attribute or 'app'!r}") from None
+        raise AppNotFoundError(f"{module_name!r} has no attribute {name!r}") from None
+    if called or inspect.isfunction(value):
+        app = _call_factory(module_name, name, value, args, kwargs)
+        return app, expression if called else f"{name}()"
+    if not isinstance(value, TrioQuart):
+        raise AppNotFoundError(
+            f"'{module_name}:{name}' is a {type(value).__name__}, not a trioquart application"
+        )
+    return value, name
+
+
+def _call_factory(
+    module_name: str,
+    name: str,
+    factory: Any,
+    args: list[Any],
+    kwargs: dict[str, Any],
+) -> TrioQuart:
+    where = f"'{module_name}:{name}'"
+    try:
+        inspect.signature(factory).bind(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        # A TypeError from the call itself would be indistinguishable from one raised inside
+        # the factory, so the arguments are checked against its signature first.
+        raise AppNotFoundError(
+            f"Cannot call the factory {where} with these arguments ({error}); pass them as "
+            f"in '{module_name}:{name}(\"value\", option=1)'"
+        ) from None
+    app = factory(*args, **kwargs)
+    if not isinstance(app, TrioQuart):
+        raise AppNotFoundError(
+            f"The factory {where} returned a {type(app).__name__}, not a trioquart application"
+        )
+    return app
 
 
 def configure_logging(config: HypercornConfig, *, debug: bool = False) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import trio
@@ -42,16 +42,11 @@ def run_sync(function: Callable[..., Any]) -> Callable[..., Any]:
 
     The thread is not interrupted when the caller is cancelled (threads cannot be): the
     cancellation takes effect once the function returns, and what it returned is dropped.
-    If the function returns an awaitable (a plain function that hands back a coroutine),
-    that is awaited in the calling task.
     """
 
     @functools.wraps(function)
     async def call_in_thread(*args: Any, **kwargs: Any) -> Any:
-        result = await trio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
-        if inspect.isawaitable(result):
-            return await result
-        return result
+        return await trio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
 
     call_in_thread.__trioquart_sync__ = function  # type: ignore[attr-defined]
     return call_in_thread
@@ -65,7 +60,7 @@ def ensure_async(function: Callable[..., Any]) -> Callable[..., Any]:
     return run_sync(function)
 
 
-async def iterate_in_thread(iterable: Iterable[T]) -> AsyncIterator[T]:
+async def iterate_in_thread(iterable: Iterable[T]) -> AsyncGenerator[T, None]:
     """Iterate a plain iterable (a generator streaming a body) one item per worker-thread
     call, so that a blocking ``next`` does not stop the event loop. Closing this async
     iterator closes a generator too (its ``finally`` runs in a thread as well)."""

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import trio
 
+from . import signals
 from .flashing import get_flashed_messages
 from .globals import find_app_context, find_connection_context, g, request, session, websocket
 from .helpers import url_for
+from .signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -74,6 +76,9 @@ class Environment(jinja2.Environment):
             url_for=url_for, get_flashed_messages=get_flashed_messages, config=app.config
         )
         self._loaded: dict[Any, jinja2.Template] = {}
+        # The tojson filter encodes with the app's JSON provider (as in Flask), the one it has
+        # when the template renders.
+        self.policies["json.dumps_function"] = lambda obj, **kwargs: app.json.dumps(obj, **kwargs)
 
     @property
     def auto_reload(self) -> bool:
@@ -113,14 +118,14 @@ async def render_template(template_name_or_list: TemplateName, **context: Any) -
     """
     app = _current_app()
     template = await app.jinja_env.load(template_name_or_list)
-    return await template.render_async(await template_context(app, context))
+    return await _render(app, template, await template_context(app, context))
 
 
 async def render_template_string(source: str, **context: Any) -> str:
     """Render the template ``source`` (autoescaped) with ``context``."""
     app = _current_app()
     template = app.jinja_env.from_string(source)
-    return await template.render_async(await template_context(app, context))
+    return await _render(app, template, await template_context(app, context))
 
 
 async def stream_template(
@@ -132,19 +137,30 @@ async def stream_template(
     """
     app = _current_app()
     template = await app.jinja_env.load(template_name_or_list)
-    return _generate(template, await template_context(app, context))
+    return _generate(app, template, await template_context(app, context))
 
 
 async def stream_template_string(source: str, **context: Any) -> AsyncIterator[str]:
     """Render the template ``source`` piece by piece, for a streamed response."""
     app = _current_app()
     template = app.jinja_env.from_string(source)
-    return _generate(template, await template_context(app, context))
+    return _generate(app, template, await template_context(app, context))
 
 
-async def _generate(template: jinja2.Template, context: dict[str, Any]) -> AsyncIterator[str]:
+async def _render(app: TrioQuart, template: jinja2.Template, context: dict[str, Any]) -> str:
+    await signals.send(before_render_template, app, template=template, context=context)
+    text = await template.render_async(context)
+    await signals.send(template_rendered, app, template=template, context=context)
+    return text
+
+
+async def _generate(
+    app: TrioQuart, template: jinja2.Template, context: dict[str, Any]
+) -> AsyncIterator[str]:
+    await signals.send(before_render_template, app, template=template, context=context)
     async for piece in template.generate_async(context):
         yield piece
+    await signals.send(template_rendered, app, template=template, context=context)
 
 
 async def template_context(app: TrioQuart, context: dict[str, Any]) -> dict[str, Any]:

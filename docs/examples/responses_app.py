@@ -49,7 +49,7 @@ async def countdown() -> AsyncIterator[str]:
 
 @app.get("/login")
 async def login() -> Response:
-    response = make_response("logged in")
+    response = await make_response("logged in")
     response.set_cookie("session_id", "abc123", httponly=True, samesite="Lax")
     return response
 

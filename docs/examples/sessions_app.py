@@ -26,11 +26,11 @@ async def login() -> Response:
     form = await request.form
     user = form.get("user", "")
     if PASSWORDS.get(user) != form.get("password"):
-        flash("Wrong user name or password.", "error")
+        await flash("Wrong user name or password.", "error")
         return redirect("/")
     session["user"] = user
     session.permanent = form.get("remember") == "on"  # else gone when the browser closes
-    flash(f"Welcome back, {user}.")
+    await flash(f"Welcome back, {user}.")
     return redirect("/")
 
 

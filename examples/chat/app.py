@@ -63,7 +63,7 @@ async def login() -> Response:
     """Remember the name in the session (a demo: no password)."""
     name = (await request.form).get("name", "").strip()
     if not name or len(name) > MAX_NAME:
-        flash(f"A name needs 1 to {MAX_NAME} characters.")
+        await flash(f"A name needs 1 to {MAX_NAME} characters.")
     else:
         session["name"] = name
     return redirect(url_for("index"))

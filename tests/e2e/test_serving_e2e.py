@@ -223,9 +223,9 @@ async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
             open_websocket(running, "/ws/lobby", headers=ada_login) as ada,
             open_websocket(running, "/ws/lobby", headers=bob_login) as bob,
         ):
-            assert '"name":"ada"' in str(await ada.get_message())
-            assert '"name":"bob"' in str(await ada.get_message())
-            assert '"name":"bob"' in str(await bob.get_message())
+            assert '"name": "ada"' in str(await ada.get_message())
+            assert '"name": "bob"' in str(await ada.get_message())
+            assert '"name": "bob"' in str(await bob.get_message())
             await bob.send_message("hi ada")
             assert "hi ada" in str(await ada.get_message())
             process.send_signal(signal.SIGTERM)

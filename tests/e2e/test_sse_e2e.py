@@ -73,6 +73,7 @@ async def test_sse_e2e_events_arrive_as_they_are_produced(
     app: TrioQuart, server: RunningServer
 ) -> None:
     may_continue = trio.Event()
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     @app.get("/events")
     async def events() -> Any:
@@ -105,7 +106,7 @@ async def test_sse_e2e_events_arrive_as_they_are_produced(
             async for text in chunks:
                 parser.feed(text)
     assert parser.events[1:] == [
-        ReceivedEvent("message", '{"text":"héllo ☃"}', "2"),
+        ReceivedEvent("message", '{"text": "héllo ☃"}', "2"),
         ReceivedEvent("message", "plain", "2"),
     ]
     assert parser.last_event_id == "2"

@@ -11,6 +11,7 @@ This module does not own the pipeline's steps (``pipeline.py``) or the body
 from __future__ import annotations
 
 import logging
+import math
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from .request_inbox import RequestInbox
 
 if TYPE_CHECKING:
     from ..app import TrioQuart
-    from ..typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, HTTPScope
     from ..wrappers.request import Request
     from ..wrappers.response import Response
     from .disconnect_watch import DisconnectWatch
@@ -54,24 +55,68 @@ async def handle_http(
     ctx = RequestContext(app, request)
     ctx.push()
     error: BaseException | None = None
+    timeout: float | None = None
+    sender: ASGISendCallable = send
     try:
         with trio.CancelScope() as cancel_scope:
             inbox.attach(cancel_scope)
             watch.register(inbox)
             try:
                 response = await app.full_dispatch_request(request)
-                await send_response(request, response, inbox, send)
+                own_timeout = response.timeout
+                timeout = config["RESPONSE_TIMEOUT"] if own_timeout is ... else own_timeout
+                sender = send if timeout is None else TimedSend(send, cancel_scope, timeout)
+                await send_response(request, response, inbox, sender)
             except BaseException as caught:
                 error = caught  # recorded here: the scope absorbs its own cancellation
                 raise
             finally:
                 watch.unregister(inbox)
+        if isinstance(sender, TimedSend) and sender.expired:
+            log.warning(
+                "Gave up on the response to %s %s: the client did not take it within "
+                "RESPONSE_TIMEOUT (%s s)",
+                request.method,
+                request.path,
+                timeout,
+            )
     finally:
         # Teardown hooks get a lone error (or the client's cancellation) as itself, not in
         # the group of a nursery the view opened.
         await app.do_teardown_request(request, None if error is None else collapse_cancelled(error))
         await request.close_uploads()  # their temporary files go now, not when collected
         ctx.pop()
+
+
+class TimedSend:
+    """An ASGI ``send`` that the client must complete within ``timeout`` seconds each time,
+    else the request's scope is cancelled (``RESPONSE_TIMEOUT``).
+
+    Only the sends are timed, by a deadline on the request's own scope set for each one:
+    a stream waiting for its next chunk is not the client's fault. A server that shields
+    its writes (Hypercorn does) cannot be interrupted: the response is then abandoned when
+    the late send returns.
+    """
+
+    __slots__ = ("_scope", "_send", "_timeout", "expired")
+
+    def __init__(self, send: ASGISendCallable, scope: trio.CancelScope, timeout: float) -> None:
+        self._send = send
+        self._scope = scope
+        self._timeout = timeout
+        #: Whether a send overran the timeout (the request's scope is then cancelled).
+        self.expired = False
+
+    async def __call__(self, message: ASGISendEvent) -> None:
+        deadline = trio.current_time() + self._timeout
+        self._scope.deadline = deadline
+        try:
+            await self._send(message)
+        finally:
+            if trio.current_time() >= deadline:
+                self.expired = True  # the deadline stays, so the cancellation lands
+            else:
+                self._scope.deadline = math.inf
 
 
 async def send_response(

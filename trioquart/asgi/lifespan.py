@@ -88,7 +88,7 @@ async def run_lifespan(
 async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     """Start up, report it, wait for the shutdown message, shut down and report it."""
     app.shutdown_event = trio.Event()
-    background = BackgroundNursery()
+    background = BackgroundNursery(sender=app)
     running: list[ServingGenerator] = []
     startup_error: Exception | None = None
     failures: list[str] = []

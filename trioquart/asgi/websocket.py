@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import trio
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..ctx import WebsocketContext
 from ..errors import collapse_cancelled, single_error
-from ..return_values import http_exception_response, make_response_from
+from ..return_values import http_exception_response
 from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
 from .websocket_inbox import WebsocketInbox
 
@@ -70,6 +70,7 @@ async def handle_websocket(
     rv: Any = None
     error: Exception | None = None
     outcome: Exception | None = None
+    propagated: Exception | None = None
     try:
         try:
             async with trio.open_nursery() as nursery:
@@ -83,7 +84,10 @@ async def handle_websocket(
             error = caught
         finally:
             watch.unregister(inbox)
-        outcome = await conclude(app, websocket, inbox, rv, error)
+        try:
+            outcome = await conclude(app, websocket, inbox, rv, error)
+        except Exception as unhandled:  # PROPAGATE_EXCEPTIONS: raised once the end is done
+            outcome = propagated = unhandled
     finally:
         app.connected_websockets.discard(websocket)
         # Teardown hooks get a lone error as itself, not wrapped in a group.
@@ -97,6 +101,8 @@ async def handle_websocket(
     # reports the end, only once the app has returned.
     if websocket.state is not WebsocketState.CONNECTING:
         await inbox.drain_until_disconnect()
+    if propagated is not None:
+        raise propagated
 
 
 class ConnectedWebsockets:
@@ -160,6 +166,10 @@ async def conclude(
 
     ``rv`` and ``error`` are what the hooks and the handler returned or raised. Returns the
     error that ended the connection, if any (already logged or answered).
+
+    Raises:
+        Exception: that error, when the app propagates unhandled errors
+            (``PROPAGATE_EXCEPTIONS``, ``TESTING``); the client was answered first.
     """
     if inbox.connection_cancelled and websocket.nursery.cancel_scope.cancelled_caught:
         # The client left (or the framework closed the connection) while the handler ran:
@@ -169,25 +179,22 @@ async def conclude(
                 "Exception in websocket %s after it was cancelled", websocket.path, exc_info=error
             )
         return error
-    try:
-        await finish(app, websocket, rv, error)
-    except Exception as caught:
-        await fail(app, websocket, caught)
-        return caught
+    if error is None:
+        try:
+            await finish(app, websocket, rv)
+            return None
+        except Exception as caught:
+            error = caught
+    await fail(app, websocket, error)
     return error
 
 
-async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception | None) -> None:
-    """Send the connection's last word for the handler's outcome."""
+async def finish(app: TrioQuart, websocket: Websocket, rv: Any) -> None:
+    """Send the connection's last word after a handler that did not fail."""
     if websocket.state in (WebsocketState.DISCONNECTED, WebsocketState.REJECTED):
         # The client left during the handshake (or the framework refused the connection
-        # already) just as the handler finished, with no checkpoint for the cancellation to
-        # land on: nobody is left to answer, and no after_websocket hook runs.
-        if error is not None and not isinstance(single_error(error), WebsocketClosedError):
-            log.error("Exception in websocket %s after it ended", websocket.path, exc_info=error)
-        return
-    if error is not None:
-        await fail(app, websocket, error)
+        # already) just as the handler finished: nobody is left to answer, and no
+        # after_websocket hook runs.
         return
     if websocket.state is WebsocketState.CONNECTING:
         if rv is None:
@@ -199,7 +206,7 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
             )
             response = http_exception_response(InternalServerError())
         else:
-            response = make_response_from(rv, websocket.endpoint or "<no view>")
+            response = await app.make_response(rv)
         final = await app.postprocess_websocket(websocket, response)
         await websocket.send_rejection(final if final is not None else response)
         return
@@ -214,22 +221,34 @@ async def finish(app: TrioQuart, websocket: Websocket, rv: Any, error: Exception
 
 
 async def fail(app: TrioQuart, websocket: Websocket, error: Exception) -> None:
-    """Answer an error: a rejection response before accept, close 1011 after it."""
+    """Answer an error: a rejection response before accept, close 1011 after it.
+
+    Raises:
+        Exception: ``error``, after the close, when the app propagates unhandled errors.
+    """
+    ending = single_error(error)
+    if websocket.state in (WebsocketState.DISCONNECTED, WebsocketState.REJECTED):
+        # The client left during the handshake (or the framework refused the connection
+        # already) just as the handler failed, with no checkpoint for the cancellation to
+        # land on: nobody is left to answer.
+        if not isinstance(ending, WebsocketClosedError):
+            log.error("Exception in websocket %s after it ended", websocket.path, exc_info=error)
+        return
     if websocket.state is WebsocketState.CONNECTING:
         # Error handlers, HTTP exceptions (abort) and logged 500s, as for HTTP.
         await websocket.send_rejection(await app.handle_exception(error, websocket))
         return
-    if websocket.state is not WebsocketState.ACCEPTED and isinstance(
-        single_error(error), WebsocketClosedError
-    ):
+    if websocket.state is not WebsocketState.ACCEPTED and isinstance(ending, WebsocketClosedError):
         # A task noticed that the connection had been closed: the end, not a bug.
-        log.debug("Websocket %s: %s", websocket.path, single_error(error))
+        log.debug("Websocket %s: %s", websocket.path, ending)
         return
     log.error(
         "Exception in websocket handler %r (%s); closing with %d",
         websocket.endpoint,
         websocket.path,
         CloseCode.INTERNAL_ERROR,
-        exc_info=single_error(error),
+        exc_info=ending,
     )
     await websocket.close(CloseCode.INTERNAL_ERROR)
+    if not isinstance(ending, HTTPException):
+        await app.report_unhandled_exception(error, websocket, logged=True)

@@ -2,38 +2,44 @@
 
 No sockets and no threads: each call builds the scope a server would, awaits the app, and
 collects its answer. Cookies the app sets are kept and sent back, like a browser would.
+
+Paths are whole paths, as in Quart: ``root_path`` only tells the app where it is mounted, so
+``client.get("/app/page", root_path="/app")`` reaches the app's ``/page``.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
-from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.test import encode_multipart
-
-from .. import json as json_module
-from ..asgi.request_inbox import RequestInbox
-from ..ctx import RequestContext
 from ..wrappers.response import Response
 from . import cookies
+from .bodies import NO_JSON, add_body_headers, make_test_body_with_headers
+from .contexts import TestRequestContext
 from .http import TestHTTPConnection, run_request
-from .scopes import HeadersArgument, QueryArgument, base_headers, make_http_scope, split_path
+from .redirects import record_redirect, redirect_target
+from .scopes import (
+    AuthArgument,
+    HeadersArgument,
+    OutgoingRequest,
+    QueryArgument,
+    app_host,
+    base_headers,
+    make_websocket_scope,
+    split_path,
+    with_subdomain,
+)
 from .websocket import TestWebsocketConnection
 
 if TYPE_CHECKING:
+    from ..app import TrioQuart
     from ..sessions import Session
-    from ..typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable, Scope
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
 ASGIApp = Callable[["Scope", "ASGIReceiveCallable", "ASGISendCallable"], Awaitable[None]]
-
-_MISSING: Any = object()
 
 
 class TestClient:
@@ -41,21 +47,36 @@ class TestClient:
 
     Args:
         app: any ASGI 3 application (a ``TrioQuart`` app, or one wrapped in middleware).
-        host: the ``Host`` header sent by default.
+        use_cookies: keep the cookies the app sets and send them back (as in Quart).
+        host: the ``Host`` header sent by default; without it, the app's ``SERVER_NAME``,
+            else ``localhost``.
     """
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, app: ASGIApp, *, host: str = "localhost") -> None:
+    #: The class of the connections :meth:`request` opens.
+    http_connection_class = TestHTTPConnection
+    #: The class of the connections :meth:`websocket` opens.
+    websocket_connection_class = TestWebsocketConnection
+
+    def __init__(self, app: ASGIApp, use_cookies: bool = True, *, host: str | None = None) -> None:
         self.app = app
-        self.host = host
+        self._host = host
         #: The cookies the app set (and the test added), kept by domain and path with their
-        #: expiry, as a browser keeps them.
-        self.cookie_jar = CookieJar()
+        #: expiry, as a browser keeps them; ``None`` for a client made with
+        #: ``use_cookies=False``.
+        self.cookie_jar: CookieJar | None = CookieJar() if use_cookies else None
+
+    @property
+    def host(self) -> str:
+        """The ``Host`` header sent unless a request gives its own."""
+        return self._host if self._host is not None else app_host(self.app)
 
     @property
     def cookies(self) -> dict[str, str]:
         """The stored cookies by name (a copy: change them with :meth:`set_cookie`)."""
+        if self.cookie_jar is None:
+            return {}
         return cookies.cookie_values(self.cookie_jar)
 
     def set_cookie(
@@ -73,9 +94,13 @@ class TestClient:
         samesite: str | None = None,
     ) -> None:
         """Store a cookie as if ``server_name`` (a host name, such as the client's
-        ``host``) had set it; it is sent with the requests that match it."""
+        ``host``) had set it; it is sent with the requests that match it.
+
+        Raises:
+            RuntimeError: the client was made with ``use_cookies=False``.
+        """
         cookies.set_cookie(
-            self.cookie_jar,
+            self._jar("set_cookie"),
             server_name,
             key,
             value,
@@ -91,8 +116,14 @@ class TestClient:
     def delete_cookie(
         self, server_name: str, key: str, *, path: str = "/", domain: str | None = None
     ) -> None:
-        """Forget the cookie ``key`` that ``server_name`` set."""
-        cookies.delete_cookie(self.cookie_jar, server_name, key, path=path, domain=domain)
+        """Forget the cookie ``key`` that ``server_name`` set.
+
+        Raises:
+            RuntimeError: the client was made with ``use_cookies=False``.
+        """
+        cookies.delete_cookie(
+            self._jar("delete_cookie"), server_name, key, path=path, domain=domain
+        )
 
     async def open(
         self,
@@ -101,41 +132,75 @@ class TestClient:
         *,
         query_string: QueryArgument = None,
         headers: HeadersArgument = None,
-        json: Any = _MISSING,
+        json: Any = NO_JSON,
         form: Mapping[str, Any] | None = None,
         data: bytes | str | None = None,
         files: Mapping[str, Any] | None = None,
-        auth: tuple[str, str] | None = None,
+        auth: AuthArgument = None,
         scheme: str = "http",
         root_path: str = "",
         http_version: str = "1.1",
+        scope_base: Mapping[str, Any] | None = None,
+        subdomain: str | None = None,
+        follow_redirects: bool = False,
     ) -> Response:
         """Send one request and return the app's response.
 
-        At most one of ``json``, ``form`` (with ``files``) and ``data`` gives the body.
-        ``files`` maps field names to ``(file_object_or_bytes, filename[, content_type])``.
+        Args:
+            path: the whole path (under ``root_path``, if one is given), with the query string
+                after ``?`` unless ``query_string`` is given.
+            method: the request method.
+            query_string: a mapping (lists for repeated keys), ``str`` or ``bytes``.
+            headers: headers to send; a ``Host``, ``User-Agent``, ``Authorization``,
+                ``Content-Type`` or ``Cookie`` given here wins over the client's own.
+            json: a value sent as JSON.
+            form: fields sent URL-encoded, or as multipart with ``files``.
+            data: a raw body (text is sent as UTF-8).
+            files: field name to a ``FileStorage`` or
+                ``(file_object_or_bytes, filename[, content_type])``.
+            auth: ``(username, password)`` for Basic authorization, or a Werkzeug
+                ``Authorization``.
+            scheme: ``http`` or ``https``.
+            root_path: where the app is mounted (ASGI ``root_path``); the app strips it from
+                ``path``.
+            http_version: the HTTP version in the scope.
+            scope_base: keys that replace or add to the scope's, such as
+                ``{"client": ("10.0.0.1", 1234)}``.
+            subdomain: sent as ``Host: <subdomain>.<host>``.
+            follow_redirects: follow redirects and return the last response (see
+                ``redirects.py``: 301, 302, 303 and 305 become ``GET``, 307 and 308 repeat the
+                request).
 
         Raises:
-            ValueError: more than one body argument is given.
+            ValueError: more than one body argument is given, or the query is given twice.
+            TypeError: ``auth`` or a ``files`` value has the wrong type.
+            werkzeug.test.ClientRedirectError: following redirects ran into a loop.
+            RuntimeError: a redirect points to another site.
         """
-        scope, body = self._prepare(
+        body, body_headers = make_test_body_with_headers(
+            data=data, form=form, files=files, json=json
+        )
+        outgoing = self._outgoing(
             path,
             method,
             query_string,
             headers,
-            json,
-            form,
-            data,
-            files,
             auth,
             scheme,
             root_path,
             http_version,
+            scope_base,
+            subdomain,
         )
-        response = await run_request(self.app, scope, body)
-        cookies.store_cookies(
-            self.cookie_jar, scheme, self._host_name(scope), scope["path"], response.headers
-        )
+        add_body_headers(outgoing.headers, method, body, body_headers)
+        outgoing.body = body
+        response = await self._send(outgoing)
+        if follow_redirects:
+            followed: set[tuple[str, int]] = set()
+            while (target := redirect_target(outgoing, response)) is not None:
+                record_redirect(followed, target, response.status_code)
+                outgoing = target
+                response = await self._send(outgoing)
         return response
 
     @asynccontextmanager
@@ -143,46 +208,58 @@ class TestClient:
         self,
         path: str = "/",
         *,
+        method: str = "GET",
         query_string: QueryArgument = None,
         headers: HeadersArgument = None,
         scheme: str = "http",
         root_path: str = "",
+        http_version: str = "1.1",
+        auth: AuthArgument = None,
+        subdomain: str | None = None,
     ) -> AsyncIterator[Session]:
         """Read or change the session that the client's cookies hold, between requests::
 
             async with client.session_transaction() as session:
                 session["user"] = "ada"
 
-        The session is opened as for a ``GET`` of ``path`` and saved into the cookie jar
-        when the block ends (not if it raises).
+        The session is opened in a request context for ``path`` (under ``root_path``, as in
+        Quart's ``session_transaction`` and ``app.test_request_context``; its teardown hooks
+        run), and saved into the cookie jar when the block ends (not if it raises).
 
         Raises:
             TypeError: the client drives an ASGI app that is not a trioquart app.
-            RuntimeError: the app has no session to give (``SECRET_KEY`` is not set).
+            RuntimeError: the client keeps no cookies, or the app has no session to give
+                (``SECRET_KEY`` is not set).
         """
-        app: Any = self.app  # a trioquart app, checked just below
+        jar = self._jar("session_transaction")
+        app: TrioQuart = self.app  # type: ignore[assignment] # checked just below
         interface = getattr(app, "session_interface", None)
         if interface is None:
             raise TypeError(f"session_transaction() needs a trioquart app, not {app!r}")
-        scope = self._scope_without_body(path, "GET", query_string, headers, scheme, root_path)
-        request = app.request_class(scope, RequestInbox(_no_body))
-        ctx = RequestContext(app, request)
-        ctx.push()
-        try:
-            session = await interface.open_session(app, request)
-            if session is None:
+        # As Quart's, the path is under the root path here (that of a test request context).
+        outgoing = self._outgoing(
+            root_path.rstrip("/") + path,
+            method,
+            query_string,
+            headers,
+            auth,
+            scheme,
+            root_path,
+            http_version,
+            None,
+            subdomain,
+        )
+        cookie = cookies.cookie_header(jar, scheme, outgoing.host, outgoing.path)
+        async with TestRequestContext(app, outgoing.scope(cookie), b"") as ctx:
+            session = ctx.session
+            if session is None or interface.is_null_session(session):
                 raise RuntimeError(
                     "The app gave no session to change: set SECRET_KEY in its config."
                 )
-            ctx.session = session
             yield session
             response = Response()
             await interface.save_session(app, session, response)
-        finally:
-            ctx.pop()
-        cookies.store_cookies(
-            self.cookie_jar, scheme, self._host_name(scope), scope["path"], response.headers
-        )
+        cookies.store_cookies(jar, scheme, outgoing.host, outgoing.path, response.headers)
 
     def request(
         self,
@@ -193,14 +270,30 @@ class TestClient:
         headers: HeadersArgument = None,
         scheme: str = "http",
         root_path: str = "",
+        http_version: str = "1.1",
+        scope_base: Mapping[str, Any] | None = None,
+        auth: AuthArgument = None,
+        subdomain: str | None = None,
     ) -> TestHTTPConnection:
         """A request whose body the test sends piece by piece, and which it may abandon.
 
         Use as ``async with client.request("/upload", "POST") as connection:``; leaving the
-        block disconnects the client.
+        block disconnects the client. The arguments are :meth:`open`'s; the request's length
+        is declared only if ``headers`` declare it.
         """
-        scope = self._scope_without_body(path, method, query_string, headers, scheme, root_path)
-        return TestHTTPConnection(self.app, scope)
+        outgoing = self._outgoing(
+            path,
+            method,
+            query_string,
+            headers,
+            auth,
+            scheme,
+            root_path,
+            http_version,
+            scope_base,
+            subdomain,
+        )
+        return self.http_connection_class(self.app, outgoing.scope(self._cookie_for(outgoing)))
 
     def websocket(
         self,
@@ -211,20 +304,43 @@ class TestClient:
         subprotocols: list[str] | None = None,
         scheme: str = "ws",
         root_path: str = "",
+        http_version: str = "1.1",
+        scope_base: Mapping[str, Any] | None = None,
+        auth: AuthArgument = None,
+        subdomain: str | None = None,
     ) -> TestWebsocketConnection:
-        """Open a websocket connection: ``async with client.websocket("/ws") as ws:``."""
-        raw_path, raw_query = split_path(path, query_string)
-        all_headers = base_headers(headers, self.host)
-        self._add_cookie_header(all_headers, scheme, root_path + raw_path)
-        return TestWebsocketConnection(
-            self.app,
-            raw_path,
-            raw_query,
+        """Open a websocket connection: ``async with client.websocket("/ws") as ws:``.
+
+        The arguments are :meth:`open`'s; ``subprotocols`` are offered to the app in that
+        order of preference.
+        """
+        outgoing = self._outgoing(
+            path,
+            "GET",
+            query_string,
+            headers,
+            auth,
+            scheme,
+            root_path,
+            http_version,
+            scope_base,
+            subdomain,
+        )
+        all_headers = outgoing.headers
+        cookie = self._cookie_for(outgoing)
+        if cookie is not None and "Cookie" not in all_headers:
+            all_headers["Cookie"] = cookie
+        scope = make_websocket_scope(
+            outgoing.path,
+            outgoing.query,
             all_headers,
             subprotocols=subprotocols or [],
             scheme=scheme,
             root_path=root_path,
+            http_version=http_version,
+            scope_base=scope_base,
         )
+        return self.websocket_connection_class(self.app, scope)
 
     async def get(self, path: str, **kwargs: Any) -> Response:
         """Send a ``GET`` request (see :meth:`open` for the arguments)."""
@@ -254,131 +370,60 @@ class TestClient:
         """Send a ``DELETE`` request."""
         return await self.open(path, "DELETE", **kwargs)
 
-    def _scope_without_body(
-        self,
-        path: str,
-        method: str,
-        query_string: QueryArgument,
-        headers: HeadersArgument,
-        scheme: str,
-        root_path: str,
-    ) -> Any:
-        """The scope of a request whose body is not given here (sent piece by piece, or none):
-        its length is declared only if the caller's headers declare it."""
-        scope, _ = self._prepare(
-            path,
-            method,
-            query_string,
-            headers,
-            _MISSING,
-            None,
-            None,
-            None,
-            None,
-            scheme,
-            root_path,
-            "1.1",
-            body_follows=False,
-        )
-        return scope
+    async def trace(self, path: str, **kwargs: Any) -> Response:
+        """Send a ``TRACE`` request."""
+        return await self.open(path, "TRACE", **kwargs)
 
-    def _prepare(
+    def _outgoing(
         self,
         path: str,
         method: str,
         query_string: QueryArgument,
         headers: HeadersArgument,
-        json: Any,
-        form: Mapping[str, Any] | None,
-        data: bytes | str | None,
-        files: Mapping[str, Any] | None,
-        auth: tuple[str, str] | None,
+        auth: AuthArgument,
         scheme: str,
         root_path: str,
         http_version: str,
-        body_follows: bool = True,
-    ) -> tuple[Any, bytes]:
-        raw_path, raw_query = split_path(path, query_string)
-        all_headers = base_headers(headers, self.host)
-        body, content_type = _encode_body(json, form, data, files)
-        if content_type is not None and "Content-Type" not in all_headers:
-            all_headers["Content-Type"] = content_type
-        if body_follows and (body or method.upper() in {"POST", "PUT", "PATCH"}):
-            all_headers.setdefault("Content-Length", str(len(body)))
-        if auth is not None:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-            all_headers["Authorization"] = f"Basic {token}"
-        self._add_cookie_header(all_headers, scheme, root_path + raw_path)
-        scope = make_http_scope(
-            method,
-            raw_path,
-            raw_query,
-            all_headers,
+        scope_base: Mapping[str, Any] | None,
+        subdomain: str | None,
+    ) -> OutgoingRequest:
+        """The request for these arguments, without a body (and a length only if ``headers``
+        declare one)."""
+        raw_path, query = split_path(path, query_string)
+        return OutgoingRequest(
+            method=method.upper(),
+            path=raw_path,
+            query=query,
+            headers=base_headers(headers, with_subdomain(self.host, subdomain), auth),
             scheme=scheme,
             root_path=root_path,
             http_version=http_version,
-        )
-        return scope, body
-
-    def _add_cookie_header(self, headers: Headers, scheme: str, path: str) -> None:
-        # An explicit Cookie header wins over the stored cookies.
-        if "Cookie" in headers:
-            return
-        host = headers.get("Host", self.host)
-        value = cookies.cookie_header(self.cookie_jar, scheme, host, path)
-        if value is not None:
-            headers["Cookie"] = value
-
-    def _host_name(self, scope: Mapping[str, Any]) -> str:
-        """The ``Host`` the request was sent to (``base_headers`` always gives one)."""
-        return next(
-            str(value.decode("latin-1"))
-            for name, value in scope["headers"]
-            if name.lower() == b"host"
+            scope_base=scope_base,
         )
 
-
-async def _no_body() -> ASGIReceiveEvent:  # pragma: no cover - the cookies are read, not this
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _encode_body(
-    json: Any,
-    form: Mapping[str, Any] | None,
-    data: bytes | str | None,
-    files: Mapping[str, Any] | None,
-) -> tuple[bytes, str | None]:
-    given = [
-        name
-        for name, value in (
-            ("json", json is not _MISSING),
-            ("form", form or files),
-            ("data", data is not None),
+    async def _send(self, outgoing: OutgoingRequest) -> Response:
+        response = await run_request(
+            self.app, outgoing.scope(self._cookie_for(outgoing)), outgoing.body
         )
-        if value
-    ]
-    if len(given) > 1:
-        raise ValueError(f"Give only one of json, form/files and data, not {' and '.join(given)}")
-    if json is not _MISSING:
-        return json_module.dumps(json).encode("utf-8"), "application/json"
-    if files:
-        fields: dict[str, Any] = dict(form or {})
-        for name, value in files.items():
-            fields[name] = _file_tuple(value)
-        boundary, body = encode_multipart(MultiDict(fields))
-        return body, f"multipart/form-data; boundary={boundary}"
-    if form is not None:
-        return urlencode(form, doseq=True).encode("utf-8"), "application/x-www-form-urlencoded"
-    if data is not None:
-        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), None
-    return b"", None
+        if self.cookie_jar is not None:
+            cookies.store_cookies(
+                self.cookie_jar, outgoing.scheme, outgoing.host, outgoing.path, response.headers
+            )
+        return response
+
+    def _cookie_for(self, outgoing: OutgoingRequest) -> str | None:
+        """The ``Cookie`` header a browser would send with ``outgoing``, if any."""
+        if self.cookie_jar is None:
+            return None
+        return cookies.cookie_header(self.cookie_jar, outgoing.scheme, outgoing.host, outgoing.path)
+
+    def _jar(self, method: str) -> CookieJar:
+        if self.cookie_jar is None:
+            raise RuntimeError(
+                f"{method}() needs cookies, and this client was made with use_cookies=False."
+            )
+        return self.cookie_jar
 
 
-def _file_tuple(value: Any) -> Any:
-    if isinstance(value, FileStorage):
-        return value
-    if isinstance(value, tuple):
-        content, filename, *rest = value
-        stream = io.BytesIO(content) if isinstance(content, bytes) else content
-        return FileStorage(stream, filename=filename, content_type=rest[0] if rest else None)
-    raise TypeError("files values must be (bytes_or_file, filename[, content_type]) tuples")
+#: Quart's name for the test client (``from quart.testing import QuartClient`` ports as is).
+QuartClient = TestClient

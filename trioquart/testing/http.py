@@ -31,6 +31,10 @@ class ResponseCollector:
         self.chunks: list[bytes] = []
         self.complete = trio.Event()
         self.started = trio.Event()
+        #: Set once the status is in, or the app finished without sending it.
+        self.head_settled = trio.Event()
+        #: Set once the response is complete, or the app finished without completing it.
+        self.settled = trio.Event()
         self._chunk_send, self.chunk_receive = trio.open_memory_channel[bytes](math.inf)
 
     async def send(self, message: ASGISendEvent) -> None:
@@ -43,6 +47,7 @@ class ResponseCollector:
             for name, value in message.get("headers", []):
                 self.headers.add(name.decode("latin-1"), value.decode("latin-1"))
             self.started.set()
+            self.head_settled.set()
         elif kind == "http.response.body":
             if not self.started.is_set():
                 raise RuntimeError("http.response.body sent before http.response.start")
@@ -54,19 +59,35 @@ class ResponseCollector:
                 self._chunk_send.send_nowait(body)
             if not message.get("more_body", False):
                 self.complete.set()
+                self.settled.set()
                 self._chunk_send.close()
         else:
             raise RuntimeError(f"Unexpected ASGI message for an HTTP request: {kind!r}")
         await trio.lowlevel.checkpoint()
 
-    def response(self) -> Response:
+    def app_finished(self) -> None:
+        """Record that the app returned: whatever it did not send will not come."""
+        self.head_settled.set()
+        self.settled.set()
+        self._chunk_send.close()
+
+    def response(self, *, complete: bool = False) -> Response:
         """The collected response.
 
+        Args:
+            complete: refuse a response whose body the app did not finish.
+
         Raises:
-            RuntimeError: the app finished without sending a response.
+            RuntimeError: the app finished without sending a response (or, with
+                ``complete``, without finishing it).
         """
         if self.status is None:
             raise RuntimeError("The app finished without sending a response")
+        if complete and not self.complete.is_set():
+            raise RuntimeError(
+                f"The app finished without completing its response (HTTP {self.status}, "
+                f"{sum(map(len, self.chunks))} bytes of body sent before it stopped)"
+            )
         response = Response(b"".join(self.chunks), status=self.status)
         response.headers = Headers(self.headers)
         return response
@@ -97,8 +118,10 @@ class TestHTTPConnection:
     __test__ = False  # not a pytest test class
 
     def __init__(self, app: ASGIApp, scope: HTTPScope) -> None:
-        self._app = app
-        self._scope = scope
+        #: The ASGI application.
+        self.app = app
+        #: The request's scope.
+        self.scope = scope
         self._collector = ResponseCollector()
         self._to_app_send, self._to_app_receive = trio.open_memory_channel[dict[str, Any]](math.inf)
         self._nursery_manager: Any = None
@@ -134,8 +157,9 @@ class TestHTTPConnection:
 
     async def _run_app(self) -> None:
         try:
-            await self._app(self._scope, self._receive, self._collector.send)
+            await self.app(self.scope, self._receive, self._collector.send)
         finally:
+            self._collector.app_finished()
             self.app_finished.set()
 
     async def _receive(self) -> ASGIReceiveEvent:
@@ -160,13 +184,31 @@ class TestHTTPConnection:
             await self._to_app_send.send({"type": "http.disconnect"})
             await self._to_app_send.aclose()
 
-    async def receive_chunk(self) -> bytes:
+    async def receive(self) -> bytes:
         """The next response body chunk as it arrives.
 
         Raises:
-            trio.EndOfChannel: the response is complete.
+            trio.EndOfChannel: the response is complete (or the app finished).
         """
         return await self._collector.chunk_receive.receive()
+
+    async def receive_chunk(self) -> bytes:
+        """The next response body chunk as it arrives (the same as :meth:`receive`).
+
+        Raises:
+            trio.EndOfChannel: the response is complete (or the app finished).
+        """
+        return await self.receive()
+
+    @property
+    def status_code(self) -> int | None:
+        """The response's status, once the app has sent it."""
+        return self._collector.status
+
+    @property
+    def headers(self) -> Headers | None:
+        """The response's headers, once the app has sent them."""
+        return self._collector.headers if self.response_started else None
 
     @property
     def response_started(self) -> bool:
@@ -179,12 +221,23 @@ class TestHTTPConnection:
         return self._collector.complete.is_set()
 
     async def wait_for_headers(self) -> tuple[int, Headers]:
-        """Wait for the response's status and headers."""
-        await self._collector.started.wait()
-        assert self._collector.status is not None
-        return self._collector.status, self._collector.headers
+        """Wait for the response's status and headers.
+
+        Raises:
+            RuntimeError: the app finished without sending a response.
+        """
+        await self._collector.head_settled.wait()
+        status = self._collector.status
+        if status is None:
+            raise RuntimeError("The app finished without sending a response")
+        return status, self._collector.headers
 
     async def as_response(self) -> Response:
-        """Wait for the whole response and return it."""
-        await self._collector.complete.wait()
-        return self._collector.response()
+        """Wait for the whole response and return it; also after the block.
+
+        Raises:
+            RuntimeError: the app finished without sending a whole response (as when the
+                client left first: leaving the block disconnects it).
+        """
+        await self._collector.settled.wait()
+        return self._collector.response(complete=True)

@@ -4,14 +4,13 @@ The app runs in a task of a nursery opened when the ``async with`` block is ente
 waits for the handshake to be answered, as a real client does: an accept, or a rejection (raised
 as ``WebsocketResponseError``). The test talks to the app through two unbounded queues, as a
 server would: ``websocket.connect`` first, then the test's messages; the app's messages come back
-as text, bytes or a close. Leaving the block sends ``websocket.disconnect`` (the handler sees
-cancellation) and waits for the app to finish.
+as text, bytes or a close. ``close(code)``, ``disconnect()`` and leaving the block send
+``websocket.disconnect`` (the handler sees cancellation); leaving also waits for the app to finish.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +18,13 @@ import trio
 from werkzeug.datastructures import Headers
 
 from .. import json as json_module
+from ..websocket_state import CloseCode
 from ..wrappers.response import Response
-from .scopes import make_websocket_scope
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from ..typing import ASGIReceiveEvent, ASGISendEvent
+    from ..typing import ASGIReceiveEvent, ASGISendEvent, WebsocketScope
     from .client import ASGIApp
 
 
@@ -39,15 +38,16 @@ class WebsocketResponseError(Exception):
 
 
 class WebsocketDisconnectError(Exception):
-    """The app closed the connection (``.code`` and ``.reason``)."""
+    """The connection is closed (``.code`` and ``.reason``): by the app, or by the test's own
+    ``close()`` or ``disconnect()``."""
 
     def __init__(self, code: int, reason: str = "") -> None:
         super().__init__(
             f"The websocket was closed with code {code}" + (f": {reason}" if reason else "")
         )
-        #: The close code the app sent.
+        #: The close code.
         self.code = code
-        #: The close reason the app sent.
+        #: The close reason.
         self.reason = reason
 
 
@@ -64,21 +64,11 @@ class TestWebsocketConnection:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        path: str,
-        raw_query: bytes,
-        headers: Headers,
-        *,
-        subprotocols: Iterable[str],
-        scheme: str,
-        root_path: str,
-    ) -> None:
-        self._app = app
-        self._scope = make_websocket_scope(
-            path, raw_query, headers, subprotocols=subprotocols, scheme=scheme, root_path=root_path
-        )
+    def __init__(self, app: ASGIApp, scope: WebsocketScope) -> None:
+        #: The ASGI application.
+        self.app = app
+        #: The handshake's scope.
+        self.scope = scope
         self._to_app_send, self._to_app_receive = trio.open_memory_channel[dict[str, Any]](math.inf)
         self._from_app_send, self._from_app_receive = trio.open_memory_channel[
             str | bytes | _Closed
@@ -92,17 +82,40 @@ class TestWebsocketConnection:
         self._rejection_body: list[bytes] = []
         self._rejection: Response | None = None
         self._closed_by_app: _Closed | None = None
+        self._closed_by_client: _Closed | None = None
         self._disconnected = False
         #: The subprotocol the app accepted, if any.
         self.subprotocol: str | None = None
         #: The headers the app sent with its accept.
         self.accept_headers = Headers()
 
+    @property
+    def accepted(self) -> bool:
+        """Whether the app accepted the connection."""
+        return self._accepted.is_set()
+
+    @property
+    def status_code(self) -> int | None:
+        """The status of the app's rejection, if it rejected the connection."""
+        return self._rejection.status_code if self._rejection is not None else None
+
+    @property
+    def headers(self) -> Headers | None:
+        """The headers of the app's rejection, if it rejected the connection."""
+        return self._rejection.headers if self._rejection is not None else None
+
+    @property
+    def response_data(self) -> bytes:
+        """The body of the app's rejection (empty if it did not reject the connection)."""
+        return b"".join(self._rejection_body)
+
     async def __aenter__(self) -> TestWebsocketConnection:
         """Connect, and wait for the app to accept (as a real client waits for the handshake).
 
         Raises:
             WebsocketResponseError: the app rejected the connection.
+            Exception: the error the app raised before answering (an app that propagates
+                its errors, as with ``TESTING``), as itself.
         """
         self._nursery_manager = trio.open_nursery()
         self._nursery = await self._nursery_manager.__aenter__()
@@ -116,6 +129,10 @@ class TestWebsocketConnection:
             # Not reached: __aexit__ raises whatever it is given (in the nursery's group). Kept
             # so that a failed handshake can never hand out a connection.
             raise  # pragma: no cover
+        if not self._accepted.is_set():
+            # The app raised before answering: leaving the nursery raises its error.
+            await self.__aexit__(None, None, None)
+            raise RuntimeError("The app failed before answering")  # pragma: no cover - raised above
         return self
 
     async def __aexit__(
@@ -145,7 +162,12 @@ class TestWebsocketConnection:
 
     async def _run_app(self) -> None:
         try:
-            await self._app(self._scope, self._receive_from_client, self._send_from_app)
+            await self.app(self.scope, self._receive_from_client, self._send_from_app)
+        except BaseException:
+            # Its error is the answer to the handshake, which ``__aenter__`` raises: a 500
+            # stand-in would hide it (and arrive with it, in a group).
+            self._handshake_answered.set()
+            raise
         finally:
             if not self._handshake_answered.is_set():
                 # A server answers a handshake the app never answered with a 500.
@@ -258,7 +280,11 @@ class TestWebsocketConnection:
             item = await self._from_app_receive.receive()
         except trio.EndOfChannel:
             self._raise_if_rejected()
-            closed = self._closed_by_app or _Closed(1006, "the app finished without closing")
+            closed = (
+                self._closed_by_app
+                or self._closed_by_client
+                or _Closed(CloseCode.ABNORMAL_CLOSURE, "the app finished without closing")
+            )
             raise WebsocketDisconnectError(closed.code, closed.reason) from None
         if isinstance(item, _Closed):
             # Keep raising on later calls too.
@@ -270,18 +296,31 @@ class TestWebsocketConnection:
         """Receive a message and decode it as JSON."""
         return json_module.loads(await self.receive())
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection from the client's side; the app sees ``websocket.disconnect``.
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Close the connection from the client's side with ``code`` and ``reason``: the app
+        gets ``websocket.disconnect`` with them, and its handler is cancelled (``trio.Cancelled``
+        where it waits). Later :meth:`receive` calls raise ``WebsocketDisconnectError`` with
+        this code once the messages already sent are read.
 
-        A second call is a no-op.
+        A second call (or one after :meth:`disconnect`) is a no-op.
         """
+        await self._leave({"type": "websocket.disconnect", "code": code, "reason": reason})
+
+    async def disconnect(self) -> None:
+        """Leave without a close code, as Quart's ``disconnect()`` does: the app gets
+        ``websocket.disconnect`` with code 1005 (no status), and its handler is cancelled.
+
+        A second call (or one after :meth:`close`) is a no-op.
+        """
+        await self._leave({"type": "websocket.disconnect", "code": CloseCode.NO_STATUS})
+
+    async def _leave(self, message: dict[str, Any]) -> None:
         if self._disconnected:
             await trio.lowlevel.checkpoint()
             return
         self._disconnected = True
-        await self._to_app_send.send(
-            {"type": "websocket.disconnect", "code": code, "reason": reason}
-        )
+        self._closed_by_client = _Closed(message["code"], message.get("reason", ""))
+        await self._to_app_send.send(message)
         await self._to_app_send.aclose()
 
     def _raise_if_rejected(self) -> None:

@@ -12,6 +12,7 @@ every request costs 0.5% (``GET``) to 1.4% (a 1 KiB ``POST``) more instructions 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.sansio.http import parse_cookie
@@ -57,16 +58,26 @@ class BaseRequestWebsocket(_SansIORequest):
     _headers: Headers | None = None
     #: The URL map bound to this connection's host and scheme (for ``url_for``), once routed.
     url_adapter: MapAdapter | None = None
+    #: Whether the scope's path lies outside its ``root_path`` (it is then not routed: 404).
+    outside_root_path = False
 
     def __init__(self, scope: HTTPScope | WebsocketScope, method: str) -> None:
         # Werkzeug's own ``__init__`` only stores these attributes, but it needs ``Headers``
         # already built; setting them here keeps the headers lazy.
         root_path = scope.get("root_path", "")
         path = scope["path"]
+        if not path.startswith("/"):
+            # An absolute-form target ("http://host/path", as proxies send it) routes by its
+            # path, as in Quart.
+            path = urlsplit(path).path
         # Strip the mount point only at a segment boundary: "/mountain" is not under "/mount".
         mount = root_path.rstrip("/")
-        if mount and (path == mount or path.startswith(f"{mount}/")):
-            path = path[len(mount) :] or "/"
+        if mount:
+            if path == mount or path.startswith(f"{mount}/"):
+                path = path[len(mount) :] or "/"
+            else:
+                # Not under the mount point at all: nothing of this app's answers it (404).
+                self.outside_root_path = True
         client = scope.get("client")
         server = scope.get("server")
         self.method = method.upper()
@@ -139,6 +150,16 @@ class BaseRequestWebsocket(_SansIORequest):
         )
 
     @property
+    def url_root(self) -> str:
+        """The URL of the app's root as the client sees it (Werkzeug's ``root_url``)."""
+        return self.root_url
+
+    @property
+    def script_root(self) -> str:
+        """The path the app is mounted at (``root_path``), as Werkzeug and Quart name it."""
+        return self.root_path
+
+    @property
     def endpoint(self) -> str | None:
         """The endpoint name of the matched rule, or ``None``."""
         return self.url_rule.endpoint if self.url_rule is not None else None
@@ -150,3 +171,13 @@ class BaseRequestWebsocket(_SansIORequest):
         if endpoint is not None and "." in endpoint:
             return endpoint.rpartition(".")[0]
         return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The blueprint that owns the matched endpoint and those it is nested in, innermost
+        first (``["parent.child", "parent"]``); empty when no blueprint's view serves it."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from urllib.parse import parse_qsl
 
 import trio
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -62,6 +62,8 @@ _PARSE_IN_THREAD_ABOVE = 64 * 1024
 STREAM_FORMS_ABOVE = 1024 * 1024
 #: Pieces in which a body held in memory is parsed, a checkpoint between two.
 _MULTIPART_PIECE = 64 * 1024
+#: The bodies ``await request.form`` parses (``get_data(parse_form_data=True)`` leaves out).
+_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 #: A parsed form body: its fields and its files.
@@ -159,7 +161,8 @@ class Body:
         """Each chunk as it arrives, a checkpoint each; for one task (see the class)."""
         if self._data is not None:
             await trio.lowlevel.checkpoint()
-            yield self._data
+            if self._data:  # nothing at all once cleared
+                yield self._data
             return
         if self._failure is not None or self._streamed:
             raise self._refusal()
@@ -233,6 +236,13 @@ class Body:
 
     def __await__(self) -> Generator[Any, None, bytes]:
         return self.read().__await__()
+
+    def clear(self) -> None:
+        """Drop the body once read whole, as Quart's ``clear`` (``get_data(cache=False)``):
+        every later read, whole or streamed, gets empty bytes. A body not read whole (not
+        yet, or streamed, or refused) is left as it is. Not a checkpoint."""
+        if self._data is not None:
+            self._data = b""
 
 
 def decode_text(data: bytes, charset: str) -> str:
@@ -338,24 +348,67 @@ class Request(BaseRequestWebsocket):
         return body
 
     @overload
-    async def get_data(self, *, as_text: Literal[False] = False) -> bytes: ...
+    async def get_data(
+        self,
+        cache: bool = True,
+        as_text: Literal[False] = False,
+        parse_form_data: bool = False,
+    ) -> bytes: ...
     @overload
-    async def get_data(self, *, as_text: Literal[True]) -> str: ...
+    async def get_data(
+        self, cache: bool, as_text: Literal[True], parse_form_data: bool = False
+    ) -> str: ...
     @overload
-    async def get_data(self, *, as_text: bool) -> bytes | str: ...
-    async def get_data(self, *, as_text: bool = False) -> bytes | str:
+    async def get_data(
+        self, cache: bool = True, *, as_text: Literal[True], parse_form_data: bool = False
+    ) -> str: ...
+    @overload
+    async def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str: ...
+    async def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
         """The whole body as ``bytes`` (``str`` with ``as_text=True``), read once and kept.
 
         A checkpoint. Safe to call from several tasks at once; a cancelled call leaves the
         body to the next one (see :meth:`Body.read`).
 
+        Args:
+            cache: keep the bytes for later reads; ``False`` drops them once returned, so
+                every later read (``get_data``, ``json``, ``form``, by any task) gets an empty
+                body, as in Quart. What was parsed already stays.
+            as_text: decode the bytes with the charset of ``Content-Type`` (UTF-8 when it
+                names none), replacing what does not decode.
+            parse_form_data: for a form body (url-encoded or multipart), parse the form
+                first (``await request.form`` has it) and return what is left of the body
+                besides the form: nothing, as in Flask. Other bodies are returned whole.
+
         Raises:
             RequestEntityTooLarge: the body exceeds ``MAX_CONTENT_LENGTH`` (answered with 413).
+            RequestTimeout: the body took longer than ``BODY_TIMEOUT`` (answered with 408).
             UnsupportedMediaType: with ``as_text``, the charset of ``Content-Type`` is not one
                 Python can decode (answered with 415).
+            RuntimeError: the body was streamed (``async for``, or a multipart form larger
+                than ``STREAM_FORMS_ABOVE``), so it is not there to read whole.
+            BadRequest: with ``parse_form_data``, the form is malformed (and see
+                :attr:`form` for its limits).
         """
-        data = await self.body.read()
+        if parse_form_data and self.mimetype in _FORM_MIMETYPES:
+            await self._load_form()
+            data = b""
+        else:
+            data = await self.body.read()
+        if not cache:
+            self.body.clear()
         return decode_text(data, self.charset_for_text) if as_text else data
+
+    @property
+    def data(self) -> Awaitable[bytes]:
+        """An awaitable of the body (``await request.data``), as in Quart:
+        ``get_data(parse_form_data=True)``, so it is empty for a form body, whose fields are
+        in :attr:`form`."""
+        return self.get_data(parse_form_data=True)
 
     @property
     def charset_for_text(self) -> str:
@@ -511,3 +564,20 @@ class Request(BaseRequestWebsocket):
 
     async def _get_files(self) -> MultiDict[str, FileStorage]:
         return (await self._load_form())[1]
+
+    @property
+    def values(self) -> Awaitable[CombinedMultiDict[str, str]]:
+        """An awaitable of the query arguments and the form fields in one read-only
+        ``CombinedMultiDict`` (``await request.values``), as in Quart and Werkzeug.
+
+        ``values.get(key)`` looks in :attr:`args` first; ``getlist`` gives the values of both.
+        A ``GET`` request's form is left out (and its body is not read), as in Werkzeug. A
+        checkpoint, and it raises what :attr:`form` raises.
+        """
+        return self._get_values()
+
+    async def _get_values(self) -> CombinedMultiDict[str, str]:
+        if self.method == "GET":
+            await trio.lowlevel.checkpoint()
+            return CombinedMultiDict([self.args])
+        return CombinedMultiDict([self.args, await self.form])

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from types import EllipsisType
 from typing import Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.sansio.response import Response as _SansIOResponse
 from werkzeug.utils import get_content_type
+
+from ..sync import iterate_in_thread
 
 _HEADER_NAMES = {b"content-type": "Content-Type", b"content-length": "Content-Length"}
 
@@ -57,7 +60,8 @@ class Response(_SansIOResponse):
 
     Args:
         body: ``bytes``/``str`` (sent at once, with ``Content-Length``) or an async iterable of
-            ``bytes``/``str`` chunks (streamed, each chunk sent as it is produced).
+            ``bytes``/``str`` chunks (streamed, each chunk sent as it is produced); a plain
+            iterable of chunks, such as a generator, is read in a worker thread.
         status: the status code (default 200).
         headers: extra headers.
         mimetype: the media type; ``text/html`` by default (with ``charset=utf-8``).
@@ -70,10 +74,13 @@ class Response(_SansIOResponse):
     _raw_headers: list[tuple[bytes, bytes]] | None = None
     _status = "200 OK"
     _status_code = 200
+    #: Seconds the client may take to accept each piece of this response; ``None``: no
+    #: limit; ``...``: the app's ``RESPONSE_TIMEOUT``.
+    timeout: float | EllipsisType | None = ...
 
     def __init__(
         self,
-        body: str | bytes | AsyncIterable[bytes] | AsyncIterable[str] | None = None,
+        body: str | bytes | AsyncIterable[bytes | str] | Iterable[bytes | str] | None = None,
         status: int | None = None,
         headers: Headers | dict[str, str] | list[tuple[str, str]] | None = None,
         mimetype: str | None = None,
@@ -100,7 +107,7 @@ class Response(_SansIOResponse):
             if isinstance(body, str):
                 body = body.encode("utf-8")
             if type(body) is bytes:
-                self.body: bytes | AsyncIterable[bytes] | AsyncIterable[str] = body
+                self.body: bytes | AsyncIterable[bytes | str] = body
                 raw.append((b"content-length", str(len(body)).encode("ascii")))
                 return
         self.body = b""
@@ -145,7 +152,9 @@ class Response(_SansIOResponse):
                 ) from error
         return raw
 
-    def set_data(self, data: str | bytes | AsyncIterable[bytes] | AsyncIterable[str]) -> None:
+    def set_data(
+        self, data: str | bytes | AsyncIterable[bytes | str] | Iterable[bytes | str]
+    ) -> None:
         """Replace the body; a ``bytes``/``str`` body also sets ``Content-Length``."""
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -159,7 +168,13 @@ class Response(_SansIOResponse):
                 raw[:] = [pair for pair in raw if pair[0] != b"content-length"]
                 raw.append((b"content-length", length.encode("ascii")))
         else:
-            self.body = data
+            if isinstance(data, AsyncIterable):
+                self.body = data
+            else:
+                # A plain iterable of chunks (a generator that reads a file, say): each step
+                # runs in a worker thread, so a blocking one does not stop the event loop.
+                chunks: Iterable[bytes | str] = data
+                self.body = iterate_in_thread(chunks)
             if raw is None:
                 self.headers.pop("Content-Length", None)
             else:

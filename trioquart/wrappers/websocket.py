@@ -9,6 +9,7 @@ both accept (or close).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from .. import json as json_module
+from .. import signals
+from ..signals import websocket_received, websocket_sent
 from ..websocket_state import (
     CloseCode,
     WebsocketClosedError,
@@ -148,11 +151,18 @@ class Websocket(BaseRequestWebsocket):
                 f"{self.requested_subprotocols!r}"
             )
         message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
-        if headers is not None and self._accept_headers_supported:
+        if headers and self._accept_headers_supported:
             items = headers.items() if isinstance(headers, Headers | Mapping) else headers
             message["headers"] = [
                 (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
             ]
+        elif headers:
+            warnings.warn(
+                "The server speaks ASGI websocket < 2.1, which has no accept headers: "
+                "the headers given to accept() are not sent",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self.state = state
         self._was_accepted = True
         self.subprotocol = subprotocol
@@ -179,7 +189,10 @@ class Websocket(BaseRequestWebsocket):
         """
         if not self._open:
             await self._accept_if_needed()
-        return await self._inbox.next_message()
+        message = await self._inbox.next_message()
+        if websocket_received.has_receivers_for(message):
+            await signals.send(websocket_received, message)
+        return message
 
     async def send(self, data: str | bytes | bytearray | memoryview) -> None:
         """Send ``str`` as a text frame, bytes-like data as a binary frame.
@@ -205,9 +218,12 @@ class Websocket(BaseRequestWebsocket):
                 await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
                 raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
+        if websocket_sent.has_receivers_for(data):
+            await signals.send(websocket_sent, data)
 
     async def receive_json(self) -> Any:
-        """Receive a message and decode it as JSON.
+        """Receive a message and decode it as JSON with the app's provider
+        (``app.json.loads``).
 
         Raises:
             werkzeug.exceptions.BadRequest: the message is not valid JSON (nested too deeply
@@ -219,9 +235,21 @@ class Websocket(BaseRequestWebsocket):
         except ValueError as error:
             raise BadRequest(f"The websocket message is not valid JSON: {error}") from error
 
-    async def send_json(self, value: Any) -> None:
-        """Encode ``value`` as JSON and send it as a text frame."""
-        await self.send(json_module.dumps(value))
+    async def send_json(self, *args: Any, **kwargs: Any) -> None:
+        """Send the arguments as JSON in a text frame, encoded with the app's provider
+        (``app.json.dumps``).
+
+        As Quart's: one positional argument is sent as itself, several as a list, keyword
+        arguments as an object (and nothing as ``{}``).
+
+        Raises:
+            TypeError: both positional and keyword arguments were given, or the value cannot
+                be encoded (nothing is sent).
+            WebsocketClosedError: this side closed or rejected the connection.
+        """
+        if args and kwargs:
+            raise TypeError("send_json() takes positional arguments or keyword arguments, not both")
+        await self.send(json_module.dumps(args[0] if len(args) == 1 else list(args) or kwargs))
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection with ``code`` and ``reason``.
