@@ -11,11 +11,12 @@ async def view() -> str:
     return "view"
 
 
-def test_add_url_rule_needs_a_view_function(app: TrioQuart) -> None:
-    with pytest.raises(TypeError, match="needs a view_func"):
-        app.add_url_rule("/", "index")
+def test_add_url_rule_needs_a_view_function_or_an_endpoint(app: TrioQuart) -> None:
+    with pytest.raises(TypeError, match="needs a view_func or an endpoint"):
+        app.add_url_rule("/")
     with pytest.raises(TypeError, match="needs a view_func"):
         Blueprint("parts", __name__).add_url_rule("/", "index")
+    app.add_url_rule("/", "index")  # a rule alone, as in Flask: app.endpoint gives the view
     assert "index" not in app.view_functions
 
 

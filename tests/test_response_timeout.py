@@ -149,3 +149,21 @@ async def test_a_response_sets_its_own_timeout(
         await serve_once(app, client)
     assert trio.current_time() - start == pytest.approx(2)
     assert [message["type"] for message in client.messages] == ["http.response.start"]
+
+
+async def test_a_stream_without_a_timeout_is_sent_whole(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    app.config["RESPONSE_TIMEOUT"] = None
+
+    @app.route("/", methods=["GET", "HEAD"])
+    async def stream() -> AsyncIterator[bytes]:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"a"
+            yield b"b"
+
+        return chunks()
+
+    client = StallingClient(reads=100)
+    await serve_once(app, client)
+    assert b"".join(m.get("body", b"") for m in client.messages) == b"ab"

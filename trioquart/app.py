@@ -7,6 +7,7 @@ keeps the app's registries and serving state, and ``__call__`` picks a driver by
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -22,7 +23,7 @@ from .asgi.http import handle_http
 from .asgi.lifespan import run_lifespan
 from .asgi.websocket import ConnectedWebsockets, handle_websocket
 from .background import BackgroundNursery
-from .blueprints import Blueprint, registration_options
+from .blueprints import Blueprint, CliGroupDefault, registration_options
 from .config import Config
 from .ctx import AppContext
 from .globals import g
@@ -60,6 +61,8 @@ class TrioQuart(Scaffold, Pipeline):
     request_class = Request
     #: The class of ``websocket`` objects (a subclass may add to it).
     websocket_class = Websocket
+    #: The class ``test_client()`` makes (``None``: ``trioquart.testing.TestClient``).
+    test_client_class: type[TestClient] | None = None
     #: The class of ``app.json``, made for each app (Flask's and Quart's attribute).
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
 
@@ -74,6 +77,8 @@ class TrioQuart(Scaffold, Pipeline):
         subdomain_matching: bool = False,
         template_folder: str | os.PathLike[str] | None = "templates",
         root_path: str | None = None,
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
     ) -> None:
         super().__init__(
             import_name,
@@ -82,7 +87,14 @@ class TrioQuart(Scaffold, Pipeline):
             template_folder=template_folder,
             root_path=root_path,
         )
-        self.config = Config(self.root_path)
+        if instance_path is None:
+            instance_path = find_instance_path(import_name)
+        elif not os.path.isabs(instance_path):
+            raise ValueError(f"instance_path must be absolute, not {instance_path!r}")
+        #: The folder of files that belong to this deployment, not to the code (Flask's
+        #: "instance folder": a local config, an sqlite database). Not created for you.
+        self.instance_path = instance_path
+        self.config = Config(instance_path if instance_relative_config else self.root_path)
         #: Encodes and decodes every JSON of the app (see ``trioquart.json.provider``).
         self.json: JSONProvider = self.json_provider_class(self)
         self.router = Router(host_matching=host_matching, subdomain_matching=subdomain_matching)
@@ -113,6 +125,8 @@ class TrioQuart(Scaffold, Pipeline):
         self.while_serving_gens: list[WhileServingHook] = []
         #: ``after_serving`` hooks, in the order they run.
         self.after_serving_funcs: list[ServingHook] = []
+        #: ``teardown_appcontext`` functions, in the order they were registered.
+        self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
         #: The app-wide nursery behind ``app.nursery``; set by the lifespan while served.
         self.background_tasks: BackgroundNursery | None = None
         #: The disconnect watch service for every connection; set by the lifespan while
@@ -229,15 +243,19 @@ class TrioQuart(Scaffold, Pipeline):
 
         A plain ``def`` view is wrapped here, once, to run in a worker thread. As in Flask,
         the view's own ``methods``, ``required_methods`` and ``provide_automatic_options``
-        attributes (``View.as_view`` sets them) are used when not given.
+        attributes (``View.as_view`` sets them) are used when not given. Without a
+        ``view_func``, only the rule is added; :meth:`endpoint` gives it its view.
 
         Raises:
-            TypeError: no ``view_func``, or ``methods`` is a string.
+            TypeError: neither ``view_func`` nor ``endpoint``, or ``methods`` is a string.
             ValueError: ``endpoint`` is already taken by a different function, or the rule is
                 invalid.
         """
         if view_func is None:
-            raise TypeError("add_url_rule() needs a view_func")
+            if endpoint is None:
+                raise TypeError("add_url_rule() needs a view_func or an endpoint")
+            self._add_rule(rule, endpoint, methods or ["GET"], websocket, None, options)
+            return
         endpoint = endpoint or view_func.__name__
         view = ensure_async(view_func)
         existing = self.view_functions.get(endpoint)
@@ -256,6 +274,20 @@ class TrioQuart(Scaffold, Pipeline):
         methods = [*methods, *getattr(view_func, "required_methods", ())]
         if provide_automatic_options is None:
             provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        self._add_rule(rule, endpoint, methods, websocket, provide_automatic_options, options)
+        self.view_functions[endpoint] = view
+
+    def _add_rule(
+        self,
+        rule: str,
+        endpoint: str,
+        methods: Iterable[str],
+        websocket: bool,
+        provide_automatic_options: bool | None,
+        options: dict[str, Any],
+    ) -> None:
+        if isinstance(methods, str):
+            raise TypeError(f"methods must be a list of strings, not the string {methods!r}")
         self.router.add(
             rule,
             endpoint,
@@ -264,7 +296,28 @@ class TrioQuart(Scaffold, Pipeline):
             provide_automatic_options=provide_automatic_options,
             **options,
         )
-        self.view_functions[endpoint] = view
+
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Decorate the view of ``endpoint``, for rules added without one
+        (``app.add_url_rule("/", endpoint="index")``), as in Flask."""
+
+        def decorator(view: F) -> F:
+            self.view_functions[endpoint] = ensure_async(view)
+            return view
+
+        return decorator
+
+    async def open_instance_resource(
+        self, path: str | os.PathLike[str], mode: str = "rb"
+    ) -> Any:  # trio.open_file's AsyncIOWrapper, whose type trio does not export
+        """Open ``path`` under :attr:`instance_path` (any mode), as a trio async file:
+        ``async with await app.open_instance_resource("notes.txt", "w") as file: ...``."""
+        return await trio.open_file(os.path.join(self.instance_path, path), mode)
+
+    def ensure_async(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` if it is async, else an async wrapper that runs it in a worker
+        thread (Quart's method; see ``trioquart.sync``)."""
+        return ensure_async(function)
 
     def add_converter(self, name: str, converter: type[BaseConverter]) -> None:
         """Make ``<name:arg>`` use ``converter`` (a Werkzeug ``BaseConverter`` subclass)."""
@@ -278,20 +331,27 @@ class TrioQuart(Scaffold, Pipeline):
         url_prefix: str | None = None,
         subdomain: str | None = None,
         url_defaults: dict[str, Any] | None = None,
+        cli_group: str | CliGroupDefault | None = CliGroupDefault.REGISTERED_NAME,
     ) -> None:
         """Add ``blueprint``'s routes, hooks and error handlers, and those of the blueprints
         nested in it, under ``name`` (default: the blueprint's own).
 
-        ``url_prefix``, ``subdomain`` and ``url_defaults`` override the blueprint's own. The
+        ``url_prefix``, ``subdomain``, ``url_defaults`` and ``cli_group`` (the group of
+        ``app.cli`` its commands get; ``None``: none) override the blueprint's own. The
         same blueprint may be registered again under another ``name``: its endpoints are
         then ``"<name>.<view>"`` for each, and its hooks run for each name's requests.
 
         Raises:
             ValueError: the name is already registered (by this blueprint or another), or
-                ``name`` is empty or contains a dot.
+                ``name`` is empty or contains a dot, or ``cli_group`` is empty.
+            TypeError: ``cli_group`` is neither a str nor None.
         """
         options = registration_options(
-            name=name, url_prefix=url_prefix, subdomain=subdomain, url_defaults=url_defaults
+            name=name,
+            url_prefix=url_prefix,
+            subdomain=subdomain,
+            url_defaults=url_defaults,
+            cli_group=cli_group,
         )
         blueprint.register(self, options)
 
@@ -306,6 +366,13 @@ class TrioQuart(Scaffold, Pipeline):
         function runs in a worker thread)."""
         self.after_serving_funcs.append(ensure_async(hook))
         return hook
+
+    def teardown_appcontext(self, function: F) -> F:
+        """Run ``await function(error_or_None)`` when each application context ends: after
+        each request and websocket connection, and when ``async with app.app_context()``
+        (or a CLI command) ends. A plain function runs in a worker thread."""
+        self.teardown_appcontext_funcs.append(ensure_async(function))
+        return function
 
     def while_serving(self, function: F) -> F:
         """Decorate an async generator: the part before ``yield`` runs at startup, the rest at
@@ -409,11 +476,13 @@ class TrioQuart(Scaffold, Pipeline):
         """An application context, for code that needs ``current_app`` outside a request."""
         return AppContext(self)
 
-    def test_client(self) -> TestClient:
-        """An in-process test client (no lifespan; see ``test_app`` for one with it)."""
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> TestClient:
+        """An in-process test client (no lifespan; see ``test_app`` for one with it), of
+        :attr:`test_client_class` when set. ``kwargs`` go to the client's constructor."""
         from .testing import TestClient
 
-        return TestClient(self)
+        client_class = self.test_client_class or TestClient
+        return client_class(self, use_cookies, **kwargs)
 
     def test_app(self) -> TestApp:
         """An async context manager that runs the lifespan around ``test_app.test_client()``."""
@@ -564,6 +633,24 @@ class TrioQuart(Scaffold, Pipeline):
         from .serving import run_app
 
         run_app(self, host=host, port=port, debug=debug, use_reloader=use_reloader, **config)
+
+
+def find_instance_path(import_name: str) -> str:
+    """Flask's default instance folder: ``instance`` beside the app's top-level package (or
+    module); for an installed package, ``<prefix>/var/<package>-instance``."""
+    top_level = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top_level)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.has_location or spec.origin is None:
+        return os.path.join(os.getcwd(), "instance")
+    folder = os.path.dirname(os.path.abspath(spec.origin))
+    if spec.submodule_search_locations is not None:
+        folder = os.path.dirname(folder)  # a package: the folder that holds it
+    if os.path.basename(folder) in ("site-packages", "dist-packages"):
+        return os.path.join(sys.prefix, "var", f"{top_level}-instance")
+    return os.path.join(folder, "instance")
 
 
 def create_logger(app: TrioQuart) -> logging.Logger:

@@ -10,10 +10,15 @@ joined; what is filed under ``"parent"`` applies to ``"parent.child"``'s request
 
 The same blueprint may be registered again under another name (each name has its own
 endpoints and hooks); what its ``*_app_*`` decorators add to the app is added once.
+
+Its command-line commands (``bp.cli``) are added to ``app.cli`` at each registration, as
+Flask adds them: as a group named after the registration (``cli_group``), or one by one
+(``cli_group=None``).
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,7 @@ from .sync import ensure_async
 
 if TYPE_CHECKING:
     from .app import TrioQuart
+    from .cli import AppGroup
 
 DeferredSetupFunction = Callable[["BlueprintSetupState"], None]
 
@@ -41,28 +47,66 @@ def check_blueprint_name(name: object) -> None:
         )
 
 
+class CliGroupDefault(enum.Enum):
+    """The type of ``cli_group``'s default, ``REGISTERED_NAME``: the blueprint's commands
+    go in a group named as the blueprint is registered (``"<name>"``, or
+    ``"<parent>.<name>"`` for a nested one)."""
+
+    # A one-member enum rather than a bare object(), so that the type checker narrows
+    # ``str | CliGroupDefault | None`` with ``is`` and None stays free to mean "no group".
+    REGISTERED_NAME = enum.auto()
+
+
+def check_cli_group(cli_group: object) -> None:
+    """Refuse a ``cli_group`` that cannot name a command group.
+
+    Raises:
+        TypeError: ``cli_group`` is neither a str nor None.
+        ValueError: ``cli_group`` is the empty string.
+    """
+    if cli_group is None or cli_group is CliGroupDefault.REGISTERED_NAME:
+        return
+    if not isinstance(cli_group, str):
+        raise TypeError(
+            f"cli_group must be a str (the name of the blueprint's command group) or None "
+            f"(its commands go straight on app.cli), not {type(cli_group).__name__}: "
+            f"{cli_group!r}"
+        )
+    if not cli_group:
+        raise ValueError(
+            "cli_group must not be empty: name the blueprint's command group, or pass None "
+            "to put its commands straight on app.cli"
+        )
+
+
 def registration_options(
     *,
     name: str | None = None,
     url_prefix: str | None = None,
     subdomain: str | None = None,
     url_defaults: dict[str, Any] | None = None,
+    cli_group: str | CliGroupDefault | None = CliGroupDefault.REGISTERED_NAME,
 ) -> dict[str, Any]:
     """The options of one ``register_blueprint`` call, as ``Blueprint.register`` takes them
-    (only those given).
+    (only those given; ``cli_group=None`` is given).
 
     Raises:
-        ValueError: ``name`` is empty or contains a dot.
+        ValueError: ``name`` is empty or contains a dot, or ``cli_group`` is empty.
+        TypeError: ``cli_group`` is neither a str nor None.
     """
     if name is not None:
         check_blueprint_name(name)
+    check_cli_group(cli_group)
     given = {
         "name": name,
         "url_prefix": url_prefix,
         "subdomain": subdomain,
         "url_defaults": url_defaults,
     }
-    return {key: value for key, value in given.items() if value is not None}
+    options: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
+    if cli_group is not CliGroupDefault.REGISTERED_NAME:
+        options["cli_group"] = cli_group
+    return options
 
 
 class BlueprintSetupState:
@@ -156,9 +200,14 @@ class Blueprint(Scaffold):
             ``register_blueprint`` may override it.
         url_defaults: values every rule passes to its view, as a rule's ``defaults``.
         root_path: the folder the others are relative to (default: the module's folder).
+        cli_group: the name of the group the commands of :attr:`cli` get under
+            ``trioquart``; default: the name the blueprint is registered under; ``None``:
+            no group, the commands are added to ``app.cli`` itself. ``register_blueprint``
+            may override it.
 
     Raises:
-        ValueError: ``name`` is empty or contains a dot.
+        ValueError: ``name`` is empty or contains a dot, or ``cli_group`` is empty.
+        TypeError: ``cli_group`` is neither a str nor None.
     """
 
     def __init__(
@@ -172,8 +221,10 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, Any] | None = None,
         root_path: str | None = None,
+        cli_group: str | CliGroupDefault | None = CliGroupDefault.REGISTERED_NAME,
     ) -> None:
         check_blueprint_name(name)
+        check_cli_group(cli_group)
         super().__init__(
             import_name,
             static_folder=static_folder,
@@ -190,6 +241,26 @@ class Blueprint(Scaffold):
         self.deferred_functions: list[DeferredSetupFunction] = []
         self._blueprints: list[tuple[Blueprint, dict[str, Any]]] = []
         self._registered = False
+        #: Where registration puts the commands of :attr:`cli` (see ``cli_group`` above).
+        self.cli_group = cli_group
+        self._cli: AppGroup | None = None
+
+    @property
+    def cli(self) -> AppGroup:
+        """The click group of the blueprint's commands (``@bp.cli.command()``), an
+        ``AppGroup`` named after the blueprint; made on first use.
+
+        Registration adds them to ``app.cli`` as Flask does (see ``cli_group``): the group
+        itself is added, renamed after its place there, so declare the commands before
+        registering the blueprint.
+        """
+        if self._cli is None:
+            # Imported here: cli.py sits above blueprints in the layers, and click is only
+            # needed by blueprints that have commands.
+            from .cli import AppGroup
+
+            self._cli = AppGroup(self.name)
+        return self._cli
 
     def _check_setup(self, method: str) -> None:
         if self._registered:
@@ -276,13 +347,18 @@ class Blueprint(Scaffold):
         url_prefix: str | None = None,
         subdomain: str | None = None,
         url_defaults: dict[str, Any] | None = None,
+        cli_group: str | CliGroupDefault | None = CliGroupDefault.REGISTERED_NAME,
     ) -> None:
         """Nest ``blueprint`` in this one: registered with it, as ``"<this>.<name>"``, under
         this one's URL prefix and subdomain joined with its own (or those given here).
 
+        Its commands go in a group of ``app.cli`` of their own, named ``"<this>.<name>"``
+        unless ``cli_group`` (or the nested blueprint's own) says otherwise, as in Flask.
+
         Raises:
             ValueError: ``blueprint`` is this one or has it nested inside (a loop), or
-                ``name`` is empty or contains a dot.
+                ``name`` is empty or contains a dot, or ``cli_group`` is empty.
+            TypeError: ``cli_group`` is neither a str nor None.
         """
         self._check_setup("register_blueprint")
         if blueprint is self or self in blueprint._nested():
@@ -292,7 +368,11 @@ class Blueprint(Scaffold):
                 "so registering it would never end."
             )
         options = registration_options(
-            name=name, url_prefix=url_prefix, subdomain=subdomain, url_defaults=url_defaults
+            name=name,
+            url_prefix=url_prefix,
+            subdomain=subdomain,
+            url_defaults=url_defaults,
+            cli_group=cli_group,
         )
         self._blueprints.append((blueprint, options))
 
@@ -498,8 +578,25 @@ class Blueprint(Scaffold):
         app.blueprint_context_processors[name] = [*inherited, *self.context_processors]
         for deferred in self.deferred_functions:
             deferred(state)
+        self._register_commands(app, name, options.get("cli_group", self.cli_group))
         for child, child_options in self._blueprints:
             child.register(app, nested_options(state, child, child_options))
+
+    def _register_commands(
+        self, app: TrioQuart, name: str, cli_group: str | CliGroupDefault | None
+    ) -> None:
+        # self._cli rather than self.cli: a blueprint whose group was never asked for has no
+        # commands, and looking would import click and cli.py for nothing.
+        if self._cli is None or not self._cli.commands:
+            return
+        if cli_group is None:
+            for command_name, command in self._cli.commands.items():
+                app.cli.add_command(command, command_name)
+            return
+        # Renamed as Flask does, so that click's usage lines and a tool that adds the group
+        # elsewhere see the name it has on app.cli (the last one, when registered twice).
+        self._cli.name = name if cli_group is CliGroupDefault.REGISTERED_NAME else cli_group
+        app.cli.add_command(self._cli)
 
 
 def nested_options(

@@ -2,9 +2,10 @@
 
 ``trioquart --app module:app COMMAND`` (or ``TRIOQUART_APP``, or an ``app.py`` in the current
 directory) names the application; ``run``, ``routes`` and ``shell`` come built in, and the
-app's own commands (``app.cli``) are added next to them. ``app.cli`` is an :class:`AppGroup`:
-its commands run inside an application context, and an ``async def`` command runs with
-``trio.run``.
+app's own commands (``app.cli``, which also gets its blueprints' ``bp.cli`` commands when
+they are registered) are added next to them. ``app.cli`` and ``bp.cli`` are each an
+:class:`AppGroup`: their commands run inside an application context, and an ``async def``
+command runs with ``trio.run``.
 
 This module owns finding the app for a command (:class:`ScriptInfo`) and the commands
 themselves; importing an app from its name is ``serving.find_app``'s job, and serving it
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import click
 import trio
 
+from .ctx import app_context_teardown_wanted
 from .globals import current_app, has_app_context
 from .serving import (
     DEFAULT_BACKLOG,
@@ -144,10 +146,20 @@ async def _awaited(coroutine: Coroutine[Any, Any, Any]) -> Any:
 @contextmanager
 def _pushed(context: AppContext) -> Iterator[None]:
     context.push()
+    error: BaseException | None = None
     try:
         yield
+    except BaseException as caught:
+        error = caught
+        raise
     finally:
-        context.pop()
+        try:
+            # The command has ended, and so has its application context: its
+            # teardown_appcontext functions run, in a trio run of their own.
+            if app_context_teardown_wanted(context.app):
+                trio.run(context.app.do_teardown_appcontext, error)
+        finally:
+            context.pop()
 
 
 class AppGroup(click.Group):
@@ -464,6 +476,6 @@ def main() -> None:
     """trioquart: serve and manage trioquart applications.
 
     The application is the one named by --app (or the TRIOQUART_APP environment variable), or
-    else the one in app.py in the current directory. Its own commands (app.cli) are listed
-    with the built-in ones.
+    else the one in app.py in the current directory. Its own commands (app.cli, with those of
+    its blueprints) are listed with the built-in ones.
     """

@@ -1,6 +1,7 @@
 """Contexts: what makes ``current_app``, ``g``, ``request`` and ``websocket`` resolve.
 
 A context is pushed by setting its ContextVar and popped by resetting the token; neither waits.
+Leaving ``async with app.app_context()`` awaits the ``teardown_appcontext`` functions first.
 This module does not own dispatch, teardown hooks (``pipeline.py``) or I/O.
 """
 
@@ -11,6 +12,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .globals import app_context_var, find_app_context, request_context_var, websocket_context_var
+from .signals import appcontext_tearing_down
 
 if TYPE_CHECKING:
     from .app import TrioQuart
@@ -70,8 +72,20 @@ class AppContext:
         self.push()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.pop()
+    async def __aexit__(
+        self, exc_type: object, exc: BaseException | None, traceback: object
+    ) -> None:
+        try:
+            await self.app.do_teardown_appcontext(exc)
+        finally:
+            self.pop()
+
+
+def app_context_teardown_wanted(app: TrioQuart) -> bool:
+    """Whether the end of an application context of ``app`` has anything to run: its
+    ``teardown_appcontext`` functions or receivers of ``appcontext_tearing_down``. Not a
+    checkpoint; lets a request skip the awaiting when there is nothing."""
+    return bool(app.teardown_appcontext_funcs) or bool(appcontext_tearing_down.receivers)
 
 
 class _ConnectionContext:
@@ -93,6 +107,12 @@ class _ConnectionContext:
         self.flashes: list[tuple[str, Any]] | None = None
         self._pushed_app_context = False
         self._token: Token[Any] | None = None
+
+    @property
+    def owns_app_context(self) -> bool:
+        """Whether this connection pushed its application context (none was active), so
+        that its end is also the end of that context (``teardown_appcontext``)."""
+        return self._pushed_app_context
 
     def push(self) -> None:
         """Make this connection (and an app context, if none is active) current in this task.

@@ -38,6 +38,7 @@ from .return_values import http_exception_response, make_response_from
 from .routing import Router
 from .sessions import SessionInterface
 from .signals import (
+    appcontext_tearing_down,
     got_request_exception,
     got_websocket_exception,
     request_finished,
@@ -68,6 +69,8 @@ class Pipeline:
     error_handlers: ErrorHandlers
     view_functions: dict[str, Callable[..., Any]]
     session_interface: SessionInterface
+    #: ``teardown_appcontext`` functions, in the order they were registered.
+    teardown_appcontext_funcs: list[Callable[..., Any]]
     if TYPE_CHECKING:
 
         @property
@@ -130,7 +133,7 @@ class Pipeline:
         """
         try:
             await self.load_session(request)
-            if request_started.has_receivers_for(self):
+            if request_started.receivers and request_started.has_receivers_for(self):
                 await send(request_started, self)
             rv = await self.preprocess_request(request)
             if rv is None:
@@ -139,9 +142,21 @@ class Pipeline:
             rv = await self.handle_exception(error, request)
         return await self.finalize_request(rv, request)
 
-    async def preprocess_request(self, request: Request) -> Any:
+    async def preprocess_request(self, request: Request | None = None) -> Any:
         """Call the URL value preprocessors, then run the ``before_request`` hooks; the first
-        hook that returns a value short-circuits, and that value is returned."""
+        hook that returns a value short-circuits, and that value is returned.
+
+        ``request`` defaults to the current one, so ``await app.preprocess_request()`` works
+        inside ``app.test_request_context()``, as in Quart.
+        """
+        if request is None:
+            ctx = find_connection_context()
+            if not isinstance(ctx, RequestContext):
+                raise RuntimeError(
+                    "preprocess_request() without a request needs a request context "
+                    "(for example 'async with app.test_request_context(\"/\"):')."
+                )
+            request = ctx.request
         blueprint = request.blueprint
         for processor in self.hooks.to_run(HookKind.URL_VALUE_PREPROCESSOR, blueprint):
             processor(request.endpoint, request.view_args)
@@ -171,7 +186,7 @@ class Pipeline:
         try:
             response = await self.make_response(rv)
             response = await self.process_response(response, request)
-            if request_finished.has_receivers_for(self):
+            if request_finished.receivers and request_finished.has_receivers_for(self):
                 await send(request_finished, self, response=response)
             return response
         except Exception as error:
@@ -208,8 +223,17 @@ class Pipeline:
         """Run the ``teardown_request`` hooks, shielded from cancellation (a client that left
         must not stop the cleanup) but within ``TEARDOWN_TIMEOUT`` seconds in all."""
         hooks = self.hooks.to_run(HookKind.TEARDOWN_REQUEST, request.blueprint)
-        if request_tearing_down.has_receivers_for(self):
+        if request_tearing_down.receivers and request_tearing_down.has_receivers_for(self):
             hooks = [*hooks, partial(send_tearing_down, request_tearing_down, self)]
+        await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
+
+    async def do_teardown_appcontext(self, error: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions (last registered first), shielded and
+        bounded like the request's teardown, then send ``appcontext_tearing_down``. No
+        checkpoint when there is nothing to run."""
+        hooks = self.teardown_appcontext_funcs[::-1]
+        if appcontext_tearing_down.receivers and appcontext_tearing_down.has_receivers_for(self):
+            hooks.append(partial(send_tearing_down, appcontext_tearing_down, self))
         await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
 
     # Websockets
@@ -223,7 +247,7 @@ class Pipeline:
         """
         await self.check_websocket_origin(websocket)
         await self.load_session(websocket)
-        if websocket_started.has_receivers_for(self):
+        if websocket_started.receivers and websocket_started.has_receivers_for(self):
             await send(websocket_started, self)
         rv = await self.preprocess_websocket(websocket)
         if rv is None:
@@ -284,7 +308,7 @@ class Pipeline:
                 response = result
         if response is not None:
             await self.save_session(response)
-        if websocket_finished.has_receivers_for(self):
+        if websocket_finished.receivers and websocket_finished.has_receivers_for(self):
             await send(websocket_finished, self, response=response)
         return response
 
@@ -293,7 +317,7 @@ class Pipeline:
     ) -> None:
         """Run the ``teardown_websocket`` hooks, shielded and bounded like the request's."""
         hooks = self.hooks.to_run(HookKind.TEARDOWN_WEBSOCKET, websocket.blueprint)
-        if websocket_tearing_down.has_receivers_for(self):
+        if websocket_tearing_down.receivers and websocket_tearing_down.has_receivers_for(self):
             hooks = [*hooks, partial(send_tearing_down, websocket_tearing_down, self)]
         await run_teardown_hooks(hooks, error, self.config["TEARDOWN_TIMEOUT"])
 
@@ -355,7 +379,7 @@ class Pipeline:
         signal = got_request_exception
         if connection.scope["type"] == "websocket":
             signal = got_websocket_exception
-        if signal.has_receivers_for(self):
+        if signal.receivers and signal.has_receivers_for(self):
             await send(signal, self, exception=single_error(error))
         if self.propagate_exceptions:
             raise error

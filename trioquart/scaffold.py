@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any, TypeVar
 
+import trio
 from jinja2 import FileSystemLoader
 
 from .errors import ErrorHandlers
@@ -97,6 +98,21 @@ class Scaffold:
         if self.template_folder is None:
             return None
         return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    async def open_resource(
+        self, path: str | os.PathLike[str], mode: str = "rb"
+    ) -> Any:  # trio.open_file's AsyncIOWrapper, whose type trio does not export
+        """Open ``path`` under :attr:`root_path` for reading, as a trio async file:
+        ``async with await app.open_resource("schema.sql") as file: await file.read()``.
+
+        Raises:
+            ValueError: ``mode`` is not a reading mode.
+        """
+        if mode not in {"r", "rb", "rt"}:
+            raise ValueError(
+                f"open_resource() only reads files; use mode 'r' or 'rb', not {mode!r}"
+            )
+        return await trio.open_file(os.path.join(self.root_path, path), mode)
 
     def context_processor(self, function: F) -> F:
         """Add the dict ``function()`` returns (``async def`` or plain) to templates' context."""

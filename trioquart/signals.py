@@ -48,6 +48,8 @@ websocket_finished = _signals.signal("websocket-finished")
 websocket_tearing_down = _signals.signal("websocket-tearing-down")
 #: A websocket handler raised an error that no error handler takes: ``exception``.
 got_websocket_exception = _signals.signal("got-websocket-exception")
+#: An application context ends, after its ``teardown_appcontext`` functions: ``exc``.
+appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
 #: A task in the app-wide nursery raised: ``exception``.
 got_background_exception = _signals.signal("got-background-exception")
 #: A message was flashed: ``message``, ``category``.

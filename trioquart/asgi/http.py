@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import trio
 from werkzeug.exceptions import InternalServerError
 
-from ..ctx import RequestContext
+from ..ctx import RequestContext, app_context_teardown_wanted
 from ..errors import collapse_cancelled
 from ..return_values import http_exception_response
 from .request_inbox import RequestInbox
 
 if TYPE_CHECKING:
     from ..app import TrioQuart
-    from ..typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, HTTPScope
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
     from ..wrappers.request import Request
     from ..wrappers.response import Response
     from .disconnect_watch import DisconnectWatch
@@ -55,84 +55,116 @@ async def handle_http(
     ctx = RequestContext(app, request)
     ctx.push()
     error: BaseException | None = None
-    timeout: float | None = None
-    sender: ASGISendCallable = send
+    timer: SendTimer | NoTimer = NO_TIMER
     try:
         with trio.CancelScope() as cancel_scope:
             inbox.attach(cancel_scope)
             watch.register(inbox)
             try:
                 response = await app.full_dispatch_request(request)
-                own_timeout = response.timeout
-                timeout = config["RESPONSE_TIMEOUT"] if own_timeout is ... else own_timeout
-                sender = send if timeout is None else TimedSend(send, cancel_scope, timeout)
-                await send_response(request, response, inbox, sender)
+                timeout = response.timeout
+                if timeout is ...:
+                    timeout = config["RESPONSE_TIMEOUT"]
+                if timeout is not None:
+                    timer = SendTimer(cancel_scope, timeout)
+                await send_response(request, response, inbox, send, timer)
             except BaseException as caught:
                 error = caught  # recorded here: the scope absorbs its own cancellation
                 raise
             finally:
                 watch.unregister(inbox)
-        if isinstance(sender, TimedSend) and sender.expired:
+        if cancel_scope.cancelled_caught and isinstance(timer, SendTimer) and timer.expired:
             log.warning(
                 "Gave up on the response to %s %s: the client did not take it within "
                 "RESPONSE_TIMEOUT (%s s)",
                 request.method,
                 request.path,
-                timeout,
+                timer.timeout,
             )
     finally:
         # Teardown hooks get a lone error (or the client's cancellation) as itself, not in
         # the group of a nursery the view opened.
-        await app.do_teardown_request(request, None if error is None else collapse_cancelled(error))
+        teardown_error = None if error is None else collapse_cancelled(error)
+        await app.do_teardown_request(request, teardown_error)
         await request.close_uploads()  # their temporary files go now, not when collected
+        if ctx.owns_app_context and app_context_teardown_wanted(app):
+            await app.do_teardown_appcontext(teardown_error)
         ctx.pop()
 
 
-class TimedSend:
-    """An ASGI ``send`` that the client must complete within ``timeout`` seconds each time,
-    else the request's scope is cancelled (``RESPONSE_TIMEOUT``).
+class SendTimer:
+    """``RESPONSE_TIMEOUT``: while something is being sent, a deadline on the request's own
+    scope, so that a client that stops reading loses the response.
 
-    Only the sends are timed, by a deadline on the request's own scope set for each one:
-    a stream waiting for its next chunk is not the client's fault. A server that shields
-    its writes (Hypercorn does) cannot be interrupted: the response is then abandoned when
-    the late send returns.
+    Armed before the start message; a bytes body goes out under the same deadline (the scope
+    ends right after it, so it is never lifted: one deadline per request). A stream lifts it
+    while it waits for its next chunk, which is not the client's fault. A server that shields
+    its writes (Hypercorn does) cannot be interrupted: an overrun then takes effect when the
+    late send returns.
     """
 
-    __slots__ = ("_scope", "_send", "_timeout", "expired")
+    __slots__ = ("overran", "scope", "timeout")
 
-    def __init__(self, send: ASGISendCallable, scope: trio.CancelScope, timeout: float) -> None:
-        self._send = send
-        self._scope = scope
-        self._timeout = timeout
-        #: Whether a send overran the timeout (the request's scope is then cancelled).
-        self.expired = False
+    def __init__(self, scope: trio.CancelScope, timeout: float) -> None:
+        self.scope = scope
+        self.timeout = timeout
+        #: Whether a send returned after its deadline (the scope is cancelled then).
+        self.overran = False
 
-    async def __call__(self, message: ASGISendEvent) -> None:
-        deadline = trio.current_time() + self._timeout
-        self._scope.deadline = deadline
-        try:
-            await self._send(message)
-        finally:
-            if trio.current_time() >= deadline:
-                self.expired = True  # the deadline stays, so the cancellation lands
-            else:
-                self._scope.deadline = math.inf
+    def arm(self) -> None:
+        """The client has ``timeout`` seconds from now to take what is sent next."""
+        self.scope.deadline = trio.current_time() + self.timeout
+
+    def disarm(self) -> None:
+        """Lift the deadline, unless it has passed (then the cancellation must land)."""
+        if trio.current_time() < self.scope.deadline:
+            self.scope.deadline = math.inf
+        else:
+            self.overran = True
+
+    @property
+    def expired(self) -> bool:
+        """Whether the scope ended because the deadline passed."""
+        scope = self.scope
+        return scope.cancelled_caught and (self.overran or scope.deadline <= trio.current_time())
+
+
+class NoTimer:
+    """The timer of a response without a ``RESPONSE_TIMEOUT``: no deadlines."""
+
+    __slots__ = ()
+
+    def arm(self) -> None:
+        """Nothing to arm."""
+
+    def disarm(self) -> None:
+        """Nothing to lift."""
+
+
+NO_TIMER = NoTimer()
 
 
 async def send_response(
-    request: Request, response: Response, inbox: RequestInbox, send: ASGISendCallable
+    request: Request,
+    response: Response,
+    inbox: RequestInbox,
+    send: ASGISendCallable,
+    timer: SendTimer | NoTimer = NO_TIMER,
 ) -> None:
-    """Send ``response``: the start message, then the body (once, or chunk by chunk)."""
+    """Send ``response``: the start message, then the body (once, or chunk by chunk), each
+    send within ``timer``'s deadline if there is one."""
     try:
         headers = response.asgi_headers()
     except ValueError:
         log.exception("Cannot send the response to %s %s", request.method, request.path)
         response = http_exception_response(InternalServerError())
         headers = response.asgi_headers()
+    timer.arm()
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
         inbox.complete_response()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        timer.disarm()
         # A streamed body is never read for HEAD: close it, so that what it holds is let go.
         aclose = getattr(response.body, "aclose", None)
         if aclose is not None:
@@ -143,17 +175,21 @@ async def send_response(
         inbox.complete_response()
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
+    timer.disarm()
     try:
         # Closed on the way out however the stream ends (a client that left included), so
         # the body's own cleanup runs here, in the request, before the teardown hooks.
         async with aclosing(response.iter_body()) as chunks:
             async for chunk in chunks:
                 if chunk:
+                    timer.arm()
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    timer.disarm()
     except Exception:
         # The status line is gone already: all that is left is to log and end the stream
         # early, which the server shows the client as a truncated response.
         log.exception("Error while streaming the response to %s %s", request.method, request.path)
         return
     inbox.complete_response()
+    timer.arm()
     await send({"type": "http.response.body", "body": b"", "more_body": False})

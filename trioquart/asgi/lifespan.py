@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from ..background import BackgroundNursery
-from ..ctx import AppContext
+from ..ctx import AppContext, app_context_teardown_wanted
 from .disconnect_watch import open_disconnect_watch
 
 if TYPE_CHECKING:
@@ -82,7 +82,11 @@ async def run_lifespan(
             finally:
                 app.disconnect_watch = None
     finally:
-        app_ctx.pop()
+        try:
+            if app_context_teardown_wanted(app):
+                await app.do_teardown_appcontext(None)
+        finally:
+            app_ctx.pop()
 
 
 async def _serve(app: TrioQuart, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:

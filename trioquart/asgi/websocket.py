@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..ctx import WebsocketContext
+from ..ctx import WebsocketContext, app_context_teardown_wanted
 from ..errors import collapse_cancelled, single_error
 from ..return_values import http_exception_response
 from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
@@ -91,9 +91,10 @@ async def handle_websocket(
     finally:
         app.connected_websockets.discard(websocket)
         # Teardown hooks get a lone error as itself, not wrapped in a group.
-        await app.do_teardown_websocket(
-            websocket, collapse_cancelled(outcome) if outcome is not None else None
-        )
+        teardown_error = collapse_cancelled(outcome) if outcome is not None else None
+        await app.do_teardown_websocket(websocket, teardown_error)
+        if ctx.owns_app_context and app_context_teardown_wanted(app):
+            await app.do_teardown_appcontext(teardown_error)
         ctx.pop()
     # However the connection ended here, the server must be read until it reports the client
     # gone, or it may wait forever to deliver that (see WebsocketInbox.drain_until_disconnect).

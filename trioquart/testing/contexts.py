@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import trio
 
 from ..asgi.request_inbox import RequestInbox
-from ..ctx import RequestContext, WebsocketContext
+from ..ctx import RequestContext, WebsocketContext, app_context_teardown_wanted
+from ..wrappers.base import BaseRequestWebsocket
 from ..wrappers.websocket import InboxStatistics
 from .bodies import NO_JSON, add_body_headers, make_test_body_with_headers
 from .scopes import (
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
     from ..app import TrioQuart
     from ..typing import ASGISendEvent, HTTPScope, WebsocketScope
+
+ContextT = TypeVar("ContextT", RequestContext, WebsocketContext)
 
 _NO_CLIENT = (
     "The websocket of app.test_websocket_context() has no client, so it cannot {action}. "
@@ -139,11 +142,84 @@ def make_test_websocket_context(
     return TestWebsocketContext(app, scope)
 
 
-class TestRequestContext:
+class _TestConnectionContext(Generic[ContextT]):
+    """What both test contexts do: pushed once (routed, its session opened), popped with the
+    connection's teardown and, if it pushed its own application context, that one's."""
+
+    __test__ = False  # not a pytest test class
+
+    #: The name of the ``app`` method that makes this kind, for error messages.
+    _maker: str
+    #: The context that makes the connection (and ``session``, ``g``) resolve.
+    context: ContextT
+
+    def __init__(self, app: TrioQuart) -> None:
+        self.app = app
+        self._pushed = False
+        self._used = False
+
+    def _connection(self) -> BaseRequestWebsocket:
+        raise NotImplementedError  # pragma: no cover - both subclasses override it
+
+    async def _tear_down(self, exc: BaseException | None) -> None:
+        raise NotImplementedError  # pragma: no cover - both subclasses override it
+
+    async def push(self) -> ContextT:
+        """Route the connection, push its context and open its session. A checkpoint.
+
+        Raises:
+            RuntimeError: this context was pushed before (make another for a new one).
+        """
+        await trio.lowlevel.checkpoint()
+        if self._used:
+            raise RuntimeError(
+                f"This {self._maker}() was pushed already, and a context is pushed once: "
+                f"call app.{self._maker}() again for another."
+            )
+        self._used = True
+        connection = self._connection()
+        self.app.match_request(connection)
+        self.context.push()
+        self._pushed = True
+        try:
+            await self.app.load_session(connection)
+        except BaseException:
+            await self.pop()
+            raise
+        return self.context
+
+    async def pop(self, exc: BaseException | None = None) -> None:
+        """Run the connection's teardown hooks (given ``exc``) and pop the context. A second
+        call does nothing."""
+        if not self._pushed:
+            await trio.lowlevel.checkpoint()
+            return
+        self._pushed = False
+        try:
+            await self._tear_down(exc)
+            if self.context.owns_app_context and app_context_teardown_wanted(self.app):
+                await self.app.do_teardown_appcontext(exc)
+        finally:
+            self.context.pop()
+
+    async def __aenter__(self) -> ContextT:
+        return await self.push()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.pop(exc)
+
+
+class TestRequestContext(_TestConnectionContext[RequestContext]):
     """A request context for a request no client sent; made by ``app.test_request_context``.
 
     ``async with`` pushes it and gives the ``RequestContext`` (``.request``, ``.session``,
-    ``.app``); ``await push()`` and ``await pop()`` do the same in two steps.
+    ``.app``); ``await push()`` and ``await pop()`` do the same in two steps. Popping runs the
+    ``teardown_request`` hooks and closes the uploads.
 
     Args:
         app: the application.
@@ -151,10 +227,10 @@ class TestRequestContext:
         body: the whole request body, readable with ``await request.get_data()`` and the rest.
     """
 
-    __test__ = False  # not a pytest test class
+    _maker = "test_request_context"
 
     def __init__(self, app: TrioQuart, scope: HTTPScope, body: bytes) -> None:
-        self.app = app
+        super().__init__(app)
         # The body is ready as one message; the sending end stays open, so that a read beyond
         # it waits like one from a client that has not left.
         self._body_send, body_receive = trio.open_memory_channel[dict[str, Any]](1)
@@ -169,128 +245,42 @@ class TestRequestContext:
             max_form_parts=config["MAX_FORM_PARTS"],
             max_form_memory_size=config["MAX_FORM_MEMORY_SIZE"],
         )
-        #: The context that makes ``request`` (and ``session``, ``g``) resolve.
         self.context = RequestContext(app, self.request)
-        self._pushed = False
-        self._used = False
 
-    async def push(self) -> RequestContext:
-        """Route the request, push its context and open its session. A checkpoint.
+    def _connection(self) -> BaseRequestWebsocket:
+        return self.request
 
-        Raises:
-            RuntimeError: this context was pushed before (make another for a new request).
-        """
-        await trio.lowlevel.checkpoint()
-        _check_unused(self._used, "test_request_context")
-        self._used = True
-        self.app.match_request(self.request)
-        self.context.push()
-        self._pushed = True
-        try:
-            await self.app.load_session(self.request)
-        except BaseException:
-            await self.pop()
-            raise
-        return self.context
-
-    async def pop(self, exc: BaseException | None = None) -> None:
-        """Run the ``teardown_request`` hooks (given ``exc``), close the uploads and pop the
-        context. A second call does nothing."""
-        if not self._pushed:
-            await trio.lowlevel.checkpoint()
-            return
-        self._pushed = False
-        try:
-            await self.app.do_teardown_request(self.request, exc)
-            await self.request.close_uploads()
-        finally:
-            self.context.pop()
-
-    async def __aenter__(self) -> RequestContext:
-        return await self.push()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.pop(exc)
+    async def _tear_down(self, exc: BaseException | None) -> None:
+        await self.app.do_teardown_request(self.request, exc)
+        await self.request.close_uploads()
 
 
-class TestWebsocketContext:
+class TestWebsocketContext(_TestConnectionContext[WebsocketContext]):
     """A websocket context for a handshake no client sent; made by
     ``app.test_websocket_context``.
 
     ``async with`` pushes it and gives the ``WebsocketContext`` (``.websocket``, ``.session``,
     ``.app``). The connection stays unanswered: ``accept``, ``send`` and ``receive`` raise
-    ``RuntimeError``.
+    ``RuntimeError``. Popping runs the ``teardown_websocket`` hooks.
 
     Args:
         app: the application.
         scope: the handshake's scope.
     """
 
-    __test__ = False  # not a pytest test class
+    _maker = "test_websocket_context"
 
     def __init__(self, app: TrioQuart, scope: WebsocketScope) -> None:
-        self.app = app
+        super().__init__(app)
         #: The connection (``websocket`` while the context is pushed).
         self.websocket = app.websocket_class(scope, _send_without_client, _NoClient())
-        #: The context that makes ``websocket`` (and ``session``, ``g``) resolve.
         self.context = WebsocketContext(app, self.websocket)
-        self._pushed = False
-        self._used = False
 
-    async def push(self) -> WebsocketContext:
-        """Route the handshake, push its context and open its session. A checkpoint.
+    def _connection(self) -> BaseRequestWebsocket:
+        return self.websocket
 
-        Raises:
-            RuntimeError: this context was pushed before (make another for a new one).
-        """
-        await trio.lowlevel.checkpoint()
-        _check_unused(self._used, "test_websocket_context")
-        self._used = True
-        self.app.match_request(self.websocket)
-        self.context.push()
-        self._pushed = True
-        try:
-            await self.app.load_session(self.websocket)
-        except BaseException:
-            await self.pop()
-            raise
-        return self.context
-
-    async def pop(self, exc: BaseException | None = None) -> None:
-        """Run the ``teardown_websocket`` hooks (given ``exc``) and pop the context. A second
-        call does nothing."""
-        if not self._pushed:
-            await trio.lowlevel.checkpoint()
-            return
-        self._pushed = False
-        try:
-            await self.app.do_teardown_websocket(self.websocket, exc)
-        finally:
-            self.context.pop()
-
-    async def __aenter__(self) -> WebsocketContext:
-        return await self.push()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.pop(exc)
-
-
-def _check_unused(used: bool, maker: str) -> None:
-    if used:
-        raise RuntimeError(
-            f"This {maker}() was pushed already, and a context is pushed once: call "
-            f"app.{maker}() again for another."
-        )
+    async def _tear_down(self, exc: BaseException | None) -> None:
+        await self.app.do_teardown_websocket(self.websocket, exc)
 
 
 async def _send_without_client(message: ASGISendEvent) -> NoReturn:

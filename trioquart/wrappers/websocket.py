@@ -190,7 +190,7 @@ class Websocket(BaseRequestWebsocket):
         if not self._open:
             await self._accept_if_needed()
         message = await self._inbox.next_message()
-        if websocket_received.has_receivers_for(message):
+        if websocket_received.receivers and websocket_received.has_receivers_for(message):
             await signals.send(websocket_received, message)
         return message
 
@@ -218,7 +218,7 @@ class Websocket(BaseRequestWebsocket):
                 await trio.lowlevel.checkpoint()  # an async method checkpoints, even to fail
                 raise WebsocketClosedError(f"Cannot send: the websocket is {self.state.value}")
         await self._send(message)
-        if websocket_sent.has_receivers_for(data):
+        if websocket_sent.receivers and websocket_sent.has_receivers_for(data):
             await signals.send(websocket_sent, data)
 
     async def receive_json(self) -> Any:
