@@ -1,8 +1,10 @@
 """Static files, ``send_file`` and ``send_from_directory``, in process: types, caching
-headers, conditional and range requests, attachments, file objects, and path traversal."""
+headers, conditional and range requests, attachments, file objects, Quart's argument
+names, and path traversal."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import logging
 import os
@@ -340,3 +342,150 @@ async def test_a_file_that_shrinks_while_sent_ends_early(root: Path) -> None:
     handle = open(path, "rb")  # noqa: ASYNC230, SIM115
     assert [chunk async for chunk in _object_chunks(handle, 18, 100)] == [TEXT[18:]]
     assert handle.closed
+
+
+async def test_send_file_takes_quart_argument_names(app: TrioQuart, root: Path) -> None:
+    path = root / "static" / "digits.txt"
+
+    @app.get("/quart")
+    async def quart_names() -> Response:
+        return await send_file(
+            filename_or_io=path,
+            as_attachment=True,
+            attachment_filename="numbers.txt",
+            add_etags=False,
+            cache_timeout=60,
+        )
+
+    @app.get("/flask")
+    async def flask_names() -> Response:
+        return await send_file(
+            path, as_attachment=True, download_name="numbers.txt", etag=False, max_age=60
+        )
+
+    @app.get("/quart-etag")
+    async def quart_etag() -> Response:
+        return await send_file(path, add_etags=True)
+
+    @app.get("/folder/<name>")
+    async def from_folder(name: str) -> Response:
+        return await send_from_directory(root / "static", file_name=name, cache_timeout=5)
+
+    client = app.test_client()
+    quart, flask = await client.get("/quart"), await client.get("/flask")
+    for response in (quart, flask):
+        assert response.headers["Content-Disposition"] == "attachment; filename=numbers.txt"
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.headers["Cache-Control"] == "public, max-age=60"
+        assert "ETag" not in response.headers
+        assert await response.get_data() == TEXT
+    assert "ETag" in (await client.get("/quart-etag")).headers
+    response = await client.get("/folder/digits.txt")
+    assert response.headers["Cache-Control"] == "public, max-age=5"
+    assert await response.get_data() == TEXT
+    assert (await client.get("/folder/..%2fsecret.txt")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"download_name": "a.txt", "attachment_filename": "b.txt"},
+            "send_file() got both download_name= and attachment_filename= (Quart's name for "
+            "download_name); pass only one",
+        ),
+        (
+            {"max_age": 1, "cache_timeout": 2},
+            "send_file() got both max_age= and cache_timeout= (Quart's name for max_age); "
+            "pass only one",
+        ),
+        (
+            {"etag": True, "add_etags": True},  # given, even as the default value
+            "send_file() got both etag= and add_etags= (Quart's name for etag); pass only one",
+        ),
+        (
+            {"etag": "v1", "add_etags": False},
+            "send_file() got both etag= and add_etags= (Quart's name for etag); pass only one",
+        ),
+        (
+            {"filename_or_io": b"x"},
+            "send_file() got both path_or_file= and filename_or_io= (Quart's name for "
+            "path_or_file); pass only one",
+        ),
+    ],
+)
+async def test_send_file_refuses_an_option_under_both_names(
+    root: Path, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        await send_file(root / "static" / "digits.txt", **options)
+    assert str(caught.value) == message
+
+
+async def test_send_file_and_send_from_directory_need_a_file(root: Path) -> None:
+    with pytest.raises(
+        TypeError,
+        match=(
+            r"^send_file\(\) needs the file to send: pass path_or_file \(or Quart's "
+            r"filename_or_io\)$"
+        ),
+    ):
+        await send_file(mimetype="text/plain")
+    with pytest.raises(
+        TypeError,
+        match=(
+            r"^send_from_directory\(\) needs the file's path in the folder: pass path \(or "
+            r"Quart's file_name\)$"
+        ),
+    ):
+        await send_from_directory(root)
+    with pytest.raises(
+        TypeError,
+        match=(
+            r"^send_from_directory\(\) got both path= and file_name= \(Quart's name for "
+            r"path\); pass only one$"
+        ),
+    ):
+        await send_from_directory(root, "a.txt", file_name="b.txt")
+
+
+async def test_send_file_answers_if_match(client: TestClient) -> None:
+    etag = (await client.get("/static/digits.txt")).headers["ETag"]
+    matching = await client.get("/static/digits.txt", headers={"If-Match": etag})
+    assert matching.status_code == 200
+    failed = await client.get("/static/digits.txt", headers={"If-Match": '"other"'})
+    assert failed.status_code == 412
+    assert await failed.get_data() == b""
+
+
+async def test_a_file_object_not_sent_is_closed(app: TrioQuart, root: Path) -> None:
+    opened: list[Any] = []
+
+    @app.get("/object")
+    async def from_object() -> Response:
+        handle = open(root / "static" / "digits.txt", "rb")  # noqa: ASYNC230, SIM115
+        opened.append(handle)
+        return await send_file(handle, mimetype="text/plain", etag="v1")
+
+    client = app.test_client()
+    current = await client.get("/object", headers={"If-None-Match": '"v1"'})
+    assert current.status_code == 304
+    beyond = await client.get("/object", headers={"Range": "bytes=50-"})
+    assert beyond.status_code == 416
+    part = await client.get("/object", headers={"Range": "bytes=-2"})
+    assert await part.get_data() == b"ij"
+    assert [handle.closed for handle in opened] == [True, True, True]
+
+
+def test_send_file_signature_shows_flask_defaults() -> None:
+    # The docs render this signature: etag's default reads as what it means.
+    parameters = inspect.signature(send_file).parameters
+    assert repr(parameters["etag"].default) == "True"
+    assert [
+        name for name, parameter in parameters.items() if parameter.kind.name == "KEYWORD_ONLY"
+    ] == [
+        "filename_or_io",
+        "attachment_filename",
+        "add_etags",
+        "cache_timeout",
+    ]

@@ -2,10 +2,16 @@
 
 A file is sent in chunks read in a worker thread (``trio.Path`` and trio's async files), so a
 large file costs neither memory nor event-loop time. Responses carry ``ETag`` and
-``Last-Modified`` and answer conditional requests (304) and single byte ranges (206, or 416
-when unsatisfiable), with the header parsing and comparisons from Werkzeug. A request for
-several ranges gets the whole file (200), which RFC 9110 allows, rather than a multipart
-answer that few clients ask for.
+``Last-Modified``, and their body is a ``FileBody`` that can read any part of the file: with
+``conditional=True``, :meth:`Response.make_conditional` answers conditional requests (304,
+412) and single byte ranges (206, or 416 when unsatisfiable) with Werkzeug's header parsing
+and comparisons. A request for several ranges gets the whole file (200), which RFC 9110
+allows, rather than a multipart answer that few clients ask for.
+
+Both spellings of the options are taken: Flask's (``download_name``, ``etag``, ``max_age``)
+and Quart 0.22's (``attachment_filename``, ``add_etags``, ``cache_timeout``,
+``filename_or_io``; ``file_name`` for ``send_from_directory``), so a Quart app ports by
+changing its imports.
 
 Werkzeug's own ``send_file`` builds a WSGI response around a blocking file wrapper, hence this
 trio version.
@@ -19,20 +25,19 @@ import os
 import time
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from stat import S_ISREG
 from typing import IO, Any
 from urllib.parse import quote
 
 import trio
-from werkzeug.exceptions import NotFound, RequestedRangeNotSatisfiable
-from werkzeug.http import dump_options_header, parse_range_header
-from werkzeug.sansio.http import is_resource_modified
+from werkzeug.exceptions import NotFound
+from werkzeug.http import dump_options_header
 from werkzeug.security import safe_join
 
 from .globals import find_app_context, request_context_var
-from .wrappers.response import Response
+from .wrappers.response import FileBody, Response
 
 #: Bytes read from a file at a time (one worker-thread call each). Measured with a 1 GiB
 #: download (`python -m bench --only transfer`), 256 KiB costs 2.4 times less server CPU per
@@ -42,37 +47,86 @@ CHUNK_SIZE = 256 * 1024
 FileSource = str | os.PathLike[str] | bytes | IO[bytes]
 
 
+class _Default:
+    """An option left to its default, told apart from the same value given, so that a Quart
+    name for it can be given alone. Shown as the value in signatures."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+_ETAG_DEFAULT = _Default(True)
+
+
 async def send_file(
-    path_or_file: FileSource,
+    path_or_file: FileSource | None = None,
     mimetype: str | None = None,
     as_attachment: bool = False,
     download_name: str | None = None,
     conditional: bool = True,
-    etag: bool | str = True,
+    etag: bool | str | _Default = _ETAG_DEFAULT,
     last_modified: datetime | float | None = None,
     max_age: int | None = None,
+    *,
+    filename_or_io: FileSource | None = None,
+    attachment_filename: str | None = None,
+    add_etags: bool | None = None,
+    cache_timeout: int | None = None,
 ) -> Response:
     """A response that sends a file: a path, ``bytes``, or a binary file object.
 
     Args:
         path_or_file: the file. A relative path is relative to the working directory; never
             pass a path taken from the request here (see :func:`send_from_directory`).
+            ``bytes`` are the file's content (in Quart they would be a path).
         mimetype: the media type; guessed from the file's (or ``download_name``'s) name.
         as_attachment: ask the browser to save the file instead of showing it.
         download_name: the name the browser saves it as (any characters, RFC 6266).
-        conditional: answer ``If-None-Match``/``If-Modified-Since`` with 304 and ``Range``
-            with 206 (or 416).
+        conditional: answer the request's conditional headers with
+            :meth:`Response.make_conditional`: 304 (or 412) and ``Range`` with 206 (or 416),
+            with ``Accept-Ranges: bytes``. ``True`` by default, as in Flask (Quart: ``False``).
         etag: make an ``ETag`` from the file's path, size and time (``True``), use this one
             (a ``str``), or send none.
         last_modified: the ``Last-Modified`` time; a path's own by default.
         max_age: seconds a client may cache the file without asking again; ``None`` (the
             default, ``SEND_FILE_MAX_AGE_DEFAULT``): it must revalidate every time.
+        filename_or_io: Quart's name for ``path_or_file``.
+        attachment_filename: Quart's name for ``download_name``.
+        add_etags: Quart's name for ``etag``.
+        cache_timeout: Quart's name for ``max_age``.
 
     Raises:
         FileNotFoundError: the path does not exist (or is not a file).
+        TypeError: no file, or an option given under both its names.
         ValueError: the media type cannot be guessed, or ``as_attachment`` without a name.
+        RequestedRangeNotSatisfiable: the ``Range`` asked for lies beyond the end (416).
     """
-    source = await _open_source(path_or_file)
+    _one_name("send_file", "path_or_file", path_or_file, "filename_or_io", filename_or_io)
+    _one_name(
+        "send_file", "download_name", download_name, "attachment_filename", attachment_filename
+    )
+    _one_name("send_file", "max_age", max_age, "cache_timeout", cache_timeout)
+    if not isinstance(etag, _Default):
+        _one_name("send_file", "etag", etag, "add_etags", add_etags)
+    file = path_or_file if filename_or_io is None else filename_or_io
+    if file is None:
+        raise TypeError(
+            "send_file() needs the file to send: pass path_or_file (or Quart's filename_or_io)"
+        )
+    if attachment_filename is not None:
+        download_name = attachment_filename
+    if cache_timeout is not None:
+        max_age = cache_timeout
+    if add_etags is not None:
+        etag = add_etags
+    elif isinstance(etag, _Default):
+        etag = etag.value
+    source = await _open_source(file)
     name = download_name or source.name
     if mimetype is None:
         if name is None:
@@ -103,40 +157,41 @@ async def send_file(
         response.cache_control.public = True
         response.cache_control.max_age = max_age
         response.expires = datetime.fromtimestamp(time.time() + max_age, UTC)
-    start, stop = 0, source.size
+    response.set_data(source.body)
+    headers["Content-Length"] = str(source.body.size)
     if conditional:
-        headers["Accept-Ranges"] = "bytes"
-        try:
-            answer = _conditional_answer(response, source.size)
-        except RequestedRangeNotSatisfiable:
-            await source.close()
-            raise
-        if answer is not None:
-            await source.close()
-            return answer
-        content_range = response.content_range
-        if content_range.start is not None and content_range.stop is not None:
-            start, stop = content_range.start, content_range.stop
-    headers["Content-Length"] = str(stop - start)
-    if _is_head_request():
-        await source.close()  # no body will be read
-    else:
-        response.body = source.read(start, stop)
+        response.accept_ranges = "bytes"
+        ctx = request_context_var.get(None)
+        if ctx is not None:
+            await response.make_conditional(ctx.request, accept_ranges=True)
     return response
 
 
 async def send_from_directory(
-    directory: str | os.PathLike[str], path: str, **options: Any
+    directory: str | os.PathLike[str],
+    path: str | None = None,
+    *,
+    file_name: str | None = None,
+    **options: Any,
 ) -> Response:
     """Send the file ``path`` (from the request, say) found under ``directory``, or 404.
 
     Refused with 404, as if missing: paths that leave the folder (``..``, absolute paths,
     backslashes, NUL bytes) and symbolic links that lead out of it. Takes the options of
-    :func:`send_file`.
+    :func:`send_file`, under Flask's or Quart's names; ``file_name`` is Quart's name for
+    ``path``.
 
     Raises:
         NotFound: there is no such file in the folder.
+        TypeError: no path, or the path (or an option) given under both its names.
     """
+    _one_name("send_from_directory", "path", path, "file_name", file_name)
+    path = path if file_name is None else file_name
+    if path is None:
+        raise TypeError(
+            "send_from_directory() needs the file's path in the folder: pass path (or "
+            "Quart's file_name)"
+        )
     full_path = safe_path(directory, path)
     if full_path is None:
         raise NotFound()
@@ -176,62 +231,15 @@ def content_disposition(name: str, as_attachment: bool) -> str:
     return dump_options_header(kind, {"filename": name})
 
 
-def _conditional_answer(response: Response, size: int) -> Response | None:
-    """A 304 when the client's copy is current; else ``None``, with ``response`` made a 206
-    with ``Content-Range`` when one satisfiable byte range was asked for.
-
-    Raises:
-        RequestedRangeNotSatisfiable: the range lies beyond the file (416).
-    """
-    ctx = request_context_var.get(None)
-    if ctx is None:
-        return None
-    request = ctx.request
-    if request.method not in ("GET", "HEAD"):
-        return None
-    headers = request.headers
-    etag, _ = response.get_etag()
-    modified = is_resource_modified(
-        http_range=headers.get("Range"),
-        http_if_range=headers.get("If-Range"),
-        http_if_modified_since=headers.get("If-Modified-Since"),
-        http_if_none_match=headers.get("If-None-Match"),
-        http_if_match=headers.get("If-Match"),
-        etag=etag,
-        last_modified=response.last_modified,
-    )
-    if not modified:
-        not_modified = Response(status=304, mimetype=None)
-        del not_modified.headers["Content-Length"]  # a 304 has no body to measure
-        for name in ("ETag", "Last-Modified", "Cache-Control", "Expires", "Content-Location"):
-            if name in response.headers:
-                not_modified.headers[name] = response.headers[name]
-        return not_modified
-    requested = parse_range_header(headers.get("Range"))
-    if requested is None:
-        return None  # no Range, or one that does not parse: the whole file
-    if_range = headers.get("If-Range")
-    if if_range is not None and is_resource_modified(
-        http_range=headers.get("Range"),
-        http_if_range=if_range,
-        etag=etag,
-        last_modified=response.last_modified,
-        ignore_if_range=False,
-    ):
-        return None  # the client's copy is out of date: the whole file
-    if len(requested.ranges) > 1 or requested.units != "bytes":
-        return None
-    content_range = requested.make_content_range(size)
-    if content_range is None:
-        raise RequestedRangeNotSatisfiable(length=size)
-    response.status_code = 206
-    response.content_range = content_range
-    return None
-
-
-def _is_head_request() -> bool:
-    ctx = request_context_var.get(None)
-    return ctx is not None and ctx.request.method == "HEAD"
+def _one_name(
+    function: str, name: str, value: object, quart_name: str, quart_value: object
+) -> None:
+    """Refuse an option given both as ``name`` and as Quart's ``quart_name``."""
+    if value is not None and quart_value is not None:
+        raise TypeError(
+            f"{function}() got both {name}= and {quart_name}= (Quart's name for {name}); "
+            "pass only one"
+        )
 
 
 def _default_max_age() -> int | None:
@@ -249,39 +257,21 @@ def _as_datetime(value: datetime | float) -> datetime:
 
 
 class _Source:
-    """What is known of the file to send, and how to read a part of it."""
+    """What is known of the file to send, and its body."""
 
     def __init__(
-        self,
-        name: str | None,
-        size: int,
-        modified: float | None,
-        etag: str | None,
-        read: Callable[[int, int], AsyncIterator[bytes]],
-        close: Callable[[], object] | None = None,
+        self, name: str | None, modified: float | None, etag: str | None, body: FileBody
     ) -> None:
         self.name = name
-        self.size = size
         self.modified = modified
         self.etag = etag
-        self._read = read
-        self._close = close
-
-    def read(self, start: int, stop: int) -> AsyncIterator[bytes]:
-        """The bytes from ``start`` to ``stop``, chunk by chunk (the file is closed at the
-        end)."""
-        return self._read(start, stop)
-
-    async def close(self) -> None:
-        """Close a file object given by the caller, when its bytes will not be read."""
-        if self._close is not None:
-            await trio.to_thread.run_sync(self._close)
+        self.body = body
 
 
 async def _open_source(path_or_file: FileSource) -> _Source:
     if isinstance(path_or_file, bytes):
         data = path_or_file
-        return _Source(None, len(data), None, None, lambda start, stop: _memory(data, start, stop))
+        return _Source(None, None, None, _memory_body(data))
     if isinstance(path_or_file, str | os.PathLike):
         try:
             path = str(await trio.Path(os.fspath(path_or_file)).absolute())
@@ -292,38 +282,34 @@ async def _open_source(path_or_file: FileSource) -> _Source:
             raise FileNotFoundError(f"{path!r} is not a file")
         checksum = zlib.adler32(path.encode("utf-8", "surrogateescape")) & 0xFFFFFFFF
         etag = f"{stat.st_mtime}-{stat.st_size}-{checksum}"
-        return _Source(
-            os.path.basename(path),
-            stat.st_size,
-            stat.st_mtime,
-            etag,
-            lambda start, stop: _file_chunks(path, start, stop),
-        )
+        body = FileBody(stat.st_size, lambda start, stop: _file_chunks(path, start, stop))
+        return _Source(os.path.basename(path), stat.st_mtime, etag, body)
     file = path_or_file
     name = getattr(file, "name", None)
     name = os.path.basename(name) if isinstance(name, str) else None
     if isinstance(file, io.BytesIO):
-        data = file.getvalue()[file.tell() :]
-        return _Source(name, len(data), None, None, lambda start, stop: _memory(data, start, stop))
+        return _Source(name, None, None, _memory_body(file.getvalue()[file.tell() :]))
     position = await trio.to_thread.run_sync(file.tell)
     end = await trio.to_thread.run_sync(file.seek, 0, io.SEEK_END)
     await trio.to_thread.run_sync(file.seek, position)
-    return _Source(
-        name,
+    body = FileBody(
         end - position,
-        None,
-        None,
         lambda start, stop: _object_chunks(file, position + start, position + stop),
         file.close,
     )
+    return _Source(name, None, None, body)
 
 
-async def _memory(data: bytes, start: int, stop: int) -> AsyncIterator[bytes]:
+def _memory_body(data: bytes) -> FileBody:
+    return FileBody(len(data), lambda start, stop: _memory(data, start, stop))
+
+
+async def _memory(data: bytes, start: int, stop: int) -> AsyncGenerator[bytes, None]:
     for offset in range(start, stop, CHUNK_SIZE):
         yield data[offset : min(offset + CHUNK_SIZE, stop)]
 
 
-async def _file_chunks(path: str, start: int, stop: int) -> AsyncIterator[bytes]:
+async def _file_chunks(path: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
     async with await trio.open_file(path, "rb") as file:
         await file.seek(start)
         remaining = stop - start
@@ -335,7 +321,7 @@ async def _file_chunks(path: str, start: int, stop: int) -> AsyncIterator[bytes]
             yield chunk
 
 
-async def _object_chunks(file: IO[bytes], start: int, stop: int) -> AsyncIterator[bytes]:
+async def _object_chunks(file: IO[bytes], start: int, stop: int) -> AsyncGenerator[bytes, None]:
     try:
         await trio.to_thread.run_sync(file.seek, start)
         remaining = stop - start
