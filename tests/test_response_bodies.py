@@ -36,6 +36,9 @@ async def test_async_iterable_without_aclose_streams_as_the_body(
         return Response(Countdown(3))
 
     assert await (await client.get("/")).get_data() == b"3 2 1 "
+    head = await client.head("/")  # never read, and nothing to close
+    assert head.status_code == 200
+    assert await head.get_data() == b""
 
 
 async def test_stream_with_context_over_an_iterable_without_aclose(

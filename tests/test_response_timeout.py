@@ -121,7 +121,10 @@ async def test_none_means_no_limit(
 
     @app.get("/")
     async def page() -> Response:
-        response = Response("page")
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"page"
+
+        response = Response(chunks())
         if setting == "response":
             response.timeout = None
         return response
@@ -139,7 +142,10 @@ async def test_a_response_sets_its_own_timeout(
 
     @app.get("/")
     async def page() -> Response:
-        response = Response("page")
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"page"
+
+        response = Response(chunks())
         response.timeout = 2
         return response
 
@@ -167,3 +173,19 @@ async def test_a_stream_without_a_timeout_is_sent_whole(
     client = StallingClient(reads=100)
     await serve_once(app, client)
     assert b"".join(m.get("body", b"") for m in client.messages) == b"ab"
+
+
+async def test_a_bytes_body_is_handed_to_the_server_without_a_timer(
+    app: TrioQuart, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Its two messages go at once; only the server can time out writing them."""
+    app.config["RESPONSE_TIMEOUT"] = 5
+
+    @app.get("/")
+    async def page() -> str:
+        return "page"
+
+    client = StallingClient(reads=1)  # takes the start, never the body
+    with trio.move_on_after(3600) as waited:
+        await serve_once(app, client)
+    assert waited.cancelled_caught

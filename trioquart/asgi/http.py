@@ -25,7 +25,7 @@ from .request_inbox import RequestInbox
 
 if TYPE_CHECKING:
     from ..app import TrioQuart
-    from ..typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
+    from ..typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, HTTPScope
     from ..wrappers.request import Request
     from ..wrappers.response import Response
     from .disconnect_watch import DisconnectWatch
@@ -62,11 +62,12 @@ async def handle_http(
             watch.register(inbox)
             try:
                 response = await app.full_dispatch_request(request)
-                timeout = response.timeout
-                if timeout is ...:
-                    timeout = config["RESPONSE_TIMEOUT"]
-                if timeout is not None:
-                    timer = SendTimer(cancel_scope, timeout)
+                if response.is_streamed:
+                    timeout = response.timeout
+                    if timeout is ...:
+                        timeout = config["RESPONSE_TIMEOUT"]
+                    if timeout is not None:
+                        timer = SendTimer(cancel_scope, timeout)
                 await send_response(request, response, inbox, send, timer)
             except BaseException as caught:
                 error = caught  # recorded here: the scope absorbs its own cancellation
@@ -93,14 +94,13 @@ async def handle_http(
 
 
 class SendTimer:
-    """``RESPONSE_TIMEOUT``: while something is being sent, a deadline on the request's own
-    scope, so that a client that stops reading loses the response.
+    """``RESPONSE_TIMEOUT`` for a streamed response: while a message is being sent, a
+    deadline on the request's own scope, so that a client that stops reading loses it.
 
-    Armed before the start message; a bytes body goes out under the same deadline (the scope
-    ends right after it, so it is never lifted: one deadline per request). A stream lifts it
-    while it waits for its next chunk, which is not the client's fault. A server that shields
-    its writes (Hypercorn does) cannot be interrupted: an overrun then takes effect when the
-    late send returns.
+    The deadline is lifted while the stream waits for its next chunk, which is not the
+    client's fault. A server that shields its writes (Hypercorn does) cannot be interrupted:
+    an overrun then takes effect when the late send returns. A bytes body gets no timer: its
+    two messages are handed over at once, and only the server can time out writing them.
     """
 
     __slots__ = ("overran", "scope", "timeout")
@@ -151,30 +151,43 @@ async def send_response(
     send: ASGISendCallable,
     timer: SendTimer | NoTimer = NO_TIMER,
 ) -> None:
-    """Send ``response``: the start message, then the body (once, or chunk by chunk), each
-    send within ``timer``'s deadline if there is one."""
+    """Send ``response``: the start message, then the body, at once or chunk by chunk; a
+    stream's sends within ``timer``'s deadline if there is one."""
     try:
         headers = response.asgi_headers()
     except ValueError:
         log.exception("Cannot send the response to %s %s", request.method, request.path)
         response = http_exception_response(InternalServerError())
         headers = response.asgi_headers()
-    timer.arm()
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    if request.method == "HEAD":
-        inbox.complete_response()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        timer.disarm()
-        # A streamed body is never read for HEAD: close it, so that what it holds is let go.
-        aclose = getattr(response.body, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        return
+    start = {"type": "http.response.start", "status": response.status_code, "headers": headers}
     body = response.body
-    if isinstance(body, bytes):
+    head = request.method == "HEAD"
+    if isinstance(body, bytes) or head:
+        # Two messages the server takes at once: only a server can time out its writes.
+        await send(start)
         inbox.complete_response()
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        content = body if isinstance(body, bytes) and not head else b""
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+        if not isinstance(body, bytes):
+            # A streamed body is never read for HEAD: close it, so that what it holds goes.
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                await aclose()
         return
+    await send_stream(request, response, inbox, send, start, timer)
+
+
+async def send_stream(
+    request: Request,
+    response: Response,
+    inbox: RequestInbox,
+    send: ASGISendCallable,
+    start: ASGISendEvent,
+    timer: SendTimer | NoTimer,
+) -> None:
+    """Send a streamed response: ``start``, then each chunk as the body produces it."""
+    timer.arm()
+    await send(start)
     timer.disarm()
     try:
         # Closed on the way out however the stream ends (a client that left included), so
