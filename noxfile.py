@@ -78,7 +78,9 @@ def tests(session: nox.Session, version: str) -> None:
         session.error(f"No CPython {', '.join(TEST_VERSIONS)} found on PATH or under pyenv")
     # One coverage data file and one report per interpreter: .coverage.py3.11, .coverage.py3.12...
     env = {"COVERAGE_FILE": f".coverage.py{version}"}
-    session.install("-e", ".[test]")
+    # The Redis broadcast's tests start a real redis-server of their own.
+    install_from_debian(session, {"redis-server": "redis-server"})
+    session.install("-e", ".[test,redis]")
     session.run("coverage", "run", "-m", "pytest", *session.posargs, env=env)
     session.run("coverage", "report", env=env)
 
@@ -86,7 +88,7 @@ def tests(session: nox.Session, version: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff (format and lint), mypy --strict, and the layers (import-linter)."""
-    session.install("-e", ".[test]", "ruff", "mypy", "playwright", "import-linter")
+    session.install("-e", ".[test,redis]", "ruff", "mypy", "playwright", "import-linter")
     session.run(
         "ruff", "format", "--check", "trioquart", "tests", "docs", "bench", "examples", "soak"
     )
