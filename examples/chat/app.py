@@ -4,10 +4,18 @@ style from the static folder), and one websocket per member of a room.
 The websocket handshake carries the session cookie, so the handler knows who is connecting
 without trusting anything the page sends; a handshake without a login is refused with 401.
 
-Each connection runs two children of ``websocket.nursery``: ``receive_messages`` reads what the
-member types and publishes it; ``send_messages`` forwards the room's messages to the member. When
-the member leaves, the connection's scope is cancelled, both children see ``trio.Cancelled``, and
-the ``finally`` announces the departure. A member too slow to keep up is dropped with 1008.
+Messages and presence go through a ``trioquart.broadcast.Broadcast`` (``rooms.py`` names its
+channels), opened while the app serves. Its URL is the ``BROADCAST_URL`` setting:
+``memory://`` by default (one process), or ``TRIOQUART_BROADCAST_URL=redis://host:port/db`` in
+the environment so that members served by different workers (or machines) share their rooms.
+Several processes must also share the session key: with a ``redis://`` broadcast,
+``TRIOQUART_SECRET_KEY`` is required.
+
+Each connection subscribes to its room, counts its member in (``rooms.membership``), then
+forwards the room's messages to the member while a child of ``websocket.nursery``
+(``receive_messages``) publishes what the member types. When the member leaves, the
+connection's scope is cancelled and the departure is announced. A member too slow to keep up
+is dropped by the broadcast and its connection closed with 1008.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 import trio
+from wsproto.frame_protocol import CloseReason
 
 from trioquart import (
     Response,
@@ -32,22 +41,40 @@ from trioquart import (
     url_for,
     websocket,
 )
+from trioquart.broadcast import Broadcast, Gap, SubscriberTooSlowError
 
-from .rooms import Rooms, Subscriber
+from . import rooms
 
 #: RFC 6455 "policy violation": used for members dropped for being too slow.
-TOO_SLOW = 1008
+TOO_SLOW = CloseReason.POLICY_VIOLATION
 MAX_TEXT = 500
 MAX_NAME = 40
 
 log = logging.getLogger("examples.chat")
 app = TrioQuart(__name__)
-# TRIOQUART_SECRET_KEY sets the key (needed with several workers, so that all accept the same
-# cookies); without it, a random one: logins last until the server restarts.
+# TRIOQUART_BROADCAST_URL and TRIOQUART_SECRET_KEY, from the environment.
 app.config.from_prefixed_env()
+app.config.setdefault("BROADCAST_URL", "memory://")
 if not app.config["SECRET_KEY"]:
+    if app.config["BROADCAST_URL"] != "memory://":
+        # Several processes: each would make its own key, and a login made by one would be
+        # refused by the others.
+        raise RuntimeError(
+            "The chat demo's BROADCAST_URL is not memory://, so it runs in several processes, "
+            "and they must all sign sessions with the same key: "
+            "set TRIOQUART_SECRET_KEY (for example to the output of "
+            "'python -c \"import secrets; print(secrets.token_hex())\"')"
+        )
+    # One process: a random key; logins last until the server restarts.
     app.config["SECRET_KEY"] = secrets.token_hex()
-rooms = Rooms()
+broadcast = Broadcast(app.config["BROADCAST_URL"])
+
+
+@app.while_serving
+async def open_broadcast() -> AsyncIterator[None]:
+    """Keep the broadcast connected while the app serves."""
+    async with broadcast:
+        yield
 
 
 @app.get("/")
@@ -78,23 +105,29 @@ async def logout() -> Response:
 
 @app.get("/activity")
 async def activity() -> Response:
-    """Server-sent events: who is in which room, each time someone joins or leaves."""
+    """Server-sent events: who is in which room (in every process), each time someone joins
+    or leaves."""
     if "name" not in session:
         abort(401)
 
     async def summaries() -> AsyncIterator[ServerSentEvent]:
-        while True:
-            changed = rooms.changed  # taken first: a change while this one is sent is seen
-            yield ServerSentEvent(rooms.summary(), event="rooms")
-            await changed.wait()
+        # Subscribed before the first summary is read: no change after it goes unseen.
+        async with broadcast.subscribe(rooms.ACTIVITY) as changes:
+            yield ServerSentEvent(await rooms.summary(broadcast), event="rooms")
+            try:
+                async for _change in changes:  # a room's name, or a Gap: summarize again
+                    yield ServerSentEvent(await rooms.summary(broadcast), event="rooms")
+            except SubscriberTooSlowError:
+                # The browser stopped reading; ending the stream lets EventSource reconnect.
+                log.info("Ending an activity feed: too slow")
 
     return event_stream(summaries())
 
 
 @app.get("/rooms")
 async def list_rooms() -> dict[str, list[str]]:
-    """Who is in which room."""
-    return {room: rooms.names(room) for room in rooms.members}
+    """Who is in which room, in every process."""
+    return await rooms.summary(broadcast)
 
 
 @app.websocket("/ws/<room>")
@@ -103,42 +136,39 @@ async def chat(room: str) -> tuple[str, int] | None:
     name = session.get("name")
     if name is None:
         return "Log in first.", 401
-    await websocket.accept()
-    subscriber = rooms.join(room, name)
-    websocket.nursery.start_soon(receive_messages, room, subscriber)
-    websocket.nursery.start_soon(send_messages, room, subscriber)
-    # Returning is fine: the connection lives while the two children run.
+    # Subscribed before joining: the member's own arrival is the first message it gets.
+    async with (
+        broadcast.subscribe(rooms.channel(room)) as messages,
+        rooms.membership(broadcast, room, name),
+    ):
+        await websocket.accept()
+        websocket.nursery.start_soon(receive_messages, room, name)
+        try:
+            async for message in messages:
+                if isinstance(message, Gap):
+                    await websocket.send_json({"type": "gap", "reason": message.reason})
+                else:
+                    await websocket.send(message)
+        except SubscriberTooSlowError:
+            log.info("Dropping %s from %s: too slow", name, room)
+            await websocket.close(TOO_SLOW, "too slow")
+            websocket.nursery.cancel_scope.cancel(reason="subscriber too slow")
     return None
 
 
-async def receive_messages(room: str, subscriber: Subscriber) -> None:
+async def receive_messages(room: str, name: str) -> None:
     """Publish what the member sends, until the connection ends."""
-    try:
-        while True:
-            text = await websocket.receive()
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", "replace")
-            rooms.publish(
-                room, {"type": "message", "name": subscriber.name, "text": text[:MAX_TEXT]}
-            )
-    finally:
-        # Runs on disconnect too (as trio.Cancelled unwinds); leave() does not await.
-        rooms.leave(room, subscriber)
-
-
-async def send_messages(room: str, subscriber: Subscriber) -> None:
-    """Forward the room's messages to the member; drop the member if it lags."""
-    async with subscriber.inbox:
-        async for message in subscriber.inbox:
-            await websocket.send_json(message)
-    if subscriber.dropped:
-        log.info("Dropping %s from %s: too slow", subscriber.name, room)
-        await websocket.close(TOO_SLOW, "too slow")
-        websocket.nursery.cancel_scope.cancel()
+    while True:
+        text = await websocket.receive()
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        await rooms.publish(
+            broadcast, room, {"type": "message", "name": name, "text": text[:MAX_TEXT]}
+        )
 
 
 @app.after_serving
 async def say_goodbye() -> None:
     """Log at shutdown (the end-to-end test looks for this line)."""
-    log.info("after_serving: chat closed with %d open rooms", len(rooms.members))
+    log.info("after_serving: chat closed, %d subscribers left", broadcast.statistics().subscribers)
     await trio.lowlevel.checkpoint()

@@ -1,87 +1,80 @@
-"""Rooms and their fan-out: one bounded trio memory channel per subscriber.
+"""Rooms over a ``trioquart.broadcast.Broadcast``: what is said in a room, who is in it, and
+which rooms have anyone in them, in this process or, with a ``redis://`` broadcast, in every
+process that shares the Redis server.
 
-Publishing never waits: a message is put in each subscriber's buffer with ``send_nowait``. A
-subscriber whose buffer is full is too slow to keep up; it is dropped (its channel is closed)
-rather than allowed to stall the whole room, and its connection closes with 1008.
+Names on the broadcast:
+
+- channel ``room:<room>``: the room's messages, as JSON text (``{"type": "message" | "join" |
+  "leave", "name": ..., ...}``);
+- presence room ``room:<room>``: the names of the room's members;
+- presence room ``rooms``: the rooms with a member (each member's connection counts its room
+  there), so the activity feed can list them across processes;
+- channel ``activity``: a ping on every join and leave, for the activity feed.
+
+The broadcast is neither opened nor closed here: the app does that while it serves.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import trio
 
-#: Messages that may wait for one slow subscriber before it is dropped.
-SUBSCRIBER_BUFFER = 64
+from trioquart.broadcast import Broadcast
+
+#: The presence room that lists the rooms with members.
+ROOM_INDEX = "rooms"
+#: The channel pinged whenever someone joins or leaves a room.
+ACTIVITY = "activity"
+#: Seconds a departure may take to be announced once its connection is gone.
+LEAVE_TIMEOUT = 2.0
 
 Message = dict[str, Any]
 
 
-@dataclass(eq=False)
-class Subscriber:
-    """One connection's place in a room."""
-
-    name: str
-    inbox: trio.MemoryReceiveChannel[Message]
-    outbox: trio.MemorySendChannel[Message]
-    dropped: bool = False
+def channel(room: str) -> str:
+    """The broadcast channel (and presence room) of ``room``."""
+    return f"room:{room}"
 
 
-@dataclass
-class Rooms:
-    """Every room by name, with its current subscribers."""
+async def publish(broadcast: Broadcast, room: str, message: Message) -> None:
+    """Say ``message`` in ``room``, to its members in every process. A checkpoint."""
+    await broadcast.publish(channel(room), json.dumps(message))
 
-    buffer: int = SUBSCRIBER_BUFFER
-    members: dict[str, set[Subscriber]] = field(default_factory=lambda: defaultdict(set))
-    #: Set (and replaced by a new one) whenever someone joins or leaves a room: a watcher
-    #: keeps the event it saw before reading the rooms, so no change slips by unseen.
-    changed: trio.Event = field(default_factory=trio.Event)
 
-    def join(self, room: str, name: str) -> Subscriber:
-        """Add ``name`` to ``room`` and announce it to everyone there (the newcomer included)."""
-        outbox, inbox = trio.open_memory_channel[Message](self.buffer)
-        subscriber = Subscriber(name, inbox, outbox)
-        self.members[room].add(subscriber)
-        self.publish(room, {"type": "join", "name": name, "members": self.names(room)})
-        self._touch()
-        return subscriber
+@asynccontextmanager
+async def membership(broadcast: Broadcast, room: str, name: str) -> AsyncIterator[None]:
+    """Count ``name`` in ``room`` for the block, announcing the arrival and the departure.
 
-    def leave(self, room: str, subscriber: Subscriber) -> None:
-        """Remove ``subscriber`` from ``room`` and tell the others. Not a checkpoint."""
-        members = self.members.get(room)
-        if members is None or subscriber not in members:
-            return
-        members.discard(subscriber)
-        subscriber.outbox.close()
-        if members:
-            self.publish(
-                room, {"type": "leave", "name": subscriber.name, "members": self.names(room)}
-            )
-        else:
-            del self.members[room]
-        self._touch()
+    The departure is announced even when the block ends by cancellation (the client left):
+    shielded, for at most ``LEAVE_TIMEOUT`` seconds, and only while the broadcast is
+    connected (a departure during an outage goes unannounced; the feed's next summary is
+    right again).
+    """
+    joined = False
+    try:
+        async with broadcast.join(channel(room), name), broadcast.join(ROOM_INDEX, room):
+            await _announce(broadcast, room, "join", name)
+            joined = True
+            yield
+    finally:
+        # The memberships have ended here, so the members listed no longer include this one.
+        if joined and broadcast.connected:
+            with trio.move_on_after(LEAVE_TIMEOUT, shield=True):
+                await _announce(broadcast, room, "leave", name)
 
-    def publish(self, room: str, message: Message) -> None:
-        """Deliver ``message`` to every subscriber of ``room``, dropping the ones that lag."""
-        for subscriber in list(self.members.get(room, ())):
-            try:
-                subscriber.outbox.send_nowait(message)
-            except trio.WouldBlock:
-                subscriber.dropped = True
-                self.leave(room, subscriber)
-            except trio.ClosedResourceError:
-                self.leave(room, subscriber)
 
-    def summary(self) -> dict[str, list[str]]:
-        """Every room with its members' names."""
-        return {room: self.names(room) for room in sorted(self.members)}
+async def _announce(broadcast: Broadcast, room: str, kind: str, name: str) -> None:
+    members = await broadcast.members(channel(room))
+    await publish(broadcast, room, {"type": kind, "name": name, "members": members})
+    await broadcast.publish(ACTIVITY, room)
 
-    def _touch(self) -> None:
-        self.changed.set()
-        self.changed = trio.Event()
 
-    def names(self, room: str) -> list[str]:
-        """The names in ``room``, sorted."""
-        return sorted(subscriber.name for subscriber in self.members.get(room, ()))
+async def summary(broadcast: Broadcast) -> dict[str, list[str]]:
+    """Every room with a member, with its members' names (in every process). A checkpoint."""
+    return {
+        room: await broadcast.members(channel(room)) for room in await broadcast.members(ROOM_INDEX)
+    }

@@ -37,7 +37,8 @@ class Broadcast:
     as the app serves, in a ``while_serving`` generator. Once closed, it may be opened again.
 
     Args:
-        url: ``memory://`` (this process only).
+        url: ``memory://`` (this process only) or ``redis://host:port/db`` (across
+            processes and hosts; needs ``pip install 'trioquart[redis]'``).
         buffer: how many messages a subscriber may leave unread before it is dropped.
         publish_timeout: how many seconds ``publish``, ``join`` and ``members`` wait for an
             unreachable backend.
