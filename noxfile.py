@@ -130,9 +130,10 @@ def soak(session: nox.Session) -> None:
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """The chat demo in headless Chromium (Debian's package, installed here if missing)."""
-    install_from_debian(session, {"chromium": "chromium"})
-    session.install("-e", ".[test]", "playwright")
+    """The chat demo in headless Chromium (Debian's package, installed here if missing), also
+    as two processes sharing a redis-server (Debian's, installed here if missing)."""
+    install_from_debian(session, {"chromium": "chromium", "redis-server": "redis-server"})
+    session.install("-e", ".[test,redis]", "playwright")
     session.run("pytest", "-m", "browser", "tests/browser", *session.posargs)
 
 

@@ -60,8 +60,8 @@ if not app.config["SECRET_KEY"]:
         # Several processes: each would make its own key, and a login made by one would be
         # refused by the others.
         raise RuntimeError(
-            "The chat demo's BROADCAST_URL is not memory://, so it runs in several processes, "
-            "and they must all sign sessions with the same key: "
+            "The chat demo's BROADCAST_URL is not memory://, so it is served by several "
+            "processes, and they must all sign sessions with the same key: "
             "set TRIOQUART_SECRET_KEY (for example to the output of "
             "'python -c \"import secrets; print(secrets.token_hex())\"')"
         )

@@ -24,6 +24,7 @@ document.getElementById("join").onsubmit = (event) => {
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "message") show(`${message.name}: ${message.text}`, "message");
+    else if (message.type === "gap") show("(some messages may have been lost)", "presence");
     else show(`${message.name} ${message.type === "join" ? "joined" : "left"} (${message.members.join(", ")})`, "presence");
   };
   socket.onclose = (event) => { status.textContent = `Disconnected (${event.code}).`; };
