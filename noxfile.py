@@ -109,11 +109,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with a raw ASGI app and the peers (never part of the tests).
 
     ``nox -s bench -- --baseline DIR`` adds an older checkout (``git worktree add DIR COMMIT``)
-    to the same run. The instructions stage needs wrk and valgrind, installed here from
-    Debian when missing.
+    to the same run. The instructions stage needs wrk and valgrind, and the broadcast stage
+    redis-server, installed here from Debian when missing. The broadcast stage's peer is
+    broadcaster with redis-py below 8 (its Redis backend delivers nothing with redis-py 8).
     """
-    install_from_debian(session, {"wrk": "wrk", "valgrind": "valgrind"})
-    session.install("-e", ".[test]", *PEERS)
+    install_from_debian(
+        session, {"wrk": "wrk", "valgrind": "valgrind", "redis-server": "redis-server"}
+    )
+    session.install("-e", ".[test,redis]", *PEERS, "broadcaster", "redis<8")
     session.run("python", "-m", "bench", *session.posargs)
 
 

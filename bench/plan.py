@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.apps import CONTENDERS, SUBJECT
+from bench.broadcast import BroadcastSettings
 from bench.e2e import E2E_ROUTES, E2ERoute, E2ESettings
 from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
 from bench.instructions import InstructionSettings
@@ -37,6 +38,8 @@ class Plan:
     transfer_rounds: int
     transfer: TransferSettings
     instructions: InstructionSettings
+    broadcast_rounds: int
+    broadcast: BroadcastSettings
 
 
 FULL = Plan(
@@ -59,6 +62,8 @@ FULL = Plan(
     transfer_rounds=2,
     transfer=TransferSettings(download=1 << 30, upload=200 << 20),
     instructions=InstructionSettings(seconds=10),
+    broadcast_rounds=3,
+    broadcast=BroadcastSettings(subscribers=1000, latency=200, messages=2000),
 )
 
 QUICK = Plan(
@@ -78,4 +83,6 @@ QUICK = Plan(
     transfer_rounds=1,
     transfer=TransferSettings(download=128 << 20, upload=32 << 20),
     instructions=InstructionSettings(seconds=3),
+    broadcast_rounds=1,
+    broadcast=BroadcastSettings(subscribers=1000, latency=50, messages=300),
 )

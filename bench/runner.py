@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bench import e2e, inprocess, instructions, memory, route_scale, transfer
+from bench import broadcast, e2e, inprocess, instructions, memory, route_scale, transfer
 from bench.apps import BASELINE, SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
@@ -282,9 +282,18 @@ def record_transfer(
         results.add(TRANSFER_GROWTH, f"{scenario}: {label}", name, sample)
 
 
-STAGES = ("inprocess", "routing", "e2e", "memory", "transfer", "instructions", "caches")
+STAGES = (
+    "inprocess",
+    "routing",
+    "e2e",
+    "memory",
+    "transfer",
+    "instructions",
+    "caches",
+    "broadcast",
+)
 #: What runs without ``--only``: the instruction counts take minutes and need Valgrind; the
-#: transfers move gigabytes.
+#: transfers move gigabytes; the broadcast stage measures a library, not the apps.
 DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
@@ -318,4 +327,6 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
             run_instructions(plan, available, results)
         if "caches" in stages:
             run_instructions(plan, available, results, caches=True)
+        if "broadcast" in stages:
+            broadcast.run(plan.broadcast, plan.broadcast_rounds, results, progress)
     return results
