@@ -43,14 +43,7 @@ async def handle_http(
     """Serve one HTTP request. Returns early, without a response, if the client leaves."""
     inbox = RequestInbox(receive)
     config = app.config
-    request = app.request_class(
-        scope,
-        inbox,
-        config["MAX_CONTENT_LENGTH"],
-        config["BODY_TIMEOUT"],
-        max_form_parts=config["MAX_FORM_PARTS"],
-        max_form_memory_size=config["MAX_FORM_MEMORY_SIZE"],
-    )
+    request = new_request(app, scope, inbox)
     app.match_request(request)
     ctx = RequestContext(app, request)
     ctx.push()
@@ -91,6 +84,20 @@ async def handle_http(
         if ctx.owns_app_context and app_context_teardown_wanted(app):
             await app.do_teardown_appcontext(teardown_error)
         ctx.pop()
+
+
+def new_request(app: TrioQuart, scope: HTTPScope, inbox: RequestInbox) -> Request:
+    """The ``app.request_class`` object of ``scope``, reading its body from ``inbox``, with
+    the app's limits (``MAX_CONTENT_LENGTH``, ``BODY_TIMEOUT``, the form limits)."""
+    config = app.config
+    return app.request_class(
+        scope,
+        inbox,
+        config["MAX_CONTENT_LENGTH"],
+        config["BODY_TIMEOUT"],
+        max_form_parts=config["MAX_FORM_PARTS"],
+        max_form_memory_size=config["MAX_FORM_MEMORY_SIZE"],
+    )
 
 
 class SendTimer:

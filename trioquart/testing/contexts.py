@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import trio
 
+from ..asgi.http import new_request
 from ..asgi.request_inbox import RequestInbox
 from ..ctx import RequestContext, WebsocketContext, app_context_teardown_wanted
 from ..wrappers.base import BaseRequestWebsocket
@@ -235,16 +236,8 @@ class TestRequestContext(_TestConnectionContext[RequestContext]):
         # it waits like one from a client that has not left.
         self._body_send, body_receive = trio.open_memory_channel[dict[str, Any]](1)
         self._body_send.send_nowait({"type": "http.request", "body": body, "more_body": False})
-        config = app.config
         #: The request (``request`` while the context is pushed).
-        self.request = app.request_class(
-            scope,
-            RequestInbox(body_receive.receive),
-            config["MAX_CONTENT_LENGTH"],
-            config["BODY_TIMEOUT"],
-            max_form_parts=config["MAX_FORM_PARTS"],
-            max_form_memory_size=config["MAX_FORM_MEMORY_SIZE"],
-        )
+        self.request = new_request(app, scope, RequestInbox(body_receive.receive))
         self.context = RequestContext(app, self.request)
 
     def _connection(self) -> BaseRequestWebsocket:
