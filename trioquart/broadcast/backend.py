@@ -18,7 +18,8 @@ from .presence import Membership
 
 
 class Backend(abc.ABC):
-    """A broadcast transport. Every method is a checkpoint."""
+    """A broadcast transport. Every method is a cancel point (``publish`` may let other tasks
+    run only once per burst: see ``pacing``); the others are checkpoints."""
 
     @property
     def connected(self) -> bool:

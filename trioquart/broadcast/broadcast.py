@@ -101,8 +101,10 @@ class Broadcast:
 
     async def publish(self, channel: str, message: Message) -> None:
         """Send ``message`` to every subscriber of ``channel``; they receive a ``str`` as a
-        ``str`` and ``bytes`` as ``bytes``. A checkpoint; it waits only while the backend is
-        unreachable, at most ``publish_timeout`` seconds.
+        ``str`` and ``bytes`` as ``bytes``. A cancel point on every call; over ``memory://`` it
+        lets other tasks run once per burst of publishes (``pacing.BURST``), so that each
+        subscriber reads a burst at one turn. It waits only while the backend is unreachable,
+        at most ``publish_timeout`` seconds.
 
         Raises:
             TypeError: ``message`` is neither ``str`` nor ``bytes``.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import trio
 
 from .errors import Gap, Message, SubscriberTooSlowError
+from .pacing import Pacer
 
 
 @dataclass(frozen=True)
@@ -42,26 +43,36 @@ class Subscription:
         self.buffer = buffer
         self.dropped = False
         self._send, self._receive = trio.open_memory_channel[Message | Gap](buffer)
+        self._pacer = Pacer()
 
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Message | Gap:
-        """The next message, waiting for one. A checkpoint.
+        """The next message, waiting for one. A cancel point; messages already buffered are
+        taken in bursts (see ``pacing``).
 
         Raises:
             SubscriberTooSlowError: this subscriber fell behind and was dropped.
             StopAsyncIteration: the broadcast closed.
         """
+        await self._pacer.checkpoint()
         if self.dropped:
-            await trio.lowlevel.checkpoint()
             raise SubscriberTooSlowError(self.channel, self.buffer)
         try:
-            return await self._receive.receive()
+            return self._receive.receive_nowait()
+        except trio.WouldBlock:
+            pass
+        except trio.EndOfChannel:
+            raise StopAsyncIteration from None
+        try:
+            item = await self._receive.receive()
         except trio.EndOfChannel:
             # A subscriber waiting here has an empty buffer, so it cannot have been dropped:
             # the channel ended because the broadcast closed.
             raise StopAsyncIteration from None
+        self._pacer.yielded()
+        return item
 
     def statistics(self) -> trio.MemoryChannelStatistics:
         """The buffer's statistics (``current_buffer_used`` is how far behind it is)."""
