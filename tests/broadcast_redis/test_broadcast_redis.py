@@ -10,6 +10,7 @@ the behaviour is about time itself (presence expiry).
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import coredis
 import pytest
@@ -160,6 +161,45 @@ async def test_redis_unreachable_at_start() -> None:
         f"Could not connect the broadcast to Redis at 127.0.0.1:{port} (db 0): "
     )
     assert str(caught.value).endswith("; is redis-server running there?")
+
+
+async def test_redis_port_held_by_something_else(nursery: trio.Nursery) -> None:
+    async def hang_up(stream: trio.SocketStream) -> None:
+        await stream.aclose()
+
+    listeners = await nursery.start(partial(trio.serve_tcp, hang_up, 0, host="127.0.0.1"))
+    port = listeners[0].socket.getsockname()[1]
+    with trio.fail_after(10), pytest.raises(ConnectionError) as caught:
+        async with Broadcast(f"redis://127.0.0.1:{port}/0"):
+            pass  # pragma: no cover - never connected
+    assert str(caught.value).startswith(
+        f"Could not connect the broadcast to Redis at 127.0.0.1:{port} (db 0): "
+    )
+    nursery.cancel_scope.cancel()
+
+
+async def test_redis_wrong_password_is_a_clear_error(redis_server: RedisServer) -> None:
+    admin: coredis.Redis[bytes] = coredis.Redis(host="127.0.0.1", port=redis_server.port)
+    async with admin:
+        await admin.config_set({"requirepass": "right"})
+    url = f"redis://:wrong@127.0.0.1:{redis_server.port}/0"
+    with trio.fail_after(10), pytest.raises(PermissionError) as caught:
+        async with Broadcast(url):
+            pass  # pragma: no cover - never connected
+    assert str(caught.value) == (
+        f"Redis at 127.0.0.1:{redis_server.port} refused the broadcast's credentials: "
+        "invalid username-password pair or user is disabled.; check the user name and "
+        "password in the URL"
+    )
+    good = f"redis://:right@127.0.0.1:{redis_server.port}/0"
+    async with (
+        Broadcast(good) as first,
+        Broadcast(good) as second,
+        second.subscribe("room") as messages,
+    ):
+        await first.publish("room", "let in")
+        with trio.fail_after(10):
+            assert await messages.__anext__() == "let in"
 
 
 async def test_redis_presence_across_workers_and_expiry(redis_server: RedisServer) -> None:

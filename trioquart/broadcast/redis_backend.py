@@ -108,6 +108,7 @@ class RedisBackend(Backend):
 
         Raises:
             ConnectionError: it does not.
+            PermissionError: it refuses the URL's user name and password.
         """
         error = await self._unreachable()
         if error is not None:
@@ -115,6 +116,22 @@ class RedisBackend(Backend):
                 f"Could not connect the broadcast to Redis at {self.host}:{self.port} "
                 f"(db {self.db}): {error}; is redis-server running there?"
             ) from error
+        # Credentials are checked here too: refused later, inside run(), they would surface
+        # as an exception group nested three deep in coredis's and the broadcast's nurseries.
+        try:
+            async with self._client:
+                await self._client.ping()
+        except ExceptionGroup as group:
+            reason = _first_leaf(group)
+            if isinstance(reason, coredis.exceptions.AuthenticationError):
+                raise PermissionError(
+                    f"Redis at {self.host}:{self.port} refused the broadcast's credentials: "
+                    f"{reason}; check the user name and password in the URL"
+                ) from reason
+            raise ConnectionError(
+                f"Could not connect the broadcast to Redis at {self.host}:{self.port} "
+                f"(db {self.db}): {reason}; is redis-server running there?"
+            ) from reason
 
     async def run(self, hub: Hub, *, task_status: trio.TaskStatus[None]) -> None:
         """Connect, report started, then keep the subscriber link up until cancelled."""
@@ -273,6 +290,11 @@ class RedisBackend(Backend):
                 # The subscriber loop may not have seen the drop yet: back off meanwhile.
                 await trio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _key(room: str) -> str:
