@@ -1,0 +1,513 @@
+"""HTTP/1.1 on h11: one connection, its requests one after the other, in one task.
+
+The app is called in the connection's own task. Its ``receive`` reads the socket itself: the
+body while there is one, then, if the app waits again, until the client leaves (an
+``http.disconnect``) or the response is complete. An app that only sends learns that the client
+has gone when a write fails: ``send`` raises ``ClientDisconnectedError``. Timeouts are deadlines on
+the cancel scope of the read in progress, never tasks of their own.
+
+A response whose first body message is its last goes out in one write, with a
+``Content-Length``; a longer one is streamed with the app's ``Content-Length`` or chunked.
+Errors the server answers itself (400, 408, 413, 431, 500) close the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from contextlib import suppress
+from email.utils import formatdate
+from http import HTTPStatus
+from urllib.parse import unquote_to_bytes
+
+import h11
+import trio
+
+from .access_log import log_request
+from .config import ServerConfig
+from .types import ASGI_VERSIONS, ASGIApp, Message, Scope
+from .websocket import serve_websocket
+
+log = logging.getLogger("trioquart.server")
+
+#: How much the socket is read at a time.
+READ_SIZE = 65536
+#: How much of a request body the app left unread is read and dropped to keep the connection;
+#: past it the connection is closed instead.
+DRAIN_LIMIT = 65536
+#: How much a client may send after its request while the app waits for a disconnect; past it
+#: the server stops reading (pipelined requests wait in h11's buffer).
+PIPELINE_LIMIT = 65536
+#: How long a connection closed after an error keeps reading what the client still sends, so
+#: that the kernel does not reset the connection before the client has read the response.
+LINGER_SECONDS = 1.0
+
+#: What a client address is in a scope, and a server address (a Unix socket has no port).
+Client = tuple[str, int] | None
+Server = tuple[str, int | None] | None
+
+
+class ClientDisconnectedError(OSError):
+    """What ``send`` raises once the client has gone: the response can no longer be written."""
+
+
+class DateHeader:
+    """The ``Date`` header's value, formatted once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def value(self) -> bytes:
+        """The current date in the format of HTTP."""
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._value = formatdate(second, usegmt=True).encode("ascii")
+        return self._value
+
+
+DATE = DateHeader()
+
+
+class HTTP11Connection:
+    """One HTTP/1.1 connection: reads requests, runs the app for each, writes responses."""
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        app: ASGIApp,
+        config: ServerConfig,
+        *,
+        secure: bool,
+        client: Client,
+        server: Server,
+        state: dict[str, object] | None,
+        stopping: trio.Event,
+    ) -> None:
+        self.stream = stream
+        self.app = app
+        self.config = config
+        self.secure = secure
+        self.client = client
+        self.server = server
+        self.state = state
+        self.stopping = stopping
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
+        #: Set once the client has gone (end of stream or a failed read or write).
+        self.disconnected = False
+        self._idle_scope: trio.CancelScope | None = None
+        self._served = 0
+        self._linger = False
+        self._reading = trio.Lock()
+
+    def stop(self) -> None:
+        """Close the connection if it waits for a request; otherwise after its response."""
+        if self._idle_scope is not None:
+            self._idle_scope.cancel()
+
+    async def run(self) -> None:
+        """Serve requests until the connection ends, then close it."""
+        try:
+            while True:
+                request = await self._next_request()
+                if request is None:
+                    return
+                if is_websocket_upgrade(request):
+                    await self._hand_over_websocket(request)
+                    return
+                keep_going = await Exchange(self, request).run()
+                self._served += 1
+                if not keep_going or not await self._finish_cycle():
+                    return
+        finally:
+            await self._close()
+
+    async def read(self) -> bytes:
+        """Read what the client sent next; ``b""`` (and ``disconnected``) once it has gone.
+
+        One reader at a time: a task the app left reading in ``receive`` (cancelled, but not
+        yet unwound) is waited for, and what it read still reaches h11.
+        """
+        try:
+            async with self._reading:
+                data = bytes(await self.stream.receive_some(READ_SIZE))
+        except trio.BrokenResourceError:
+            data = b""
+        if not data:
+            self.disconnected = True
+        self.h11.receive_data(data)
+        return data
+
+    async def write(self, data: bytes) -> None:
+        """Write ``data``, or raise ``ClientDisconnectedError`` if the client has gone."""
+        try:
+            await self.stream.send_all(data)
+        except trio.BrokenResourceError as exc:
+            self.disconnected = True
+            raise ClientDisconnectedError("the client has gone") from exc
+
+    async def write_error(self, status: int, *, head_only: bool = False) -> None:
+        """Answer with ``status`` and a short text body, for a connection about to close."""
+        self._linger = True
+        phrase = HTTPStatus(status).phrase
+        body = f"{status} {phrase}\n".encode()
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode("ascii")),
+            (b"connection", b"close"),
+            *self.standard_headers(()),
+        ]
+        head = b"HTTP/1.1 %d %s\r\n" % (status, phrase.encode("ascii"))
+        head += b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        with trio.move_on_after(self.config.header_timeout), suppress(ClientDisconnectedError):
+            await self.write(head + b"\r\n" + (b"" if head_only else body))
+
+    def standard_headers(self, present: Iterable[bytes]) -> list[tuple[bytes, bytes]]:
+        """The ``Date`` and ``Server`` headers, those of them not in ``present`` (lowercase)."""
+        present = set(present)
+        headers = []
+        if b"date" not in present:
+            headers.append((b"date", DATE.value()))
+        server = self.config.server_header
+        if server is not None and b"server" not in present:
+            headers.append((b"server", server.encode("latin-1")))
+        return headers
+
+    async def _next_request(self) -> h11.Request | None:
+        """The next request's head, or ``None`` when the connection is to close.
+
+        Waiting for it is bounded by ``keep_alive_timeout`` while nothing has arrived (by
+        ``header_timeout`` on a new connection), then by ``header_timeout`` from the first byte.
+        Answers a malformed head (400), one too large (431) and one too slow (408).
+        """
+        idle = self.config.keep_alive_timeout if self._served else self.config.header_timeout
+        started = bool(self.h11.trailing_data[0])
+        if self.stopping.is_set() and not started:
+            return None
+        timeout = self.config.header_timeout if started else idle
+        with trio.CancelScope(deadline=trio.current_time() + timeout) as scope:
+            if not started:
+                self._idle_scope = scope
+            try:
+                while True:
+                    event = self.h11.next_event()
+                    if isinstance(event, h11.Request):
+                        if (
+                            len(event.headers) > self.config.max_header_count
+                            or head_size(event) > self.config.max_header_bytes
+                        ):
+                            await self.write_error(431)
+                            return None
+                        return event
+                    if event is not h11.NEED_DATA:
+                        return None  # the client closed between requests
+                    data = await self.read()
+                    if data and self._idle_scope is not None:
+                        self._idle_scope = None
+                        scope.deadline = trio.current_time() + self.config.header_timeout
+            except h11.RemoteProtocolError as exc:
+                if not self.disconnected:
+                    await self.write_error(exc.error_status_hint)
+                return None
+            finally:
+                self._idle_scope = None
+        if self.h11.trailing_data[0]:
+            await self.write_error(408)
+        return None
+
+    async def _finish_cycle(self) -> bool:
+        """Get ready for the connection's next request; ``False`` if it is to close instead."""
+        if self.disconnected or self.stopping.is_set() or self.h11.our_state is not h11.DONE:
+            return False  # h11's MUST_CLOSE: HTTP/1.0, "Connection: close" either way
+        if self.h11.their_state is h11.SEND_BODY and not await self._drain():
+            return False
+        self.h11.start_next_cycle()
+        return True
+
+    async def _drain(self) -> bool:
+        """Read and drop the rest of a request body the app left; ``False`` if it is too long."""
+        dropped = 0
+        with trio.move_on_after(self.config.keep_alive_timeout):
+            try:
+                while dropped <= DRAIN_LIMIT:
+                    event = self.h11.next_event()
+                    if isinstance(event, h11.EndOfMessage):
+                        return True
+                    if isinstance(event, h11.Data):
+                        dropped += len(event.data)
+                    else:
+                        await self.read()
+            except h11.RemoteProtocolError:  # a malformed body, or the client left
+                pass
+        return False
+
+    async def _hand_over_websocket(self, request: h11.Request) -> None:
+        """Give the connection to the websocket side, which answers the handshake itself."""
+        headers = list(request.headers)
+        scope = self._base_scope(request, "wss" if self.secure else "ws")
+        scope["type"] = "websocket"
+        scope["subprotocols"] = [
+            protocol.strip()
+            for name, value in headers
+            if name == b"sec-websocket-protocol"
+            for protocol in value.decode("latin-1").split(",")
+            if protocol.strip()
+        ]
+        scope["extensions"] = {"websocket.http.response": {}}
+        initial = self.h11.trailing_data[0]
+        await serve_websocket(
+            self.stream, self.app, scope, headers, initial, self.config, self.stopping
+        )
+
+    def http_scope(self, request: h11.Request) -> Scope:
+        """The ASGI scope of an HTTP request."""
+        scope = self._base_scope(request, "https" if self.secure else "http")
+        scope["type"] = "http"
+        scope["method"] = request.method.decode("ascii")
+        return scope
+
+    def _base_scope(self, request: h11.Request, scheme: str) -> Scope:
+        """The fields HTTP and websocket scopes share."""
+        raw_path, _, query = request.target.partition(b"?")
+        scope: Scope = {
+            "asgi": dict(ASGI_VERSIONS),
+            "http_version": request.http_version.decode("ascii"),
+            "scheme": scheme,
+            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
+            "raw_path": raw_path,
+            "query_string": query,
+            "root_path": self.config.root_path,
+            "headers": list(request.headers),
+            "client": self.client,
+            "server": self.server,
+            "extensions": {},
+        }
+        if self.state is not None:
+            scope["state"] = dict(self.state)
+        return scope
+
+    async def _close(self) -> None:
+        """Close the connection; after an error, first read what the client still sends."""
+        if (
+            self._linger
+            and not self.disconnected
+            and isinstance(self.stream, trio.abc.HalfCloseableStream)
+        ):
+            with (
+                trio.move_on_after(LINGER_SECONDS, shield=True),
+                suppress(trio.BrokenResourceError),
+            ):
+                await self.stream.send_eof()
+                while await self.stream.receive_some(READ_SIZE):
+                    pass
+        with trio.move_on_after(LINGER_SECONDS, shield=True):
+            await self.stream.aclose()
+
+
+class Exchange:
+    """One request and its response: the app's ``receive`` and ``send``."""
+
+    def __init__(self, connection: HTTP11Connection, request: h11.Request) -> None:
+        self.connection = connection
+        self.request = request
+        self.scope = connection.http_scope(request)
+        #: Set when the server answered in the app's stead (a body over the limit).
+        self.rejected = False
+        self._body_done = False
+        self._start: Message | None = None
+        self._head_sent = False
+        self._complete = False
+        self._status = 0
+        self._sent = 0
+        self._received = 0
+        self._waiting: trio.CancelScope | None = None
+
+    async def run(self) -> bool:
+        """Run the app for the request; ``True`` if the connection may serve another."""
+        began = time.monotonic()
+        connection = self.connection
+        head_only = self.request.method == b"HEAD"
+        try:
+            if self._declared_too_large():
+                await self._reject()
+            else:
+                await self._call_app()
+            if not self._head_sent and not self.rejected and not connection.disconnected:
+                self._status = 500
+                await connection.write_error(500, head_only=head_only)
+        finally:
+            if connection.config.access_log:
+                log_request(
+                    connection.client,
+                    self.scope["method"],
+                    self.scope["path"],
+                    self.scope["http_version"],
+                    self._status,
+                    self._sent,
+                    time.monotonic() - began,
+                )
+        return self._complete
+
+    async def _call_app(self) -> None:
+        """Call the app, logging what it raises (a response is then answered by ``run``)."""
+        try:
+            await self.connection.app(self.scope, self.receive, self.send)
+        except Exception:
+            if self.connection.disconnected:
+                log.debug("ASGI app error after the client left", exc_info=True)
+            else:
+                log.exception("ASGI app error")
+            self._complete = False
+
+    def _declared_too_large(self) -> bool:
+        """Whether the request's ``Content-Length`` is over ``max_body_bytes``."""
+        limit = self.connection.config.max_body_bytes
+        if limit is None:
+            return False
+        lengths = [value for name, value in self.request.headers if name == b"content-length"]
+        return bool(lengths) and int(lengths[0]) > limit
+
+    async def _reject(self) -> None:
+        """Answer 413 in the app's stead."""
+        self.rejected = True
+        self._status = 413
+        await self.connection.write_error(413)
+
+    async def receive(self) -> Message:
+        """The app's ``receive``: the body, then ``http.disconnect`` when the client leaves."""
+        if not self._body_done and not self.rejected and not self.connection.disconnected:
+            message = await self._read_body()
+            if message is not None:
+                return message
+        if not self._complete and not self.rejected and not self.connection.disconnected:
+            await self._wait_for_disconnect()
+        return {"type": "http.disconnect"}
+
+    async def _read_body(self) -> Message | None:
+        """The next body message, or ``None`` if the client has gone or sent too much."""
+        connection = self.connection
+        if connection.h11.they_are_waiting_for_100_continue:
+            with suppress(ClientDisconnectedError):
+                await connection.write(
+                    connection.h11.send(h11.InformationalResponse(status_code=100, headers=[]))
+                )
+        limit = connection.config.max_body_bytes
+        chunks: list[bytes] = []
+        try:
+            while True:
+                event = connection.h11.next_event()
+                if isinstance(event, h11.Data):
+                    chunks.append(bytes(event.data))
+                    self._received += len(event.data)
+                    if limit is not None and self._received > limit:
+                        if not self._head_sent:
+                            await self._reject()
+                        self.rejected = True
+                        return None
+                elif isinstance(event, h11.EndOfMessage):
+                    self._body_done = True
+                    return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                elif chunks:
+                    return {"type": "http.request", "body": b"".join(chunks), "more_body": True}
+                else:
+                    await connection.read()
+        except h11.RemoteProtocolError:  # a malformed body, or the client left before its end
+            connection.disconnected = True
+            return None
+
+    async def _wait_for_disconnect(self) -> None:
+        """Wait until the client leaves or the response is complete."""
+        connection = self.connection
+        with trio.CancelScope() as self._waiting:
+            while not connection.disconnected:
+                if len(connection.h11.trailing_data[0]) > PIPELINE_LIMIT:
+                    await trio.sleep_forever()
+                await connection.read()
+        self._waiting = None
+
+    async def send(self, message: Message) -> None:
+        """The app's ``send``.
+
+        Raises:
+            ClientDisconnectedError: the client has gone.
+            RuntimeError: the message is not one expected now.
+        """
+        if self.connection.disconnected or self.rejected:
+            raise ClientDisconnectedError("the client has gone")
+        kind = message["type"]
+        if kind == "http.response.start" and self._start is None:
+            self._start = message
+            self._status = int(message["status"])
+        elif kind == "http.response.body" and self._start is not None and not self._complete:
+            await self._send_body(bytes(message.get("body", b"")), message.get("more_body", False))
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP response")
+
+    async def _send_body(self, body: bytes, more_body: bool) -> None:
+        """Write the head if not yet written, then ``body``, then the end if it is the last."""
+        connection = self.connection
+        has_body = self.request.method != b"HEAD" and self._status not in (204, 304)
+        data = b""
+        if not self._head_sent:
+            data += connection.h11.send(self._response(body, more_body))
+            self._head_sent = True
+        if body and has_body:
+            data += connection.h11.send(h11.Data(data=body))
+            self._sent += len(body)
+        if not more_body:
+            data += connection.h11.send(h11.EndOfMessage())
+            self._complete = True
+            if self._waiting is not None:
+                self._waiting.cancel()
+        if data:
+            await connection.write(data)
+
+    def _response(self, body: bytes, more_body: bool) -> h11.Response:
+        """The h11 response for the app's ``http.response.start``."""
+        assert self._start is not None
+        connection = self.connection
+        headers = [(bytes(name), bytes(value)) for name, value in self._start.get("headers", [])]
+        present = {name.lower() for name, _ in headers}
+        headers += connection.standard_headers(present)
+        framed = b"content-length" in present or b"transfer-encoding" in present
+        if not more_body and not framed and self._status not in (204, 304):
+            headers.append((b"content-length", str(len(body)).encode("ascii")))
+        # A client still waiting for "100 Continue" may or may not send its body now: the
+        # connection cannot be reused safely.
+        if connection.stopping.is_set() or connection.h11.they_are_waiting_for_100_continue:
+            headers.append((b"connection", b"close"))
+        try:
+            reason = HTTPStatus(self._status).phrase.encode("ascii")
+        except ValueError:
+            reason = b""
+        return h11.Response(status_code=self._status, headers=headers, reason=reason)
+
+
+def head_size(request: h11.Request) -> int:
+    """About the size in bytes of the head ``request`` came in.
+
+    h11 limits a head only while it is incomplete: one that arrives whole is measured here.
+    """
+    line = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n")
+    fields = sum(len(name) + len(value) + len(b": \r\n") for name, value in request.headers)
+    return line + fields + len(b"\r\n")
+
+
+def is_websocket_upgrade(request: h11.Request) -> bool:
+    """Whether ``request`` asks to become a websocket."""
+    if request.method != b"GET":
+        return False
+    upgrade = comma_tokens(request.headers, b"upgrade")
+    return b"websocket" in upgrade and b"upgrade" in comma_tokens(request.headers, b"connection")
+
+
+def comma_tokens(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
+    """The lowercased comma-separated tokens of every ``name`` header."""
+    return {
+        token.strip().lower()
+        for found, value in headers
+        if found == name
+        for token in value.split(b",")
+    }

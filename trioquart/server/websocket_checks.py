@@ -1,0 +1,45 @@
+"""Checking the fields of the websocket messages an application sends.
+
+A malformed message raises in the application's ``send``: ``TypeError`` for a field of the
+wrong type or a missing one, ``ValueError`` for a value out of range.
+"""
+
+from __future__ import annotations
+
+from wsproto.events import BytesMessage, TextMessage
+
+from .types import Message
+from .websocket_http import Headers, checked_headers
+
+
+def accept_fields(message: Message) -> tuple[str | None, Headers]:
+    """A ``websocket.accept``'s subprotocol and extra headers."""
+    subprotocol = message.get("subprotocol")
+    if subprotocol is not None and not isinstance(subprotocol, str):
+        raise TypeError(f"websocket.accept's subprotocol must be a str, not {subprotocol!r}")
+    return subprotocol, checked_headers(message.get("headers"))
+
+
+def data_event(message: Message) -> TextMessage | BytesMessage:
+    """The frame a ``websocket.send`` asks for: text for ``text``, binary for ``bytes``."""
+    data, text = message.get("bytes"), message.get("text")
+    if (data is None) == (text is None):
+        raise TypeError("websocket.send needs exactly one of bytes and text")
+    if text is not None:
+        if not isinstance(text, str):
+            raise TypeError(f"websocket.send's text must be a str, not {type(text)}")
+        return TextMessage(data=text)
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"websocket.send's bytes must be bytes, not {type(data)}")
+    return BytesMessage(data=bytes(data))
+
+
+def close_fields(message: Message) -> tuple[int, str]:
+    """A ``websocket.close``'s code (1000 unless given) and reason (empty unless given)."""
+    code = message.get("code", 1000)
+    reason = message.get("reason") or ""
+    if type(code) is not int or not 1000 <= code <= 4999:
+        raise ValueError(f"websocket.close needs a close code from 1000 to 4999, not {code!r}")
+    if not isinstance(reason, str):
+        raise TypeError(f"websocket.close's reason must be a str, not {type(reason)}")
+    return code, reason
