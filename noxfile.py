@@ -80,8 +80,13 @@ def tests(session: nox.Session, version: str) -> None:
     env = {"COVERAGE_FILE": f".coverage.py{version}"}
     # The Redis broadcast's tests start a real redis-server of their own.
     install_from_debian(session, {"redis-server": "redis-server"})
-    session.install("-e", ".[test,redis]")
+    # speed: httptools, so that the built-in server's tests run on both of its parsers.
+    session.install("-e", ".[test,redis,speed]")
+    # The Python processes the tests start (the CLI, the built-in server's workers) write data
+    # files of their own (pyproject.toml: patch = ["subprocess"]): combined before the report.
+    session.run("coverage", "erase", env=env)
     session.run("coverage", "run", "-m", "pytest", *session.posargs, env=env)
+    session.run("coverage", "combine", "--quiet", env=env)
     session.run("coverage", "report", env=env)
 
 

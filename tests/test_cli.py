@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ def test_help_lists_the_run_options() -> None:
         "--debug",
         "--backlog",
         "--ws-ping-interval",
+        "--server",
+        "--access-log",
     ]:
         assert option in result.output
 
@@ -80,8 +83,9 @@ def test_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
             "use_reloader": True,
             "workers": 3,
             "application_path": "examples.hello:app",
+            "server": "hypercorn",
+            "access_log": False,
             "backlog": serving.DEFAULT_BACKLOG,
-            "websocket_ping_interval": None,
         }
     ]
 
@@ -99,9 +103,71 @@ def test_backlog_and_ping_interval_reach_the_server(monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 0, result.output
     assert calls[0]["backlog"] == 4096
     assert calls[0]["websocket_ping_interval"] == 15.0
+    # 0 turns the pings off; left out, each server keeps its own default.
+    result = CliRunner().invoke(cli.main, ["run", "examples.hello:app", "--ws-ping-interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert calls[1]["websocket_ping_interval"] is None
     refused = CliRunner().invoke(cli.main, ["run", "examples.hello:app", "--backlog", "0"])
     assert refused.exit_code == 2
     assert "--backlog" in refused.output
+
+
+def test_server_tls_and_access_log_reach_the_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(app: Any, **options: Any) -> None:
+        calls.append(options)
+
+    monkeypatch.setattr(cli, "run_app", fake_run_app)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("")
+    key.write_text("")
+    arguments = ["run", "examples.hello:app", "--server", "builtin", "--access-log"]
+    result = CliRunner().invoke(cli.main, [*arguments, "--cert", str(cert), "--key", str(key)])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["server"] == "builtin"
+    assert calls[0]["access_log"] is True
+    assert (calls[0]["certfile"], calls[0]["keyfile"]) == (str(cert), str(key))
+    assert "websocket_ping_interval" not in calls[0]
+
+
+@pytest.mark.parametrize("variable", ["TRIOQUART_SERVER", "TRIOQUART_RUN_SERVER"])
+def test_the_server_may_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(app: Any, **options: Any) -> None:
+        calls.append(options)
+
+    monkeypatch.setattr(cli, "run_app", fake_run_app)
+    result = CliRunner().invoke(cli.main, ["run", "examples.hello:app"], env={variable: "builtin"})
+    assert result.exit_code == 0, result.output
+    assert calls[0]["server"] == "builtin"
+    refused = CliRunner().invoke(cli.main, ["run", "examples.hello:app", "--server", "uvicorn"])
+    assert refused.exit_code == 2
+    assert "'uvicorn' is not one of 'hypercorn', 'builtin'" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--reload"], "use --server hypercorn for --reload"),
+        (["--workers", "2"], "use --server hypercorn for --workers"),
+    ],
+    ids=["reload", "workers"],
+)
+def test_the_builtin_server_refuses_what_only_hypercorn_does(
+    monkeypatch: pytest.MonkeyPatch, options: list[str], message: str
+) -> None:
+    monkeypatch.setattr(cli, "run_app", lambda app, **options: pytest.fail("served"))
+    result = CliRunner().invoke(
+        cli.main, ["run", "examples.hello:app", "--server", "builtin", *options]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
 
 
 def test_hypercorn_config_uses_the_trio_worker() -> None:

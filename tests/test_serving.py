@@ -114,6 +114,41 @@ def test_reload_and_workers_hand_the_config_to_hypercorns_supervisor(
     assert app.config["DEBUG"] is True
 
 
+def test_the_access_log_and_tls_on_hypercorn(
+    app: TrioQuart, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[HypercornConfig] = []
+
+    async def fake_serve(app: TrioQuart, config: HypercornConfig) -> None:
+        served.append(config)
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    # Hypercorn loads the files only when it serves: their names are enough here.
+    serving.run_app(app, port=8443, access_log=True, certfile="cert.pem", keyfile="key.pem")
+    [config] = served
+    assert config.accesslog == "-"  # Hypercorn's access log to stdout
+    assert config.ssl_enabled
+    assert (
+        f" * Serving {app.name!r} on https://127.0.0.1:8443 (Hypercorn" in capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"server": "uvicorn"}, "Unknown server 'uvicorn': use one of hypercorn, builtin"),
+        ({"server": "builtin", "use_reloader": True}, "does not reload"),
+        ({"server": "builtin", "workers": 2}, "runs one process"),
+    ],
+    ids=["unknown", "builtin-reload", "builtin-workers"],
+)
+def test_run_app_refuses_what_its_server_cannot_do(
+    app: TrioQuart, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        serving.run_app(app, application_path="examples.hello:app", **options)  # type: ignore[arg-type]
+
+
 def test_a_logger_given_as_errorlog_without_handlers_keeps_propagating(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

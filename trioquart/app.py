@@ -627,12 +627,22 @@ class TrioQuart(Scaffold, Pipeline):
         port: int = 5000,
         debug: bool = False,
         use_reloader: bool = False,
+        server: str = "hypercorn",
         **config: Any,
     ) -> None:
-        """Serve the app on Hypercorn's trio worker until interrupted (blocks)."""
+        """Serve the app until interrupted (blocks): on Hypercorn's trio worker, or on the
+        built-in server with ``server="builtin"``; ``config`` holds that server's settings."""
         from .serving import run_app
 
-        run_app(self, host=host, port=port, debug=debug, use_reloader=use_reloader, **config)
+        run_app(
+            self,
+            host=host,
+            port=port,
+            debug=debug,
+            use_reloader=use_reloader,
+            server=server,
+            **config,
+        )
 
 
 def find_instance_path(import_name: str) -> str:

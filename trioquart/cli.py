@@ -29,13 +29,7 @@ import trio
 
 from .ctx import app_context_teardown_wanted
 from .globals import current_app, has_app_context
-from .serving import (
-    DEFAULT_BACKLOG,
-    DEFAULT_WEBSOCKET_PING_INTERVAL,
-    AppNotFoundError,
-    find_app,
-    run_app,
-)
+from .serving import DEFAULT_BACKLOG, SERVERS, AppNotFoundError, find_app, run_app
 
 if TYPE_CHECKING:
     from werkzeug.routing import Rule
@@ -304,11 +298,20 @@ class TrioQuartGroup(AppGroup):
         return sorted(names)
 
 
-@click.command("run", short_help="Serve the app on Hypercorn's trio worker.")
+@click.command("run", short_help="Serve the app (Hypercorn's trio worker or the built-in one).")
 @click.argument("target", required=False)
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", "-p", default=5000, show_default=True, help="Port to bind.")
-@click.option("--reload", is_flag=True, help="Restart when a source file changes.")
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default=SERVERS[0],
+    show_default=True,
+    # The explicit name would otherwise replace the automatic TRIOQUART_RUN_SERVER.
+    envvar=["TRIOQUART_SERVER", "TRIOQUART_RUN_SERVER"],
+    help="Hypercorn's trio worker, or trioquart's built-in server (also TRIOQUART_SERVER).",
+)
+@click.option("--reload", is_flag=True, help="Restart when a source file changes (Hypercorn).")
 @click.option("--workers", "-w", default=1, show_default=True, help="Worker processes.")
 @click.option("--debug", is_flag=True, help="Debug logging and DEBUG = True.")
 @click.option(
@@ -320,10 +323,9 @@ class TrioQuartGroup(AppGroup):
 )
 @click.option(
     "--ws-ping-interval",
-    default=DEFAULT_WEBSOCKET_PING_INTERVAL or 0.0,
-    show_default=True,
     type=click.FloatRange(min=0),
-    help="Seconds between pings on websockets (0: none).",
+    help="Seconds between pings on websockets, 0 for none [default: none on Hypercorn, 20 on "
+    "the built-in server].",
 )
 @click.option(
     "--certfile",
@@ -337,21 +339,33 @@ class TrioQuartGroup(AppGroup):
     type=click.Path(exists=True, dir_okay=False),
     help="The certificate's key file.",
 )
+@click.option("--access-log", is_flag=True, help="Log every request.")
 @pass_script_info
 def run_command(
     info: ScriptInfo,
     target: str | None,
     host: str,
     port: int,
+    server: str,
     reload: bool,
     workers: int,
     debug: bool,
     backlog: int,
-    ws_ping_interval: float,
+    ws_ping_interval: float | None,
     certfile: str | None,
     keyfile: str | None,
+    access_log: bool,
 ) -> None:
-    """Serve TARGET ("module:app"), or the app of --app, on Hypercorn's trio worker."""
+    """Serve TARGET ("module:app"), or the app of --app, on Hypercorn's trio worker or (with
+    --server builtin) on trioquart's built-in server."""
+    if server == "builtin" and reload:
+        raise click.UsageError(
+            "The built-in server does not reload yet: use --server hypercorn for --reload"
+        )
+    if server == "builtin" and workers > 1:
+        raise click.UsageError(
+            "The built-in server runs one process yet: use --server hypercorn for --workers"
+        )
     import_path: str | None
     if target is not None:
         try:
@@ -366,7 +380,13 @@ def run_command(
             "--reload and --workers need the app's import path, and this app was not "
             "imported from one: name it, as in 'trioquart --app module:app run'"
         )
-    tls = {name: path for name, path in [("certfile", certfile), ("keyfile", keyfile)] if path}
+    options: dict[str, Any] = {
+        name: value
+        for name, value in [("certfile", certfile), ("keyfile", keyfile)]
+        if value is not None
+    }
+    if ws_ping_interval is not None:
+        options["websocket_ping_interval"] = ws_ping_interval or None
     run_app(
         app,
         host=host,
@@ -375,9 +395,10 @@ def run_command(
         use_reloader=reload,
         workers=workers,
         application_path=import_path,
+        server=server,
+        access_log=access_log,
         backlog=backlog,
-        websocket_ping_interval=ws_ping_interval or None,
-        **tls,
+        **options,
     )
 
 

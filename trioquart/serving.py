@@ -1,10 +1,13 @@
-"""Serving on Hypercorn's trio worker, with a graceful shutdown that closes websockets (1001).
+"""Serving on Hypercorn's trio worker or on the built-in server, with a graceful shutdown that
+closes websockets (1001).
 
 Hypercorn on its own waits for open connections at shutdown and then cancels them without a
 close frame, and the lifespan shutdown only comes after that. So in a single process trioquart
 owns the signals: on SIGINT/SIGTERM it closes every open websocket with 1001 ("going away"),
-cancels their handlers, and only then tells Hypercorn to stop, which then runs the lifespan
-shutdown (``after_serving``, ``while_serving`` teardown, ``app.nursery`` cancelled).
+cancels their handlers, and only then tells the server to stop, which then runs the lifespan
+shutdown (``after_serving``, ``while_serving`` teardown, ``app.nursery`` cancelled). The
+built-in server (``trioquart.server``) would close them with 1001 itself, but through the app
+they are closed first, with the same reason whichever server runs.
 
 With ``--reload`` or several workers Hypercorn's own supervisor runs the worker processes, and
 each gets Hypercorn's plain shutdown (documented in ``docs/serving.md``).
@@ -19,17 +22,20 @@ import logging
 import os
 import re
 import signal
+import ssl
 import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from .app import TrioQuart
+from .server import ServerConfig
+from .server import serve as builtin_serve
 from .websocket_state import CloseCode
 
 log = logging.getLogger("trioquart")
@@ -42,6 +48,12 @@ DEFAULT_BACKLOG = 2048
 #: Hypercorn 0.18's ping task only looks at the connection between pings: a closed
 #: connection keeps its task and socket until the next ping is due.
 DEFAULT_WEBSOCKET_PING_INTERVAL: float | None = None
+#: The servers ``run_app`` (and ``trioquart run --server``) can serve on; the first is the
+#: default.
+SERVERS = ("hypercorn", "builtin")
+
+#: What :func:`serve` serves on: Hypercorn's configuration, or the built-in server's.
+AnyConfig: TypeAlias = HypercornConfig | ServerConfig
 
 
 def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
@@ -62,9 +74,40 @@ def hypercorn_config(host: str, port: int, **options: Any) -> HypercornConfig:
     return config
 
 
+def builtin_config(host: str, port: int, **options: Any) -> ServerConfig:
+    """The built-in server's configuration, bound to ``host:port``.
+
+    trioquart's defaults: ``backlog`` ``DEFAULT_BACKLOG``. ``certfile`` and ``keyfile`` (named
+    as for Hypercorn) make its ``ssl_context``; any other ``ServerConfig`` setting may be given
+    by name.
+
+    Raises:
+        TypeError: an option that ``ServerConfig`` does not have.
+        ValueError: a ``keyfile`` without a ``certfile``.
+    """
+    certfile = options.pop("certfile", None)
+    keyfile = options.pop("keyfile", None)
+    if certfile is not None:
+        options["ssl_context"] = server_ssl_context(certfile, keyfile)
+    elif keyfile is not None:
+        raise ValueError("A keyfile needs its certfile")
+    options.setdefault("backlog", DEFAULT_BACKLOG)
+    # websocket_ping_interval keeps the server's own default (20 s), unlike Hypercorn's: the
+    # built-in server's pings are deadlines in the connection's reader, not a task that only
+    # looks at the connection between pings, so a closed connection is let go at once.
+    return ServerConfig(host=host, port=port, **options)
+
+
+def server_ssl_context(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:
+    """A server-side TLS context with the system's defaults and this certificate (and key)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
 async def serve(
     app: TrioQuart,
-    config: HypercornConfig,
+    config: AnyConfig,
     *,
     shutdown_trigger: trio.Event | None = None,
     handle_signals: bool = True,
@@ -72,10 +115,12 @@ async def serve(
 ) -> None:
     """Serve ``app`` until SIGINT/SIGTERM (or until ``shutdown_trigger`` is set).
 
-    Reports the bound addresses through ``task_status`` (use with ``nursery.start``).
+    On Hypercorn's trio worker for a ``HypercornConfig``, on the built-in server for a
+    ``ServerConfig``. Reports the URLs it listens on through ``task_status`` (use with
+    ``nursery.start``).
     """
     stop = shutdown_trigger if shutdown_trigger is not None else trio.Event()
-    hypercorn_stop = trio.Event()
+    server_stop = trio.Event()
     signal_scope = trio.CancelScope()
     async with trio.open_nursery() as nursery:
 
@@ -88,7 +133,7 @@ async def serve(
             # every connection has ended: open event streams end on it (sse.py).
             app.shutdown_event.set()
             await app.connected_websockets.close_all(CloseCode.GOING_AWAY, "server shutting down")
-            hypercorn_stop.set()
+            server_stop.set()
 
         async def watch_signals() -> None:
             with signal_scope:
@@ -97,17 +142,38 @@ async def serve(
         nursery.start_soon(shut_down_when_asked)
         if handle_signals:
             nursery.start_soon(watch_signals)
-        binds = await nursery.start(
-            lambda task_status: hypercorn_serve(
-                app,  # type: ignore[arg-type]
-                config,
-                shutdown_trigger=hypercorn_stop.wait,
-                task_status=task_status,
-            )
+        urls: list[str] = await nursery.start(_serve_on, app, config, server_stop)
+        if isinstance(config, ServerConfig):
+            # Hypercorn logs its own; the built-in server leaves it to its caller.
+            for url in urls:
+                log.info("Running on %s", url)
+        task_status.started(urls)
+        await server_stop.wait()
+    # The server has returned: the lifespan shutdown has run.
+
+
+async def _serve_on(
+    app: TrioQuart,
+    config: AnyConfig,
+    stop: trio.Event,
+    *,
+    task_status: trio.TaskStatus[list[str]],
+) -> None:
+    # The app's scopes and messages are typed ones; both servers take plain dicts.
+    if isinstance(config, ServerConfig):
+        await builtin_serve(
+            app,  # type: ignore[arg-type]
+            config,
+            shutdown_trigger=stop,
+            task_status=task_status,
         )
-        task_status.started(binds)
-        await hypercorn_stop.wait()
-    # Hypercorn has returned: the lifespan shutdown has run.
+    else:
+        await hypercorn_serve(
+            app,  # type: ignore[arg-type]
+            config,
+            shutdown_trigger=stop.wait,
+            task_status=task_status,
+        )
 
 
 async def _wait_for_signal(stop: trio.Event) -> None:
@@ -309,15 +375,18 @@ def _call_factory(
     return app
 
 
-def configure_logging(config: HypercornConfig, *, debug: bool = False) -> None:
+def configure_logging(config: AnyConfig, *, debug: bool = False) -> None:
     """Log to stderr through the root logger, with each of Hypercorn's lines printed once.
 
     Hypercorn gives ``hypercorn.error`` a stream handler of its own and turns its propagation
     on when it builds its loggers, lazily, on the first use of ``config.log``. Built while
     serving, they would send each line to that handler and to the root handler set up here, so
     they are built now, and the propagation is turned off once they have their own handler.
+    The built-in server logs through the root logger only.
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO)
+    if isinstance(config, ServerConfig):
+        return
     error_logger = config.log.error_logger
     if error_logger is not None and error_logger.handlers:
         error_logger.propagate = False
@@ -332,15 +401,31 @@ def run_app(
     use_reloader: bool = False,
     application_path: str | None = None,
     workers: int = 1,
+    server: str = "hypercorn",
+    access_log: bool = False,
     **options: Any,
 ) -> None:
     """Serve ``app`` and block until it is shut down.
 
-    With ``use_reloader`` or ``workers > 1``, Hypercorn's supervisor runs the workers and
-    needs ``application_path`` (``"module:app"``) to import the app in each of them.
+    ``server`` is ``"hypercorn"`` (its trio worker) or ``"builtin"`` (``trioquart.server``);
+    ``options`` are settings of that server (:func:`hypercorn_config`, :func:`builtin_config`).
+    ``access_log`` logs every request (Hypercorn's to stdout). With ``use_reloader`` or
+    ``workers > 1``, Hypercorn's supervisor runs the workers and needs ``application_path``
+    (``"module:app"``) to import the app in each of them.
+
+    Raises:
+        ValueError: an unknown server; reloading or several workers without
+            ``application_path``, or on the built-in server (not supported yet).
     """
+    if server not in SERVERS:
+        raise ValueError(f"Unknown server {server!r}: use one of {', '.join(SERVERS)}")
     if debug:
         app.config["DEBUG"] = True
+    if server == "builtin":
+        _run_builtin(app, host, port, debug, use_reloader, workers, access_log, options)
+        return
+    if access_log:
+        options.setdefault("accesslog", "-")
     config = hypercorn_config(host, port, **options)
     if use_reloader or workers > 1:
         if application_path is None:
@@ -360,5 +445,29 @@ def run_app(
         hypercorn_run(config)
         return
     configure_logging(config, debug=debug)
-    print(f" * Serving {app.name!r} on http://{host}:{port} (Hypercorn, trio worker)")
+    scheme = "https" if config.ssl_enabled else "http"
+    print(f" * Serving {app.name!r} on {scheme}://{host}:{port} (Hypercorn, trio worker)")
+    trio.run(serve, app, config)
+
+
+def _run_builtin(
+    app: TrioQuart,
+    host: str,
+    port: int,
+    debug: bool,
+    use_reloader: bool,
+    workers: int,
+    access_log: bool,
+    options: dict[str, Any],
+) -> None:
+    if use_reloader:
+        raise ValueError("The built-in server does not reload: serve on Hypercorn to reload")
+    if workers > 1:
+        raise ValueError(
+            "The built-in server runs one process: serve on Hypercorn for several workers"
+        )
+    config = builtin_config(host, port, access_log=access_log, **options)
+    configure_logging(config, debug=debug)
+    scheme = "https" if config.ssl_context is not None else "http"
+    print(f" * Serving {app.name!r} on {scheme}://{host}:{port} (built-in server)")
     trio.run(serve, app, config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
 from trioquart import TrioQuart
-from trioquart.serving import hypercorn_config, serve
+from trioquart.serving import AnyConfig, builtin_config, hypercorn_config, serve
 
 
 @dataclass
@@ -40,13 +40,42 @@ class RunningServer:
         return f"ws://{self.host}:{self.port}"
 
 
+#: The servers the end-to-end suite runs against: every test that serves an app runs on each
+#: (``server_kind``), except those marked ``hypercorn_only`` (about Hypercorn itself).
+SERVERS = ("hypercorn", "builtin")
+_serving_with = ["hypercorn"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each end-to-end test once per server in ``SERVERS``."""
+    if "server_kind" in metafunc.fixturenames:
+        only_hypercorn = metafunc.definition.get_closest_marker("hypercorn_only") is not None
+        kinds = ["hypercorn"] if only_hypercorn else list(SERVERS)
+        metafunc.parametrize("server_kind", kinds, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def server_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The server ``serve_app`` starts in this test: Hypercorn's trio worker or trioquart's."""
+    kind: str = getattr(request, "param", "hypercorn")
+    _serving_with[0] = kind
+    try:
+        yield kind
+    finally:
+        _serving_with[0] = "hypercorn"
+
+
 async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) -> RunningServer:
-    """Serve ``app`` with Hypercorn's trio worker on an ephemeral port of 127.0.0.1."""
+    """Serve ``app`` on an ephemeral port of 127.0.0.1, with the server of ``server_kind``."""
     # A short keep-alive: Hypercorn keeps a connection's task until its idle timeout even
     # after some clients have closed (seen after a streamed response), and the leak check of
     # the ``server`` fixture waits for it.
-    options = {"keep_alive_timeout": 1.0, **options}
-    config = hypercorn_config("127.0.0.1", 0, graceful_timeout=1.0, **options)
+    options = {"keep_alive_timeout": 1.0, "graceful_timeout": 1.0, **options}
+    config: AnyConfig
+    if _serving_with[0] == "builtin":
+        config = builtin_config("127.0.0.1", 0, **options)
+    else:
+        config = hypercorn_config("127.0.0.1", 0, **options)
     stop_event = trio.Event()
     finished = trio.Event()
 

@@ -35,6 +35,30 @@ async def test_port_zero_reports_the_real_port(nursery: trio.Nursery) -> None:
             assert (await client.get(running.urls[0])).text == "hello"
 
 
+async def test_serves_the_listeners_it_is_given(nursery: trio.Nursery) -> None:
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+    stop = trio.Event()
+
+    async def serve_given(task_status: trio.TaskStatus[list[str]]) -> None:
+        await serve(
+            hello,
+            ServerConfig(port=1),  # not used: the listeners are given
+            shutdown_trigger=stop,
+            listeners=listeners,
+            task_status=task_status,
+        )
+
+    urls = await nursery.start(serve_given)
+    assert urls == [f"http://127.0.0.1:{port}"]
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(urls[0])).text == "hello"
+    stop.set()
+    await trio.testing.wait_all_tasks_blocked()
+    # serve closed them when it returned.
+    assert listeners[0].socket.fileno() == -1
+
+
 async def test_ipv6(nursery: trio.Nursery) -> None:
     async with served(nursery, hello, host="::1") as running:
         [url] = running.urls

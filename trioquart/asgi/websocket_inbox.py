@@ -287,10 +287,12 @@ class WebsocketInbox:
         while self.dropped:
             with trio.move_on_after(DRAIN_QUIET_PERIOD) as quiet:
                 try:
-                    await self._receive()
+                    message = await self._receive()
                 except Exception:
                     return
-            if quiet.cancelled_caught:
+            # A second disconnect: this server has nothing more to deliver (trioquart's own
+            # server repeats it at once; Hypercorn would wait).
+            if quiet.cancelled_caught or message["type"] == "websocket.disconnect":
                 return
 
     def _wake_reader(self) -> None:

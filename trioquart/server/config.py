@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +25,9 @@ class ServerConfig:
     ssl_context: ssl.SSLContext | None = None
     #: ``root_path`` in every scope, for an app mounted under a prefix by a proxy.
     root_path: str = ""
+    #: How requests are parsed: ``"h11"``, ``"httptools"`` (``pip install
+    #: 'trioquart[speed]'``), or ``"auto"``: httptools when it is installed, else h11.
+    parser: Literal["auto", "h11", "httptools"] = "auto"
 
     #: How long a kept-alive connection may sit idle between requests.
     keep_alive_timeout: float = 5.0

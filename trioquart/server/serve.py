@@ -31,13 +31,16 @@ async def serve(
     config: ServerConfig,
     *,
     shutdown_trigger: trio.Event | None = None,
+    listeners: list[trio.SocketListener] | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``app`` until ``shutdown_trigger`` is set (forever without one).
 
     Reports the URLs it listens on through ``task_status`` (for ``nursery.start``), with the
     port the system chose for port 0. With ``config.ssl_context``, sets its ALPN protocols to
-    ``http/1.1``.
+    ``http/1.1``. ``listeners`` already listening (a socket inherited from a supervisor) are
+    served instead of ones opened from ``config.host`` and ``config.port``; they are closed
+    when it returns.
 
     Raises:
         LifespanStartupError: the app's lifespan startup failed.
@@ -51,7 +54,8 @@ async def serve(
         try:
             await lifespan.startup(nursery)
             try:
-                listeners = await open_listeners(config)
+                if listeners is None:
+                    listeners = await open_listeners(config)
             except OSError:
                 await lifespan.shutdown()
                 raise

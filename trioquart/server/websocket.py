@@ -135,6 +135,9 @@ class _Session:
         try:
             return await self._inbox.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
+            # A closed channel raises without letting other tasks run: an app that receives
+            # in a loop after the end must still not starve the others.
+            await trio.lowlevel.cancel_shielded_checkpoint()
             code, reason = self._link.close or (ABNORMAL_CLOSURE, "")
             return {"type": "websocket.disconnect", "code": code, "reason": reason}
 

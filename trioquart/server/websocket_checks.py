@@ -38,8 +38,9 @@ def close_fields(message: Message) -> tuple[int, str]:
     """A ``websocket.close``'s code (1000 unless given) and reason (empty unless given)."""
     code = message.get("code", 1000)
     reason = message.get("reason") or ""
-    if type(code) is not int or not 1000 <= code <= 4999:
+    # An IntEnum member (a framework's named codes) is an int; a bool is not a close code.
+    if not isinstance(code, int) or isinstance(code, bool) or not 1000 <= code <= 4999:
         raise ValueError(f"websocket.close needs a close code from 1000 to 4999, not {code!r}")
     if not isinstance(reason, str):
         raise TypeError(f"websocket.close's reason must be a str, not {type(reason)}")
-    return code, reason
+    return int(code), reason
