@@ -23,7 +23,14 @@ from examples.chat import rooms
 from examples.chat.app import MAX_NAME, TOO_SLOW, app, broadcast
 from trioquart.testing import TestApp, TestClient, WebsocketResponseError
 
-from .e2e.conftest import RunningServer, close_code, close_reason, open_websocket, served
+from .e2e.conftest import (
+    SERVERS,
+    RunningServer,
+    close_code,
+    close_reason,
+    open_websocket,
+    served,
+)
 from .e2e.test_broadcast_e2e import read_until_closed
 
 
@@ -168,17 +175,18 @@ async def log_in_over_http(server: RunningServer, name: str) -> list[tuple[bytes
         return [(b"Cookie", f"session={http.cookies['session']}".encode())]
 
 
-async def test_a_member_that_lags_is_dropped_with_1008(nursery: trio.Nursery) -> None:
+@pytest.mark.parametrize("server", SERVERS)
+async def test_a_member_that_lags_is_dropped_with_1008(nursery: trio.Nursery, server: str) -> None:
     """A client that stops reading: its handler blocks in ``send`` once the TCP buffers are
     full, its subscription falls behind and is dropped; the room goes on without it."""
     published = 0
     with trio.fail_after(30):
-        async with served(nursery, app) as server:
-            bob_login = await log_in_over_http(server, "bob")
-            slow_login = await log_in_over_http(server, "slow")
+        async with served(nursery, app, server=server) as running:
+            bob_login = await log_in_over_http(running, "bob")
+            slow_login = await log_in_over_http(running, "slow")
             async with (
-                open_websocket(server, "/ws/busy", headers=bob_login) as bob,
-                open_websocket(server, "/ws/busy", headers=slow_login) as slow,
+                open_websocket(running, "/ws/busy", headers=bob_login) as bob,
+                open_websocket(running, "/ws/busy", headers=slow_login) as slow,
             ):
                 await read_until_member(bob, "slow")
                 while broadcast.statistics().dropped == 0:

@@ -29,12 +29,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Each browser test runs against each server ``trioquart run --server`` offers.
+SERVERS = ("hypercorn", "builtin")
+
+
+@pytest.fixture(params=SERVERS)
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """The server the app is served by in this test: Hypercorn's trio worker or trioquart's."""
+    kind: str = request.param
+    return kind
+
+
 @contextmanager
-def served_by_the_cli(target: str) -> Iterator[str]:
-    """``trioquart run target --port 0`` in a subprocess: its base URL, until the block ends
-    (then it must stop cleanly on SIGTERM)."""
+def served_by_the_cli(target: str, server: str) -> Iterator[str]:
+    """``trioquart run target --port 0 --server server`` in a subprocess: its base URL, until
+    the block ends (then it must stop cleanly on SIGTERM)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "trioquart", "run", target, "--port", "0"],
+        [sys.executable, "-m", "trioquart", "run", target, "--port", "0", "--server", server],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def chat_url() -> Iterator[str]:
+def chat_url(server_kind: str) -> Iterator[str]:
     """The chat demo served by ``trioquart run`` on an ephemeral port."""
-    with served_by_the_cli("examples.chat:app") as url:
+    with served_by_the_cli("examples.chat:app", server_kind) as url:
         yield url
 
 

@@ -54,7 +54,7 @@ def running(command: list[str], ready: str, env: dict[str, str] | None = None) -
 
 
 @pytest.fixture
-def chat_urls() -> Iterator[tuple[str, str]]:
+def chat_urls(server_kind: str) -> Iterator[tuple[str, str]]:
     """The chat demo served by two ``trioquart run`` processes sharing a fresh redis-server
     and a session key."""
     if shutil.which("redis-server") is None:
@@ -69,6 +69,7 @@ def chat_urls() -> Iterator[tuple[str, str]]:
             "TRIOQUART_SECRET_KEY": secrets.token_hex(),
         }
         serve = [sys.executable, "-m", "trioquart", "run", "examples.chat:app", "--port", "0"]
+        serve += ["--server", server_kind]
         on = r"Running on (http://127\.0\.0\.1:\d+)"
         with running(serve, on, env) as first, running(serve, on, env) as second:
             yield first, second

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def room_url() -> Iterator[str]:
+def room_url(server_kind: str) -> Iterator[str]:
     """The example room served by ``trioquart run`` on an ephemeral port."""
-    with served_by_the_cli("docs.examples.sse_app:app") as url:
+    with served_by_the_cli("docs.examples.sse_app:app", server_kind) as url:
         yield url
 
 

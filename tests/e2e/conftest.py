@@ -65,14 +65,17 @@ def server_kind(request: pytest.FixtureRequest) -> Iterator[str]:
         _serving_with[0] = "hypercorn"
 
 
-async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) -> RunningServer:
-    """Serve ``app`` on an ephemeral port of 127.0.0.1, with the server of ``server_kind``."""
+async def serve_app(
+    nursery: trio.Nursery, app: TrioQuart, *, server: str | None = None, **options: object
+) -> RunningServer:
+    """Serve ``app`` on an ephemeral port of 127.0.0.1 with ``server`` (one of ``SERVERS``),
+    by default the server of ``server_kind``."""
     # A short keep-alive: Hypercorn keeps a connection's task until its idle timeout even
     # after some clients have closed (seen after a streamed response), and the leak check of
     # the ``server`` fixture waits for it.
     options = {"keep_alive_timeout": 1.0, "graceful_timeout": 1.0, **options}
     config: AnyConfig
-    if _serving_with[0] == "builtin":
+    if (server or _serving_with[0]) == "builtin":
         config = builtin_config("127.0.0.1", 0, **options)
     else:
         config = hypercorn_config("127.0.0.1", 0, **options)
@@ -105,7 +108,7 @@ async def serve_app(nursery: trio.Nursery, app: TrioQuart, **options: object) ->
 
 @asynccontextmanager
 async def served(
-    nursery: trio.Nursery, app: TrioQuart, **options: object
+    nursery: trio.Nursery, app: TrioQuart, *, server: str | None = None, **options: object
 ) -> AsyncIterator[RunningServer]:
     """``app`` served for the block (see ``serve_app``), and a leak check when it ends.
 
@@ -113,7 +116,7 @@ async def served(
     come back to what they were when the server had started (``Baseline``), before the
     server is stopped. A block that raises skips the check (its error says more).
     """
-    running = await serve_app(nursery, app, **options)
+    running = await serve_app(nursery, app, server=server, **options)
     try:
         await trio.testing.wait_all_tasks_blocked()
         baseline = Baseline.now()
