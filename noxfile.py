@@ -117,11 +117,12 @@ def bench(session: nox.Session) -> None:
     to the same run. The instructions stage needs wrk and valgrind, and the broadcast stage
     redis-server, installed here from Debian when missing. The broadcast stage's peer is
     broadcaster with redis-py below 8 (its Redis backend delivers nothing with redis-py 8).
+    The servers stage runs uvicorn, with h11 and with httptools, beside Hypercorn.
     """
     install_from_debian(
         session, {"wrk": "wrk", "valgrind": "valgrind", "redis-server": "redis-server"}
     )
-    session.install("-e", ".[test,redis]", *PEERS, "broadcaster", "redis<8")
+    session.install("-e", ".[test,redis]", *PEERS, "broadcaster", "redis<8", "uvicorn", "httptools")
     session.run("python", "-m", "bench", *session.posargs)
 
 

@@ -15,6 +15,7 @@ from bench.inprocess import HTTP_ROUTES, Durations, HttpRoute
 from bench.instructions import InstructionSettings
 from bench.memory import MemorySettings
 from bench.route_scale import RoutingSettings
+from bench.servers import ServerSettings
 from bench.transfer import TransferSettings
 
 
@@ -40,6 +41,8 @@ class Plan:
     instructions: InstructionSettings
     broadcast_rounds: int
     broadcast: BroadcastSettings
+    servers_rounds: int
+    servers: ServerSettings
 
 
 FULL = Plan(
@@ -64,6 +67,8 @@ FULL = Plan(
     instructions=InstructionSettings(seconds=10),
     broadcast_rounds=3,
     broadcast=BroadcastSettings(subscribers=1000, latency=200, messages=2000),
+    servers_rounds=5,
+    servers=ServerSettings(http_seconds=5, ws_messages=3000, instruction_requests=1000),
 )
 
 QUICK = Plan(
@@ -85,4 +90,7 @@ QUICK = Plan(
     instructions=InstructionSettings(seconds=3),
     broadcast_rounds=1,
     broadcast=BroadcastSettings(subscribers=1000, latency=50, messages=300),
+    # No instruction counts: two runs under Cachegrind per server, about a minute in all.
+    servers_rounds=1,
+    servers=ServerSettings(http_seconds=2, ws_messages=2000),
 )

@@ -55,6 +55,11 @@ class Group:
     relative: bool = False
     #: Whether a rate is of operations, so that ``+us/op vs raw`` means something.
     per_op: bool = True
+    #: The contenders every figure is divided by: a row per contender (the servers stage)
+    #: instead of a row per scenario with trioquart's ratios.
+    references: tuple[str, ...] = ()
+    #: Goals shown beside such rows: (contender, reference, the most its ratio may be).
+    ratio_goals: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass
@@ -142,6 +147,8 @@ def _cell(summary: Summary | None) -> str:
 
 def table(results: Results, group: Group) -> list[list[str]]:
     """One group as rows of cells, header first: medians (± half the range in %), ratios."""
+    if group.references:
+        return reference_table(results, group)
     columns = present(results, group)
     pairs = ratio_pairs(columns)
     per_op = group.higher_is_better and group.per_op and "raw" in columns and not group.relative
@@ -162,6 +169,46 @@ def table(results: Results, group: Group) -> list[list[str]]:
             row.append(_verdict(group, scenario, by_contender))
         rows.append(row)
     return rows
+
+
+def reference_pairs(group: Group, contenders: Sequence[str]) -> list[tuple[str, str]]:
+    """Each contender over each of the group's references."""
+    return [(name, reference) for reference in group.references for name in contenders]
+
+
+def reference_table(results: Results, group: Group) -> list[list[str]]:
+    """A group with references as rows of cells, header first: a row naming each scenario,
+    then one per contender with its median, its ratios to each reference and its goals."""
+    names = present(results, group)
+    header = ["contender", group.unit, *(f"x {ref}" for ref in group.references)]
+    if group.ratio_goals:
+        header.append("target")
+    rows = [header]
+    for scenario, by_contender in results.summaries(group).items():
+        rows.append([scenario, *([""] * (len(header) - 1))])
+        found = ratios(by_contender, reference_pairs(group, names))
+        for name in (name for name in names if name in by_contender):
+            row = [name, _cell(by_contender[name])]
+            row += [
+                f"{found[f'{name}/{ref}']:.2f}x" if f"{name}/{ref}" in found else "n/a"
+                for ref in group.references
+            ]
+            if group.ratio_goals:
+                row.append(
+                    "; ".join(
+                        f"<= {most:.3g}x {ref}: {_goal_verdict(found.get(f'{name}/{ref}'), most)}"
+                        for who, ref, most in group.ratio_goals
+                        if who == name
+                    )
+                )
+            rows.append(row)
+    return rows
+
+
+def _goal_verdict(ratio: float | None, most: float) -> str:
+    if ratio is None:
+        return "n/a"
+    return "met" if ratio <= most else "NOT met"
 
 
 def heading(group: Group) -> str:
@@ -238,7 +285,10 @@ def to_json(results: Results, meta: dict[str, object]) -> dict[str, object]:
                     name: {**asdict(summary), "samples": [s.value for s in raw_samples[name]]}
                     for name, summary in by_contender.items()
                 },
-                "ratios": ratios(by_contender, pairs),
+                "ratios": ratios(
+                    by_contender,
+                    reference_pairs(group, list(by_contender)) if group.references else pairs,
+                ),
                 "overhead_us_vs_raw": (
                     overhead_us(by_contender)
                     if group.higher_is_better and group.per_op and not group.relative

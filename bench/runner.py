@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bench import broadcast, e2e, inprocess, instructions, memory, route_scale, transfer
+from bench import (
+    broadcast,
+    e2e,
+    inprocess,
+    instructions,
+    memory,
+    route_scale,
+    servers,
+    transfer,
+)
 from bench.apps import BASELINE, SUBJECT, Contender, load
 from bench.asgi import ASGIApp
 from bench.groups import (
@@ -291,9 +300,11 @@ STAGES = (
     "instructions",
     "caches",
     "broadcast",
+    "servers",
 )
 #: What runs without ``--only``: the instruction counts take minutes and need Valgrind; the
-#: transfers move gigabytes; the broadcast stage measures a library, not the apps.
+#: transfers move gigabytes; the broadcast stage measures a library, and the servers stage
+#: servers, not the apps.
 DEFAULT_STAGES = ("inprocess", "routing", "e2e", "memory")
 
 
@@ -329,4 +340,6 @@ def run(plan: Plan, contenders: Sequence[Contender], stages: Sequence[str]) -> R
             run_instructions(plan, available, results, caches=True)
         if "broadcast" in stages:
             broadcast.run(plan.broadcast, plan.broadcast_rounds, results, progress)
+        if "servers" in stages:
+            servers.run(plan.servers, plan.servers_rounds, results, progress)
     return results

@@ -9,13 +9,16 @@ import socket
 import struct
 from pathlib import Path
 
+import h11
 import httpx
 import pytest
 import trio
 import trio.lowlevel
 import trio.testing
 
-from trioquart.server.http11 import ClientDisconnectedError
+from trioquart.server import ServerConfig
+from trioquart.server import http11 as http11_module
+from trioquart.server.http11 import ClientDisconnectedError, new_protocol
 from trioquart.server.types import Message, Receive, Scope, Send
 
 from .conftest import RawClient, get, hello, read_body, respond, served, server_context
@@ -739,3 +742,15 @@ async def test_no_server_header(nursery: trio.Nursery) -> None:
         response = await client.response()
     assert response.header("server") is None
     assert response.header("date") is not None
+
+
+def test_the_parser_setting_picks_the_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trioquart.server.httptools_protocol import HttptoolsConnection
+
+    assert isinstance(new_protocol(ServerConfig(parser="auto")), HttptoolsConnection)
+    assert isinstance(new_protocol(ServerConfig(parser="httptools")), HttptoolsConnection)
+    assert isinstance(new_protocol(ServerConfig(parser="h11")), h11.Connection)
+    monkeypatch.setattr(http11_module, "HTTPTOOLS_INSTALLED", False)
+    assert isinstance(new_protocol(ServerConfig(parser="auto")), h11.Connection)
+    with pytest.raises(ImportError, match=r"pip install 'trioquart\[speed\]'"):
+        new_protocol(ServerConfig(parser="httptools"))

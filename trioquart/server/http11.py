@@ -13,12 +13,15 @@ Errors the server answers itself (400, 408, 413, 431, 500) close the connection.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import math
 import time
 from collections.abc import Iterable
 from contextlib import suppress
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
 import h11
@@ -28,6 +31,9 @@ from .access_log import log_request
 from .config import ServerConfig
 from .types import ASGI_VERSIONS, ASGIApp, Message, Scope
 from .websocket import serve_websocket
+
+if TYPE_CHECKING:
+    from .httptools_protocol import HttptoolsConnection
 
 log = logging.getLogger("trioquart.server")
 
@@ -46,6 +52,29 @@ LINGER_SECONDS = 1.0
 #: What a client address is in a scope, and a server address (a Unix socket has no port).
 Client = tuple[str, int] | None
 Server = tuple[str, int | None] | None
+
+
+#: Whether httptools is installed (``pip install 'trioquart[speed]'``): ``parser="auto"`` then
+#: uses it.
+HTTPTOOLS_INSTALLED = importlib.util.find_spec("httptools") is not None
+
+
+def new_protocol(config: ServerConfig) -> h11.Connection | HttptoolsConnection:
+    """The HTTP/1.1 protocol state of a new connection, on the parser ``config`` names.
+
+    Raises:
+        ImportError: ``parser="httptools"`` without httptools installed.
+    """
+    if config.parser == "h11" or (config.parser == "auto" and not HTTPTOOLS_INSTALLED):
+        return h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
+    if not HTTPTOOLS_INSTALLED:
+        raise ImportError(
+            "ServerConfig(parser='httptools') needs httptools: pip install 'trioquart[speed]'"
+        )
+    # Imported here: its module imports httptools.
+    from .httptools_protocol import HttptoolsConnection
+
+    return HttptoolsConnection(max_incomplete_event_size=config.max_header_bytes)
 
 
 class ClientDisconnectedError(OSError):
@@ -94,33 +123,43 @@ class HTTP11Connection:
         self.server = server
         self.state = state
         self.stopping = stopping
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
+        self.h11 = new_protocol(config)
         #: Set once the client has gone (end of stream or a failed read or write).
         self.disconnected = False
-        self._idle_scope: trio.CancelScope | None = None
+        #: The connection's timeouts: while a request's head is awaited, this scope has a
+        #: deadline (none while the app runs). One scope for the connection's life, each
+        #: request only moving its deadline, as a new scope per request costs more. It is
+        #: cancelled at most once: the connection then ends.
+        self._head_timeout = trio.CancelScope()
+        #: Whether the connection waits for the first byte of a request (``stop`` may end it).
+        self._idle = False
         self._served = 0
         self._linger = False
         self._reading = trio.Lock()
 
     def stop(self) -> None:
         """Close the connection if it waits for a request; otherwise after its response."""
-        if self._idle_scope is not None:
-            self._idle_scope.cancel()
+        if self._idle:
+            self._head_timeout.cancel()
 
     async def run(self) -> None:
         """Serve requests until the connection ends, then close it."""
         try:
-            while True:
-                request = await self._next_request()
-                if request is None:
-                    return
-                if is_websocket_upgrade(request):
-                    await self._hand_over_websocket(request)
-                    return
-                keep_going = await Exchange(self, request).run()
-                self._served += 1
-                if not keep_going or not await self._finish_cycle():
-                    return
+            with self._head_timeout:
+                while True:
+                    request = await self._next_request()
+                    if request is None:
+                        return
+                    if is_websocket_upgrade(request):
+                        await self._hand_over_websocket(request)
+                        return
+                    keep_going = await Exchange(self, request).run()
+                    self._served += 1
+                    if not keep_going or not await self._finish_cycle():
+                        return
+            # The head did not come in time, or the server stopped while none had begun.
+            if self.h11.trailing_data[0] and not self.disconnected:
+                await self.write_error(408)
         finally:
             await self._close()
 
@@ -130,9 +169,18 @@ class HTTP11Connection:
         One reader at a time: a task the app left reading in ``receive`` (cancelled, but not
         yet unwound) is waited for, and what it read still reaches h11.
         """
+        reading = self._reading
         try:
-            async with self._reading:
+            if reading.locked():
+                await reading.acquire()
+            else:
+                # Free, as it nearly always is: taking it without the schedule point that
+                # acquire() makes, since receive_some makes one anyway.
+                reading.acquire_nowait()
+            try:
                 data = bytes(await self.stream.receive_some(READ_SIZE))
+            finally:
+                reading.release()
         except trio.BrokenResourceError:
             data = b""
         if not data:
@@ -187,35 +235,31 @@ class HTTP11Connection:
         if self.stopping.is_set() and not started:
             return None
         timeout = self.config.header_timeout if started else idle
-        with trio.CancelScope(deadline=trio.current_time() + timeout) as scope:
-            if not started:
-                self._idle_scope = scope
-            try:
-                while True:
-                    event = self.h11.next_event()
-                    if isinstance(event, h11.Request):
-                        if (
-                            len(event.headers) > self.config.max_header_count
-                            or head_size(event) > self.config.max_header_bytes
-                        ):
-                            await self.write_error(431)
-                            return None
-                        return event
-                    if event is not h11.NEED_DATA:
-                        return None  # the client closed between requests
-                    data = await self.read()
-                    if data and self._idle_scope is not None:
-                        self._idle_scope = None
-                        scope.deadline = trio.current_time() + self.config.header_timeout
-            except h11.RemoteProtocolError as exc:
-                if not self.disconnected:
-                    await self.write_error(exc.error_status_hint)
-                return None
-            finally:
-                self._idle_scope = None
-        if self.h11.trailing_data[0]:
-            await self.write_error(408)
-        return None
+        scope = self._head_timeout
+        scope.deadline = trio.current_time() + timeout
+        self._idle = not started
+        try:
+            while True:
+                event = self.h11.next_event()
+                if isinstance(event, h11.Request):
+                    refusal = head_refusal(event, self.config)
+                    if refusal is not None:
+                        await self.write_error(refusal)
+                        return None
+                    return event
+                if event is not h11.NEED_DATA:
+                    return None  # the client closed between requests
+                data = await self.read()
+                if data and self._idle:
+                    self._idle = False
+                    scope.deadline = trio.current_time() + self.config.header_timeout
+        except h11.RemoteProtocolError as exc:
+            if not self.disconnected:
+                await self.write_error(exc.error_status_hint)
+            return None
+        finally:
+            self._idle = False
+            scope.deadline = math.inf
 
     async def _finish_cycle(self) -> bool:
         """Get ready for the connection's next request; ``False`` if it is to close instead."""
@@ -229,18 +273,23 @@ class HTTP11Connection:
     async def _drain(self) -> bool:
         """Read and drop the rest of a request body the app left; ``False`` if it is too long."""
         dropped = 0
-        with trio.move_on_after(self.config.keep_alive_timeout):
-            try:
-                while dropped <= DRAIN_LIMIT:
-                    event = self.h11.next_event()
-                    if isinstance(event, h11.EndOfMessage):
-                        return True
-                    if isinstance(event, h11.Data):
-                        dropped += len(event.data)
-                    else:
-                        await self.read()
-            except h11.RemoteProtocolError:  # a malformed body, or the client left
-                pass
+        deadline = trio.current_time() + self.config.keep_alive_timeout
+        try:
+            while dropped <= DRAIN_LIMIT:
+                event = self.h11.next_event()
+                if isinstance(event, h11.EndOfMessage):
+                    return True
+                if isinstance(event, h11.Data):
+                    dropped += len(event.data)
+                    continue
+                # Only the waits are timed: a request without a body (most of them) ends here
+                # at once, without a cancel scope.
+                with trio.move_on_at(deadline):
+                    await self.read()
+                    continue
+                return False
+        except h11.RemoteProtocolError:  # a malformed body, or the client left
+            pass
         return False
 
     async def _hand_over_websocket(self, request: h11.Request) -> None:
@@ -273,7 +322,9 @@ class HTTP11Connection:
         raw_path, _, query = request.target.partition(b"?")
         scope: Scope = {
             "asgi": dict(ASGI_VERSIONS),
-            "http_version": request.http_version.decode("ascii"),
+            # A higher minor version is served as the highest this server speaks (RFC 9112
+            # 2.3); other major versions are refused before this.
+            "http_version": "1.0" if request.http_version == b"1.0" else "1.1",
             "scheme": scheme,
             "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
             "raw_path": raw_path,
@@ -485,14 +536,33 @@ class Exchange:
         return h11.Response(status_code=self._status, headers=headers, reason=reason)
 
 
-def head_size(request: h11.Request) -> int:
-    """About the size in bytes of the head ``request`` came in.
+def head_refusal(request: h11.Request, config: ServerConfig) -> int | None:
+    """The status that refuses ``request`` from its head alone, or ``None`` to serve it.
 
-    h11 limits a head only while it is incomplete: one that arrives whole is measured here.
+    - 505: an HTTP major version other than 1 (h11 reads any ``HTTP/d.d``, the HTTP/2
+      preface included).
+    - 431: more header fields than ``max_header_count``, or a head larger than
+      ``max_header_bytes`` (h11 limits a head only while it is incomplete, so one that arrives
+      whole is measured here, about as it came).
+    - 400: both ``Content-Length`` and ``Transfer-Encoding``. RFC 9112 6.1 allows reading
+      the body by ``Transfer-Encoding`` if the connection then closes; h11 keeps it open,
+      which lets a request hide another (smuggling).
     """
-    line = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n")
-    fields = sum(len(name) + len(value) + len(b": \r\n") for name, value in request.headers)
-    return line + fields + len(b"\r\n")
+    if not request.http_version.startswith(b"1."):
+        return 505
+    size = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
+    count = 0
+    framing = set()
+    for name, value in request.headers:
+        count += 1
+        size += len(name) + len(value) + len(b": \r\n")
+        if name in (b"content-length", b"transfer-encoding"):
+            framing.add(name)
+    if count > config.max_header_count or size > config.max_header_bytes:
+        return 431
+    if len(framing) == 2:
+        return 400
+    return None
 
 
 def is_websocket_upgrade(request: h11.Request) -> bool:
