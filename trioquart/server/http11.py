@@ -54,6 +54,9 @@ Client = tuple[str, int] | None
 Server = tuple[str, int | None] | None
 
 
+#: The reason phrase of each status code.
+REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
 #: Whether httptools is installed (``pip install 'trioquart[speed]'``): ``parser="auto"`` then
 #: uses it.
 HTTPTOOLS_INSTALLED = importlib.util.find_spec("httptools") is not None
@@ -124,6 +127,8 @@ class HTTP11Connection:
         self.state = state
         self.stopping = stopping
         self.h11 = new_protocol(config)
+        #: Whether the protocol checks the response it writes itself (h11 checks events).
+        self.validates_on_send = not isinstance(self.h11, h11.Connection)
         #: Set once the client has gone (end of stream or a failed read or write).
         self.disconnected = False
         #: The connection's timeouts: while a request's head is awaited, this scope has a
@@ -529,11 +534,14 @@ class Exchange:
         # connection cannot be reused safely.
         if connection.stopping.is_set() or connection.h11.they_are_waiting_for_100_continue:
             headers.append((b"connection", b"close"))
-        try:
-            reason = HTTPStatus(self._status).phrase.encode("ascii")
-        except ValueError:
-            reason = b""
-        return h11.Response(status_code=self._status, headers=headers, reason=reason)
+        return h11.Response(
+            status_code=self._status,
+            headers=headers,
+            reason=REASONS.get(self._status, b""),
+            # The httptools protocol refuses CR, LF and NUL in what it writes: h11's own
+            # checks, a regular expression per header, would only repeat that.
+            _parsed=connection.validates_on_send,
+        )
 
 
 def head_refusal(request: h11.Request, config: ServerConfig) -> int | None:
