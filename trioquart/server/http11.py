@@ -235,14 +235,13 @@ class HTTP11Connection:
         ``header_timeout`` on a new connection), then by ``header_timeout`` from the first byte.
         Answers a malformed head (400), one too large (431) and one too slow (408).
         """
-        idle = self.config.keep_alive_timeout if self._served else self.config.header_timeout
         started = bool(self.h11.trailing_data[0])
         if self.stopping.is_set() and not started:
             return None
-        timeout = self.config.header_timeout if started else idle
         scope = self._head_timeout
-        scope.deadline = trio.current_time() + timeout
-        self._idle = not started
+        # What the scope's deadline is set for: None (no wait yet: a pipelined request needs
+        # none), "idle" (nothing of the head yet) or "head" (from its first byte).
+        timing: str | None = None
         try:
             while True:
                 event = self.h11.next_event()
@@ -254,17 +253,24 @@ class HTTP11Connection:
                     return event
                 if event is not h11.NEED_DATA:
                     return None  # the client closed between requests
-                data = await self.read()
-                if data and self._idle:
-                    self._idle = False
-                    scope.deadline = trio.current_time() + self.config.header_timeout
+                wait = "head" if started else "idle"
+                if wait != timing:
+                    timing = wait
+                    idle = self.config.keep_alive_timeout if self._served else None
+                    timeout = (
+                        idle if idle is not None and not started else self.config.header_timeout
+                    )
+                    scope.deadline = trio.current_time() + timeout
+                self._idle = not started
+                started = bool(await self.read()) or started
         except h11.RemoteProtocolError as exc:
             if not self.disconnected:
                 await self.write_error(exc.error_status_hint)
             return None
         finally:
             self._idle = False
-            scope.deadline = math.inf
+            if timing is not None:
+                scope.deadline = math.inf
 
     async def _finish_cycle(self) -> bool:
         """Get ready for the connection's next request; ``False`` if it is to close instead."""
