@@ -754,3 +754,12 @@ def test_the_parser_setting_picks_the_protocol(monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(new_protocol(ServerConfig(parser="auto")), h11.Connection)
     with pytest.raises(ImportError, match=r"pip install 'trioquart\[speed\]'"):
         new_protocol(ServerConfig(parser="httptools"))
+
+
+async def test_a_head_in_many_pieces_is_read_whole(nursery: trio.Nursery) -> None:
+    async with served(nursery, hello) as running, RawClient.connect(running) as client:
+        for piece in (b"GE", b"T / HT", b"TP/1.1\r\nHo", b"st: t\r\n", b"\r\n"):
+            await client.send(piece)
+            await trio.testing.wait_all_tasks_blocked()
+        response = await client.response()
+        assert (response.status, response.body) == (200, b"hello")
