@@ -43,25 +43,37 @@ class FrameLink:
 
     async def write(self, data: bytes | Event) -> bool:
         """Write bytes, or a frame wsproto may still send; whether the stream took them."""
-        async with self._write_lock:
-            if self._broken:
+        lock = self._write_lock
+        if lock.locked():
+            await lock.acquire()
+        else:
+            # Free, as it nearly always is: taken without the schedule point of acquire(),
+            # since send_all makes one anyway.
+            lock.acquire_nowait()
+        try:
+            return await self._write(data)
+        finally:
+            lock.release()
+
+    async def _write(self, data: bytes | Event) -> bool:
+        if self._broken:
+            return False
+        if isinstance(data, Event):
+            state = self.frames.state
+            replying = isinstance(data, CloseConnection) and (
+                state is ConnectionState.REMOTE_CLOSING
+            )
+            if state is not ConnectionState.OPEN and not replying:
                 return False
-            if isinstance(data, Event):
-                state = self.frames.state
-                replying = isinstance(data, CloseConnection) and (
-                    state is ConnectionState.REMOTE_CLOSING
-                )
-                if state is not ConnectionState.OPEN and not replying:
-                    return False
-                data = self.frames.send(data)
-            # Until send_all returns: a write cut short (cancelled) leaves half a frame behind.
-            self._broken = True
-            try:
-                await self.stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                return False
-            self._broken = False
-            return True
+            data = self.frames.send(data)
+        # Until send_all returns: a write cut short (cancelled) leaves half a frame behind.
+        self._broken = True
+        try:
+            await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        self._broken = False
+        return True
 
     async def begin_close(self, code: int, reason: str) -> None:
         """Send a close frame, unless one was sent or received, and bound the handshake."""
