@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import trio
 from wsproto.connection import ConnectionState
@@ -38,6 +37,10 @@ class ClientReader:
         self._answered = answered
         self._config = config
         self._stopping = stopping
+        #: When the reader began waiting for the client (``None`` while it is busy), and how
+        #: many reads it has made: all the keepalive task needs.
+        self._waiting_since: float | None = None
+        self._reads = 0
 
     async def run(self) -> None:
         """Read until the connection is over, or the reader's scope is cancelled."""
@@ -48,6 +51,8 @@ class ClientReader:
                     return
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._close_when_stopping)
+                    if self._config.websocket_ping_interval is not None:
+                        nursery.start_soon(self._keep_alive, self._config.websocket_ping_interval)
                     await self._read_frames()
                     nursery.cancel_scope.cancel()
         finally:
@@ -69,35 +74,48 @@ class ClientReader:
     async def _read_frames(self) -> None:
         link = self._link
         assembler = MessageAssembler(self._config.websocket_max_message_size)
-        pinged = False
         while True:
             for event in link.frames.events():
                 if not await self._handle(event, assembler):
                     return
-            with trio.move_on_after(self._silence_allowed(pinged)) as silence:
-                data = await link.receive()
-            if silence.cancelled_caught:
-                if pinged:
-                    await link.begin_close(1011, "keepalive ping timeout")
-                    return
-                pinged = True
-                # A client that reads nothing must not hold the reader in the write: the
-                # ping timeout covers it too, and a cut-short write fails the next close.
-                with trio.move_on_after(self._config.websocket_ping_timeout):
-                    await link.write(Ping())
-                continue
+            self._waiting_since = trio.current_time()
+            data = await link.receive()
+            self._waiting_since = None
+            self._reads += 1
             # No data: the client is gone, and wsproto's state becomes closed (nothing more
             # is sent).
             link.frames.receive_data(data or None)
             if not data:
                 return
-            pinged = False
 
-    def _silence_allowed(self, pinged: bool) -> float:
-        interval = self._config.websocket_ping_interval
-        if interval is None or self._link.state is not ConnectionState.OPEN:
-            return math.inf
-        return self._config.websocket_ping_timeout if pinged else interval
+    async def _keep_alive(self, interval: float) -> None:
+        """Ping the client once the reader has waited ``interval`` seconds for it, and close
+        with 1011 if nothing comes ``websocket_ping_timeout`` seconds after the ping.
+
+        A task beside the reader rather than a deadline on each read: a read then costs no
+        cancel scope, only noting when it began. Time the reader spends handing a message to
+        a busy application is not the client's silence.
+        """
+        link = self._link
+        timeout = self._config.websocket_ping_timeout
+        while True:
+            since = self._waiting_since
+            now = trio.current_time()
+            if since is None or now < since + interval:
+                await trio.sleep_until((now if since is None else since) + interval)
+                continue
+            if link.state is not ConnectionState.OPEN:
+                return  # closing: the close handshake has a deadline of its own
+            reads = self._reads
+            # A client that reads nothing must not hold this task in the write: the ping
+            # timeout covers it too, and a cut-short write fails the next close.
+            with trio.move_on_at(now + timeout):
+                await link.write(Ping())
+            await trio.sleep_until(now + timeout)
+            if self._reads == reads and self._waiting_since is not None:
+                await link.begin_close(1011, "keepalive ping timeout")
+                link.reader_scope.cancel()
+                return
 
     async def _handle(self, event: Event, assembler: MessageAssembler) -> bool:
         """Act on one event from the client; whether to read on."""
