@@ -151,23 +151,25 @@ def test_the_server_may_come_from_the_environment(
     assert "'uvicorn' is not one of 'hypercorn', 'builtin'" in refused.output
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        (["--reload"], "use --server hypercorn for --reload"),
-        (["--workers", "2"], "use --server hypercorn for --workers"),
-    ],
-    ids=["reload", "workers"],
-)
-def test_the_builtin_server_refuses_what_only_hypercorn_does(
-    monkeypatch: pytest.MonkeyPatch, options: list[str], message: str
-) -> None:
+def test_the_builtin_server_refuses_reload(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "run_app", lambda app, **options: pytest.fail("served"))
     result = CliRunner().invoke(
-        cli.main, ["run", "examples.hello:app", "--server", "builtin", *options]
+        cli.main, ["run", "examples.hello:app", "--server", "builtin", "--reload"]
     )
     assert result.exit_code == 2
-    assert message in result.output
+    assert "use --server hypercorn for --reload" in result.output
+
+
+def test_the_builtin_server_takes_several_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "run_app", lambda app, **options: calls.append(options))
+    result = CliRunner().invoke(
+        cli.main, ["run", "examples.hello:app", "--server", "builtin", "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    [options] = calls
+    assert (options["server"], options["workers"]) == ("builtin", 2)
+    assert options["application_path"] == "examples.hello:app"
 
 
 def test_hypercorn_config_uses_the_trio_worker() -> None:

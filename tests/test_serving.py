@@ -138,9 +138,8 @@ def test_the_access_log_and_tls_on_hypercorn(
     [
         ({"server": "uvicorn"}, "Unknown server 'uvicorn': use one of hypercorn, builtin"),
         ({"server": "builtin", "use_reloader": True}, "does not reload"),
-        ({"server": "builtin", "workers": 2}, "runs one process"),
     ],
-    ids=["unknown", "builtin-reload", "builtin-workers"],
+    ids=["unknown", "builtin-reload"],
 )
 def test_run_app_refuses_what_its_server_cannot_do(
     app: TrioQuart, options: dict[str, object], message: str

@@ -28,9 +28,11 @@ from tests.e2e.conftest import RunningServer, close_code, close_reason, open_web
 from trioquart import TrioQuart, serving, websocket
 from trioquart.server import ServerConfig
 from trioquart.server import serve as server_serve
+from trioquart.server.workers import WorkerFailedError
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = re.compile(r"Running on (https?://127\.0\.0\.1:(\d+))")
+WORKER_URL = re.compile(r"\[(\d+)\] \[INFO\] Running on (http://127\.0\.0\.1:\d+)")
 
 
 @pytest.fixture(scope="module")
@@ -324,6 +326,106 @@ async def test_cli_serves_on_the_builtin_server_and_stops_on_sigterm_with_1001()
         )
         rest = await read_all(process.stderr)
         assert "Received SIGTERM, shutting down" in rest
+        assert "Traceback" not in rest
+
+
+# --- several workers --------------------------------------------------------------------------
+
+
+def test_run_app_needs_the_import_path_for_builtin_workers(app: TrioQuart) -> None:
+    with pytest.raises(ValueError, match="Several workers need the app's import path"):
+        serving.run_app(app, server="builtin", workers=2)
+
+
+def test_run_app_hands_builtin_workers_the_import_path_settings_and_tls_files(
+    app: TrioQuart,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    certificate: tuple[Path, Path],
+) -> None:
+    calls: list[tuple[str, ServerConfig, int, dict[str, Any]]] = []
+
+    def fake_serve_workers(path: str, config: ServerConfig, workers: int, **keywords: Any) -> None:
+        calls.append((path, config, workers, keywords))
+
+    monkeypatch.setattr(serving, "serve_workers", fake_serve_workers)
+    cert, key = (str(path) for path in certificate)
+    serving.run_app(
+        app,
+        port=8443,
+        debug=True,
+        server="builtin",
+        workers=3,
+        application_path="examples.hello:app",
+        access_log=True,
+        certfile=cert,
+        keyfile=key,
+        graceful_timeout=2.0,
+    )
+    [(path, config, workers, keywords)] = calls
+    assert (path, workers) == ("examples.hello:app", 3)
+    # A context cannot reach another process: the workers get the files.
+    assert config.ssl_context is None
+    assert keywords == {
+        "certfile": cert,
+        "keyfile": key,
+        "log_level": logging.DEBUG,
+        "serve_with": "trioquart.serving:serve_worker",
+    }
+    assert (config.port, config.access_log, config.graceful_timeout) == (8443, True, 2.0)
+    assert config.backlog == serving.DEFAULT_BACKLOG
+    assert f" * Serving {app.name!r} on https://127.0.0.1:8443 (built-in server, 3 workers)" in (
+        capsys.readouterr().out
+    )
+
+
+def test_run_app_exits_with_1_when_a_builtin_worker_failed(
+    app: TrioQuart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: object, **keywords: object) -> None:
+        raise WorkerFailedError("worker 12 ended (exit status 1)")
+
+    monkeypatch.setattr(serving, "serve_workers", failing)
+    with pytest.raises(SystemExit) as exited:
+        serving.run_app(app, server="builtin", workers=2, application_path="examples.hello:app")
+    assert exited.value.code == 1
+    assert exited.value.__context__ is not None  # the error, kept for a debugger
+    assert exited.value.__suppress_context__
+
+
+async def test_cli_serves_on_builtin_workers_and_stops_on_sigterm_with_1001() -> None:
+    async with trioquart_run(
+        *("examples.hello:app", "--port", "0", "--server", "builtin", "--workers", "2")
+    ) as process:
+        assert process.stderr is not None
+        seen = ""
+        with trio.fail_after(30):
+            while len(found := WORKER_URL.findall(seen)) < 2:
+                chunk = await process.stderr.receive_some()
+                assert chunk, seen
+                seen += chunk.decode()
+        pids = {pid for pid, _ in found}
+        [url] = {url for _, url in found}  # one socket for both workers
+        assert len(pids) == 2
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.get("/hello/workers")
+        assert response.json() == {"greeting": "Hello, workers!"}
+        async with open_websocket(running_at(url), "/ws") as connection:
+            await connection.send_message("echo me")
+            assert await connection.get_message() == "echo me"
+            process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as caught:
+                await connection.get_message()
+        assert close_code(caught.value) == 1001
+        with trio.fail_after(15):
+            assert await process.wait() == 0
+        assert await read_all(process.stdout) == (
+            " * Serving 'hello' on http://127.0.0.1:0 (built-in server, 2 workers)\n"
+        )
+        rest = seen + await read_all(process.stderr)
+        assert "Received SIGTERM, stopping the workers" in rest
+        for pid in pids:
+            assert f"[{pid}] [INFO] Received SIGTERM, shutting down" in rest
         assert "Traceback" not in rest
 
 

@@ -362,10 +362,6 @@ def run_command(
         raise click.UsageError(
             "The built-in server does not reload yet: use --server hypercorn for --reload"
         )
-    if server == "builtin" and workers > 1:
-        raise click.UsageError(
-            "The built-in server runs one process yet: use --server hypercorn for --workers"
-        )
     import_path: str | None
     if target is not None:
         try:

@@ -10,12 +10,15 @@ built-in server (``trioquart.server``) would close them with 1001 itself, but th
 they are closed first, with the same reason whichever server runs.
 
 With ``--reload`` or several workers Hypercorn's own supervisor runs the worker processes, and
-each gets Hypercorn's plain shutdown (documented in ``docs/serving.md``).
+each gets Hypercorn's plain shutdown (documented in ``docs/serving.md``). Several workers of the
+built-in server are run by ``trioquart.server.workers`` instead, and each worker closes its
+websockets with 1001 at shutdown.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -36,6 +39,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from .app import TrioQuart
 from .server import ServerConfig
 from .server import serve as builtin_serve
+from .server.workers import WORKER_LOG_FORMAT, WorkerFailedError, serve_workers
 from .websocket_state import CloseCode
 
 log = logging.getLogger("trioquart")
@@ -410,19 +414,29 @@ def run_app(
     ``server`` is ``"hypercorn"`` (its trio worker) or ``"builtin"`` (``trioquart.server``);
     ``options`` are settings of that server (:func:`hypercorn_config`, :func:`builtin_config`).
     ``access_log`` logs every request (Hypercorn's to stdout). With ``use_reloader`` or
-    ``workers > 1``, Hypercorn's supervisor runs the workers and needs ``application_path``
-    (``"module:app"``) to import the app in each of them.
+    ``workers > 1``, a supervisor (Hypercorn's, or ``trioquart.server.workers`` for the
+    built-in server) runs the workers and needs ``application_path`` (``"module:app"``) to
+    import the app in each of them.
 
     Raises:
         ValueError: an unknown server; reloading or several workers without
-            ``application_path``, or on the built-in server (not supported yet).
+            ``application_path``; reloading on the built-in server.
+        SystemExit: (status 1) a worker of the built-in server ended before it was told to
+            stop; the others have been stopped.
     """
     if server not in SERVERS:
         raise ValueError(f"Unknown server {server!r}: use one of {', '.join(SERVERS)}")
     if debug:
         app.config["DEBUG"] = True
     if server == "builtin":
-        _run_builtin(app, host, port, debug, use_reloader, workers, access_log, options)
+        if use_reloader:
+            raise ValueError("The built-in server does not reload: serve on Hypercorn to reload")
+        if workers > 1:
+            _run_builtin_workers(
+                app, host, port, debug, application_path, workers, access_log, options
+            )
+        else:
+            _run_builtin(app, host, port, debug, access_log, options)
         return
     if access_log:
         options.setdefault("accesslog", "-")
@@ -455,19 +469,85 @@ def _run_builtin(
     host: str,
     port: int,
     debug: bool,
-    use_reloader: bool,
-    workers: int,
     access_log: bool,
     options: dict[str, Any],
 ) -> None:
-    if use_reloader:
-        raise ValueError("The built-in server does not reload: serve on Hypercorn to reload")
-    if workers > 1:
-        raise ValueError(
-            "The built-in server runs one process: serve on Hypercorn for several workers"
-        )
     config = builtin_config(host, port, access_log=access_log, **options)
     configure_logging(config, debug=debug)
     scheme = "https" if config.ssl_context is not None else "http"
     print(f" * Serving {app.name!r} on {scheme}://{host}:{port} (built-in server)")
     trio.run(serve, app, config)
+
+
+def _run_builtin_workers(
+    app: TrioQuart,
+    host: str,
+    port: int,
+    debug: bool,
+    application_path: str | None,
+    workers: int,
+    access_log: bool,
+    options: dict[str, Any],
+) -> None:
+    if application_path is None:
+        raise ValueError(
+            "Several workers need the app's import path: use "
+            "'trioquart run module:app --server builtin --workers N'"
+        )
+    certfile, keyfile = options.pop("certfile", None), options.pop("keyfile", None)
+    # Built with the files once here, so that a bad setting or file fails before any worker
+    # starts; the workers each make their own context from the files.
+    tls = {"certfile": certfile, "keyfile": keyfile}
+    config = builtin_config(host, port, access_log=access_log, **tls, **options)
+    level = logging.DEBUG if debug else logging.INFO
+    logging.basicConfig(level=level, format=WORKER_LOG_FORMAT)
+    scheme = "https" if config.ssl_context is not None else "http"
+    print(
+        f" * Serving {app.name!r} on {scheme}://{host}:{port} (built-in server, {workers} workers)"
+    )
+    try:
+        serve_workers(
+            application_path,
+            dataclasses.replace(config, ssl_context=None),
+            workers,
+            certfile=certfile,
+            keyfile=keyfile,
+            log_level=level,
+            serve_with=f"{__name__}:serve_worker",
+        )
+    except WorkerFailedError:
+        # Logged by the supervisor, worker by worker: a traceback here would say no more.
+        raise SystemExit(1) from None
+
+
+async def serve_worker(
+    app: TrioQuart,
+    config: ServerConfig,
+    *,
+    shutdown_trigger: trio.Event,
+    listeners: list[trio.SocketListener],
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``app`` in a worker of the built-in server, on the ``listeners`` it inherited.
+
+    When ``shutdown_trigger`` is set (the worker handles the signals), trioquart's shutdown
+    runs first, as in :func:`serve`: open event streams end, websockets are closed with 1001
+    through the app, then the server's graceful shutdown and the lifespan shutdown.
+    """
+    server_stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+
+        async def shut_down_when_asked() -> None:
+            await shutdown_trigger.wait()
+            app.shutdown_event.set()
+            await app.connected_websockets.close_all(CloseCode.GOING_AWAY, "server shutting down")
+            server_stop.set()
+
+        nursery.start_soon(shut_down_when_asked)
+        await builtin_serve(
+            app,  # type: ignore[arg-type]
+            config,
+            shutdown_trigger=server_stop,
+            listeners=listeners,
+            task_status=task_status,
+        )

@@ -5,9 +5,14 @@ the members of both. A member is also told when the link to Redis dropped (a res
 
 Two single-worker ``trioquart run`` processes on two ports stand for two workers behind a
 load balancer: each client is pinned to its process, so the test knows it crossed from one
-to the other. ``--workers 2`` on one port is tested too, but the kernel spreads connections
-between its workers as it likes (``SO_REUSEPORT``), so that test proves the demo works there,
-not which worker served whom.
+to the other. ``--workers 2`` on one port is tested too, but the kernel hands connections to
+the workers as it likes (they share one listening socket), so that test proves the demo works
+there, not which worker served whom; it also checks how a websocket open at SIGTERM ends with
+several workers, which differs between the servers: 1001 on the built-in server, a dropped
+connection (1006) on Hypercorn, whose supervisor kills the workers still serving.
+
+Every scenario runs on both servers (``server_kind``), ``--server hypercorn`` and
+``--server builtin``.
 
 Readiness is read from the servers' "Running on" lines, never guessed with a sleep; every wait
 is bounded, and the servers and ``redis-server`` are stopped whatever happens.
@@ -38,16 +43,20 @@ from .test_serving_e2e import PROJECT_ROOT, close_code_after_messages, log_in, r
 # reading an endless stream.
 from .test_sse_e2e import _open_raw_stream, _read_until
 
-RUNNING_ON = r"\[(\d+)\] \[INFO\] Running on http://127\.0\.0\.1:(\d+)"
+# A worker's line, "[pid] [INFO] Running on ..." (after Hypercorn's timestamp), or the one
+# process of the built-in server, logged through the root logger's default format.
+RUNNING_ON = r"(?:\[(\d+)\] \[INFO\] |INFO:trioquart:)Running on http://127\.0\.0\.1:(\d+)"
 
 
 @asynccontextmanager
 async def chat_served(
-    redis: RedisServer, secret_key: str, *options: str, workers: int = 1
+    redis: RedisServer, secret_key: str, server: str, *options: str, workers: int = 1
 ) -> AsyncIterator[tuple[RunningServer, trio.Process, trio.abc.ReceiveStream]]:
-    """``trioquart run examples.chat:app --port 0 *options`` on ``redis``'s broadcast, once
+    """``trioquart run examples.chat:app --port 0 --server server *options`` on ``redis``'s
+    broadcast, once
     all its ``workers`` say where they listen. Stopped on exit: SIGTERM, which must end it
     cleanly within 10 seconds, then SIGKILL whatever happens."""
+    options = ("--server", server, *options)
     env = {
         **os.environ,
         "TRIOQUART_BROADCAST_URL": redis.url,
@@ -89,7 +98,7 @@ async def stop_cleanly(process: trio.Process, stderr: trio.abc.ReceiveStream) ->
         rest = b""
         while chunk := await stderr.receive_some():
             rest += chunk
-    assert b"Traceback" not in rest
+    assert b"Traceback" not in rest, rest.decode()
 
 
 async def received(connection: WebSocketConnection) -> dict[str, object]:
@@ -110,13 +119,13 @@ async def first_activity(server: RunningServer, login: list[tuple[bytes, bytes]]
     return json.loads(parser.events[0].data)
 
 
-async def test_chat_demo_in_two_processes_shares_rooms_through_redis() -> None:
+async def test_chat_demo_in_two_processes_shares_rooms_through_redis(server_kind: str) -> None:
     secret_key = secrets.token_hex()
     with trio.fail_after(60):
         async with (
             running_redis_server() as redis,
-            chat_served(redis, secret_key) as (first, first_process, first_stderr),
-            chat_served(redis, secret_key) as (second, second_process, second_stderr),
+            chat_served(redis, secret_key, server_kind) as (first, first_process, first_stderr),
+            chat_served(redis, secret_key, server_kind) as (second, second_process, second_stderr),
         ):
             ada_login = await log_in(first, "ada")
             bob_login = await log_in(second, "bob")
@@ -139,9 +148,9 @@ async def test_chat_demo_in_two_processes_shares_rooms_through_redis() -> None:
                     assert await received(bob) == said
                     assert await received(ada) == said
                     # Presence, asked of either process, lists the members of both.
-                    for server, login in ((first, ada_login), (second, bob_login)):
-                        assert await first_activity(server, login) == {"lobby": ["ada", "bob"]}
-                        async with httpx.AsyncClient(base_url=server.url) as http:
+                    for running, login in ((first, ada_login), (second, bob_login)):
+                        assert await first_activity(running, login) == {"lobby": ["ada", "bob"]}
+                        async with httpx.AsyncClient(base_url=running.url) as http:
                             response = await http.get("/rooms")
                         assert response.json() == {"lobby": ["ada", "bob"]}
                     # One key signs the sessions of both: a login made by one is good on the other.
@@ -157,26 +166,26 @@ async def test_chat_demo_in_two_processes_shares_rooms_through_redis() -> None:
             await stop_cleanly(second_process, second_stderr)
 
 
-async def test_chat_demo_with_two_workers_on_one_port() -> None:
+async def test_chat_demo_with_two_workers_on_one_port(server_kind: str) -> None:
     secret_key = secrets.token_hex()
     with trio.fail_after(60):
         async with (
             running_redis_server() as redis,
-            chat_served(redis, secret_key, "--workers", "2", workers=2) as (
-                server,
+            chat_served(redis, secret_key, server_kind, "--workers", "2", workers=2) as (
+                running,
                 process,
                 stderr,
             ),
         ):
             # Each login and connection goes to whichever worker the kernel picks; the
             # shared key and broadcast make that irrelevant.
-            ada_login = await log_in(server, "ada")
-            bob_login = await log_in(server, "bob")
+            ada_login = await log_in(running, "ada")
+            bob_login = await log_in(running, "bob")
             async with (
-                open_websocket(server, "/ws/lobby", headers=ada_login) as ada,
+                open_websocket(running, "/ws/lobby", headers=ada_login) as ada,
             ):
                 assert await received(ada) == {"type": "join", "name": "ada", "members": ["ada"]}
-                async with open_websocket(server, "/ws/lobby", headers=bob_login) as bob:
+                async with open_websocket(running, "/ws/lobby", headers=bob_login) as bob:
                     joined = {"type": "join", "name": "bob", "members": ["ada", "bob"]}
                     assert await received(bob) == joined
                     assert await received(ada) == joined
@@ -184,21 +193,26 @@ async def test_chat_demo_with_two_workers_on_one_port() -> None:
                     said = {"type": "message", "name": "bob", "text": "hi"}
                     assert await received(ada) == said
                     assert await received(bob) == said
-                    assert await first_activity(server, ada_login) == {"lobby": ["ada", "bob"]}
-            await stop_cleanly(process, stderr)
+                    assert await first_activity(running, ada_login) == {"lobby": ["ada", "bob"]}
+                # ada's websocket is open at SIGTERM: the worker that serves it closes it with
+                # 1001 on the built-in server, and is killed by Hypercorn's supervisor once the
+                # other worker, with nothing open, has ended.
+                await stop_cleanly(process, stderr)
+                expected = 1001 if server_kind == "builtin" else 1006
+                assert await close_code_after_messages(ada) == expected
 
 
-async def test_chat_demo_tells_members_when_redis_restarted() -> None:
+async def test_chat_demo_tells_members_when_redis_restarted(server_kind: str) -> None:
     """While the link to Redis is down, what is said cannot arrive: the member is told (a
     ``gap`` message) once the worker has reconnected, and the chat goes on."""
     secret_key = secrets.token_hex()
     with trio.fail_after(60):
         async with (
             running_redis_server() as redis,
-            chat_served(redis, secret_key) as (server, process, stderr),
+            chat_served(redis, secret_key, server_kind) as (running, process, stderr),
         ):
-            ada_login = await log_in(server, "ada")
-            async with open_websocket(server, "/ws/lobby", headers=ada_login) as ada:
+            ada_login = await log_in(running, "ada")
+            async with open_websocket(running, "/ws/lobby", headers=ada_login) as ada:
                 assert (await received(ada))["type"] == "join"
                 await redis.stop()
                 await redis.start()

@@ -22,6 +22,7 @@ from ..ctx import RequestContext, app_context_teardown_wanted
 from ..errors import collapse_cancelled
 from ..return_values import http_exception_response
 from .request_inbox import RequestInbox
+from .send_errors import leaving_on_send_error
 
 if TYPE_CHECKING:
     from ..app import TrioQuart
@@ -42,6 +43,7 @@ async def handle_http(
 ) -> None:
     """Serve one HTTP request. Returns early, without a response, if the client leaves."""
     inbox = RequestInbox(receive)
+    send = leaving_on_send_error(send, inbox.client_left)
     config = app.config
     request = new_request(app, scope, inbox)
     app.match_request(request)

@@ -201,6 +201,11 @@ class RequestInbox:
         elif kind == "http.disconnect":
             self._mark_disconnected()
 
+    def client_left(self) -> None:
+        """Note that the client has gone, reported by the server some other way than
+        ``http.disconnect`` (a send it refused): as that message would."""
+        self._mark_disconnected()
+
     def _mark_disconnected(self) -> None:
         self.disconnected = True
         # No scope yet: ``attach`` cancels the scope it is given.

@@ -27,6 +27,7 @@ from ..ctx import WebsocketContext, app_context_teardown_wanted
 from ..errors import collapse_cancelled, single_error
 from ..return_values import http_exception_response
 from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
+from .send_errors import leaving_on_send_error
 from .websocket_inbox import WebsocketInbox
 
 if TYPE_CHECKING:
@@ -62,7 +63,12 @@ async def handle_websocket(
         queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
         max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
     )
-    websocket = app.websocket_class(scope, _leaving_on_send_error(send, inbox), inbox)
+    # A message the server refuses (the client has gone) ends the connection as a disconnect
+    # does; the accept, a rejection and the close handle their own failures.
+    send = leaving_on_send_error(
+        send, lambda: inbox.cancel_connection("the client has gone"), only="websocket.send"
+    )
+    websocket = app.websocket_class(scope, send, inbox)
     inbox.websocket = websocket
     app.match_request(websocket)
     ctx = WebsocketContext(app, websocket)
@@ -104,30 +110,6 @@ async def handle_websocket(
         await inbox.drain_until_disconnect()
     if propagated is not None:
         raise propagated
-
-
-def _leaving_on_send_error(send: ASGISendCallable, inbox: WebsocketInbox) -> ASGISendCallable:
-    """``send``, where an ``OSError`` from the server on a message means that the client has
-    gone.
-
-    ASGI 2.4 lets a server raise an ``OSError`` subclass on a send to a closed connection
-    (trioquart's own server does; Hypercorn drops the message instead). For a message (not the
-    accept, a rejection or the close, whose failures their callers handle), the connection's
-    scope is then cancelled, as for a ``websocket.disconnect``, so that the handler sees
-    ``trio.Cancelled`` rather than a server's exception.
-    """
-
-    async def send_or_leave(message: Any) -> None:
-        if message["type"] != "websocket.send":
-            await send(message)
-            return
-        try:
-            await send(message)
-        except OSError:
-            inbox.cancel_connection("the client has gone")
-            await trio.lowlevel.checkpoint()
-
-    return send_or_leave
 
 
 class ConnectedWebsockets:
