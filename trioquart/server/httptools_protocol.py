@@ -219,7 +219,8 @@ class HttptoolsConnection:
 
         Raises:
             h11.LocalProtocolError: the event is not one the server may send now, or its
-                headers would break the response (CR, LF or NUL in them).
+                headers are not HTTP's (a name that is not a token, a value with CR, LF or
+                NUL in it).
         """
         if self._server is h11.ERROR:
             raise h11.LocalProtocolError("Can't send data when our state is ERROR")
