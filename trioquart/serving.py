@@ -97,8 +97,8 @@ def builtin_config(host: str, port: int, **options: Any) -> ServerConfig:
         raise ValueError("A keyfile needs its certfile")
     options.setdefault("backlog", DEFAULT_BACKLOG)
     # websocket_ping_interval keeps the server's own default (20 s), unlike Hypercorn's: the
-    # built-in server's pings are deadlines in the connection's reader, not a task that only
-    # looks at the connection between pings, so a closed connection is let go at once.
+    # built-in server's keepalive task ends with its connection's reader, where Hypercorn's
+    # only looks at the connection between pings, so a closed connection is let go at once.
     return ServerConfig(host=host, port=port, **options)
 
 
