@@ -93,7 +93,7 @@ def tests(session: nox.Session, version: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff (format and lint), mypy --strict, and the layers (import-linter)."""
-    session.install("-e", ".[test,redis]", "ruff", "mypy", "playwright", "import-linter")
+    session.install("-e", ".[test,redis,speed]", "ruff", "mypy", "playwright", "import-linter")
     session.run(
         "ruff", "format", "--check", "trioquart", "tests", "docs", "bench", "examples", "soak"
     )
