@@ -41,7 +41,7 @@ class RunningServer:
 
 
 #: The servers the end-to-end suite runs against: every test that serves an app runs on each
-#: (``server_kind``), except those marked ``hypercorn_only`` (about Hypercorn itself).
+#: (``server_kind``), except those marked ``hypercorn_only`` (about Hypercorn, or not a server).
 SERVERS = ("hypercorn", "builtin")
 _serving_with = ["hypercorn"]
 

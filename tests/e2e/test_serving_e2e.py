@@ -170,8 +170,9 @@ async def server_started(stderr: trio.abc.ReceiveStream) -> RunningServer:
     return RunningServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, trio.lowlevel.checkpoint)
 
 
-async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
-    async with python_process("-m", "trioquart", "run", "examples.hello:app", "--port", "0") as (
+async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001(server_kind: str) -> None:
+    serve = ["run", "examples.hello:app", "--port", "0", "--server", server_kind]
+    async with python_process("-m", "trioquart", *serve) as (
         process,
         stderr,
     ):
@@ -190,6 +191,7 @@ async def test_cli_serves_the_demo_and_stops_on_sigterm_with_1001() -> None:
             assert await process.wait() == 0
 
 
+@pytest.mark.hypercorn_only
 async def test_cli_reports_a_bad_target() -> None:
     result = await trio.run_process(
         [sys.executable, "-m", "trioquart", "run", "no_such_module:app"],
@@ -202,6 +204,7 @@ async def test_cli_reports_a_bad_target() -> None:
     assert b"Cannot import 'no_such_module'" in result.stderr
 
 
+@pytest.mark.hypercorn_only
 async def test_hypercorn_asyncio_worker_fails_loudly_naming_the_fix() -> None:
     async with python_process(
         "-m", "hypercorn", "--worker-class", "asyncio", "-b", "127.0.0.1:0", "examples.hello:app"
@@ -211,8 +214,11 @@ async def test_hypercorn_asyncio_worker_fails_loudly_naming_the_fix() -> None:
         assert "Lifespan failure in startup" in output
 
 
-async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm() -> None:
-    async with python_process("-m", "trioquart", "run", "examples.chat:app", "--port", "0") as (
+async def test_chat_demo_under_the_cli_closes_every_client_with_1001_on_sigterm(
+    server_kind: str,
+) -> None:
+    serve = ["run", "examples.chat:app", "--port", "0", "--server", server_kind]
+    async with python_process("-m", "trioquart", *serve) as (
         process,
         stderr,
     ):
@@ -254,8 +260,9 @@ async def close_code_after_messages(connection: WebSocketConnection) -> int:
             return close_code(closed)
 
 
-async def test_cli_stops_on_ctrl_c_without_a_traceback() -> None:
-    async with python_process("-m", "trioquart", "run", "examples.hello:app", "--port", "0") as (
+async def test_cli_stops_on_ctrl_c_without_a_traceback(server_kind: str) -> None:
+    serve = ["run", "examples.hello:app", "--port", "0", "--server", server_kind]
+    async with python_process("-m", "trioquart", *serve) as (
         process,
         stderr,
     ):
@@ -296,6 +303,7 @@ async def test_in_flight_request_finishes_during_shutdown(
     assert [response.text for response in responses] == ["finished"]
 
 
+@pytest.mark.hypercorn_only
 @pytest.mark.parametrize(
     "command",
     [
@@ -321,6 +329,7 @@ async def test_two_worker_processes_each_serve(command: list[str]) -> None:
         assert response.json() == {"greeting": "Hello, workers!"}
 
 
+@pytest.mark.hypercorn_only
 @pytest.mark.parametrize(
     "command",
     [
