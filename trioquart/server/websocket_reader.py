@@ -130,12 +130,7 @@ class ClientReader:
                 return True
             if message is not None:
                 with contextlib.suppress(trio.BrokenResourceError):  # the app has returned
-                    try:
-                        # Room for it (the app waits, or took the last one): handed over
-                        # without a turn of the scheduler, as the next read makes one.
-                        self._to_app.send_nowait(message)
-                    except trio.WouldBlock:
-                        await self._to_app.send(message)
+                    await self._to_app.send(message)
         elif isinstance(event, Ping):
             await link.write(event.response())
         elif isinstance(event, CloseConnection):
