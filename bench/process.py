@@ -113,15 +113,33 @@ def serving(
         command += ["--source", contender.source]
     env = child_env()
     env.update(extra_env or {})
+    with server_process(command, env=env, kill=kill, slowdown=slowdown, stderr=stderr) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def server_process(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    kill: bool = False,
+    slowdown: float = 1.0,
+    stderr: list[str] | None = None,
+    check_exit: bool = True,
+) -> Iterator[Server]:
+    """Run ``command`` on the server CPU, a child that prints ``{"urls": [...], "pid": ...}``
+    once it listens and stops gracefully at the end of its stdin; stop it when the block
+    exits. ``kill``, ``slowdown`` and ``stderr`` as for :func:`serving`; ``check_exit``: fail
+    if it exited with an error."""
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
-            command,
+            list(command),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
             cwd=ROOT,
-            env=env,
+            env=dict(env),
             preexec_fn=pinned(SERVER_CPU),
         )
         assert proc.stdout is not None
@@ -131,14 +149,15 @@ def serving(
                 hello = read_json_line(proc.stdout, READY_TIMEOUT * slowdown, proc)
             except RuntimeError:
                 proc.wait()
-                raise RuntimeError(f"server did not start: {_stderr_tail(log)}") from None
+                raise RuntimeError(f"{command[-1]} did not start: {_stderr_tail(log)}") from None
             yield Server(proc, hello["urls"][0], hello["pid"])
         finally:
             _stop(proc, kill=kill, timeout=STOP_TIMEOUT * slowdown)
+            proc.stdout.close()
             if stderr is not None:
                 log.seek(0)
                 stderr.append(log.read())
-        if not kill and proc.returncode not in (0, None):
+        if check_exit and not kill and proc.returncode not in (0, None):
             raise RuntimeError(f"server exited with {proc.returncode}: {_stderr_tail(log)}")
 
 

@@ -29,7 +29,6 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -42,12 +41,12 @@ from bench.process import (
     LOAD_CPU,
     READY_TIMEOUT,
     ROOT,
-    SERVER_CPU,
     STOP_TIMEOUT,
     Server,
     child_env,
     pinned,
     read_json_line,
+    server_process,
 )
 from bench.procstat import CPU_TICK, cpu_seconds
 from bench.report import Group, Results
@@ -170,38 +169,12 @@ def running(
     end of file) when the block exits. ``wrapper``, ``slowdown`` and ``stderr`` as for
     :func:`bench.process.serving`."""
     command = [*wrapper, sys.executable, "-m", "bench.servers_child", name]
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=ROOT,
-            env={**child_env(), **(env or {})},
-            preexec_fn=pinned(SERVER_CPU),
-        )
-        assert proc.stdin is not None
-        assert proc.stdout is not None
-        try:
-            try:
-                hello = read_json_line(proc.stdout, READY_TIMEOUT * slowdown, proc)
-            except RuntimeError:
-                proc.wait()
-                log.seek(0)
-                raise RuntimeError(f"{name} did not start: {log.read()[-2000:]}") from None
-            yield Server(proc, hello["url"], hello["pid"])
-        finally:
-            proc.stdin.close()
-            proc.stdout.close()
-            try:
-                proc.wait(STOP_TIMEOUT * slowdown)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            log.seek(0)
-            if stderr is not None:
-                stderr.append(log.read())
+    env = {**child_env(), **(env or {})}
+    # The exit status is not checked: some peers end with one of their own at the end of stdin.
+    with server_process(
+        command, env=env, slowdown=slowdown, stderr=stderr, check_exit=False
+    ) as server:
+        yield server
 
 
 def check(server: Server) -> None:

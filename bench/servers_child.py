@@ -1,7 +1,7 @@
 """One server of the servers stage, serving the stage's raw ASGI app in this process.
 
 ``python -m bench.servers_child SERVER`` (a name of :data:`SERVERS`) listens on a free port
-of 127.0.0.1, prints one JSON line ``{"url": ..., "pid": ...}`` on stdout once it accepts
+of 127.0.0.1, prints one JSON line ``{"urls": [...], "pid": ...}`` on stdout once it accepts
 connections, and shuts down gracefully when its stdin reaches end of file.
 
 The app answers every HTTP request with ``Hello, world!`` (``text/plain``, 13 bytes) and
@@ -85,7 +85,7 @@ _HYPERCORN_APP: Any = app
 
 
 def _announce(url: str) -> None:
-    print(json.dumps({"url": url, "pid": os.getpid()}), flush=True)
+    print(json.dumps({"urls": [url], "pid": os.getpid()}), flush=True)
 
 
 def _listening_socket() -> socket.socket:
