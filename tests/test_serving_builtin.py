@@ -24,8 +24,14 @@ import trio
 import trio.testing
 from trio_websocket import ConnectionClosed
 
-from tests.e2e.conftest import RunningServer, close_code, close_reason, open_websocket
-from trioquart import TrioQuart, serving, websocket
+from tests.e2e.conftest import (
+    RunningServer,
+    add_waiting_socket,
+    close_code,
+    close_reason,
+    open_websocket,
+)
+from trioquart import TrioQuart, serving
 from trioquart.server import ServerConfig
 from trioquart.server import serve as server_serve
 from trioquart.server.workers import WorkerFailedError
@@ -60,19 +66,6 @@ def running_at(url: str) -> RunningServer:
     """The e2e suite's description of a server listening at ``url``."""
     host, _, port = url.partition("://")[2].rpartition(":")
     return RunningServer(url, host, int(port), trio.lowlevel.checkpoint)
-
-
-def add_waiting_socket(app: TrioQuart, log: list[str]) -> None:
-    """A websocket route at ``/ws`` that says hello, then waits until cancelled."""
-
-    @app.websocket("/ws")
-    async def waiting() -> None:
-        await websocket.send("hello")
-        try:
-            await trio.sleep_forever()
-        except trio.Cancelled:
-            log.append("handler cancelled")
-            raise
 
 
 # --- builtin_config --------------------------------------------------------------------------
@@ -303,24 +296,30 @@ async def read_all(stream: trio.abc.ReceiveStream | None) -> str:
     return b"".join(chunks).decode()
 
 
+async def greet_echo_and_stop(process: trio.Process, url: str, name: str) -> None:
+    """``examples.hello`` served at ``url`` by ``process``: it greets ``name`` and echoes over
+    a websocket; SIGTERM then closes the websocket with 1001 and the process exits with 0."""
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.get(f"/hello/{name}")
+    assert response.json() == {"greeting": f"Hello, {name}!"}
+    async with open_websocket(running_at(url), "/ws") as connection:
+        await connection.send_message("echo me")
+        assert await connection.get_message() == "echo me"
+        process.send_signal(signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as caught:
+            await connection.get_message()
+    assert close_code(caught.value) == 1001
+    with trio.fail_after(15):
+        assert await process.wait() == 0
+
+
 async def test_cli_serves_on_the_builtin_server_and_stops_on_sigterm_with_1001() -> None:
     async with trioquart_run("examples.hello:app", "--port", "0", "--server", "builtin") as (
         process
     ):
         assert process.stderr is not None
         url, _ = await read_url(process.stderr)
-        async with httpx.AsyncClient(base_url=url) as http:
-            response = await http.get("/hello/builtin")
-        assert response.json() == {"greeting": "Hello, builtin!"}
-        async with open_websocket(running_at(url), "/ws") as connection:
-            await connection.send_message("echo me")
-            assert await connection.get_message() == "echo me"
-            process.send_signal(signal.SIGTERM)
-            with pytest.raises(ConnectionClosed) as caught:
-                await connection.get_message()
-        assert close_code(caught.value) == 1001
-        with trio.fail_after(15):
-            assert await process.wait() == 0
+        await greet_echo_and_stop(process, url, "builtin")
         assert await read_all(process.stdout) == (
             " * Serving 'hello' on http://127.0.0.1:0 (built-in server)\n"
         )
@@ -407,18 +406,7 @@ async def test_cli_serves_on_builtin_workers_and_stops_on_sigterm_with_1001() ->
         pids = {pid for pid, _ in found}
         [url] = {url for _, url in found}  # one socket for both workers
         assert len(pids) == 2
-        async with httpx.AsyncClient(base_url=url) as http:
-            response = await http.get("/hello/workers")
-        assert response.json() == {"greeting": "Hello, workers!"}
-        async with open_websocket(running_at(url), "/ws") as connection:
-            await connection.send_message("echo me")
-            assert await connection.get_message() == "echo me"
-            process.send_signal(signal.SIGTERM)
-            with pytest.raises(ConnectionClosed) as caught:
-                await connection.get_message()
-        assert close_code(caught.value) == 1001
-        with trio.fail_after(15):
-            assert await process.wait() == 0
+        await greet_echo_and_stop(process, url, "workers")
         assert await read_all(process.stdout) == (
             " * Serving 'hello' on http://127.0.0.1:0 (built-in server, 2 workers)\n"
         )

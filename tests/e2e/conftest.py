@@ -21,7 +21,7 @@ import trio
 import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
-from trioquart import TrioQuart
+from trioquart import TrioQuart, websocket
 from trioquart.serving import AnyConfig, builtin_config, hypercorn_config, serve
 
 
@@ -218,6 +218,20 @@ async def open_websocket(
         raise
     finally:
         await stream.aclose()
+
+
+def add_waiting_socket(app: TrioQuart, log: list[str]) -> None:
+    """A websocket route at ``/ws`` that says hello, then waits until cancelled (and logs
+    that it was)."""
+
+    @app.websocket("/ws")
+    async def waiting() -> None:
+        await websocket.send("hello")
+        try:
+            await trio.sleep_forever()
+        except trio.Cancelled:
+            log.append("handler cancelled")
+            raise
 
 
 def close_code(error: ConnectionClosed) -> int:

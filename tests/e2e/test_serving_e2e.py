@@ -17,23 +17,12 @@ import trio
 import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from trioquart import TrioQuart, websocket
+from trioquart import TrioQuart
 from trioquart.serving import hypercorn_config, serve
 
-from .conftest import RunningServer, close_code, open_websocket, serve_app
+from .conftest import RunningServer, add_waiting_socket, close_code, open_websocket, serve_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def add_waiting_socket(app: TrioQuart, log: list[str]) -> None:
-    @app.websocket("/ws")
-    async def waiting() -> None:
-        await websocket.send("hello")
-        try:
-            await trio.sleep_forever()
-        except trio.Cancelled:
-            log.append("handler cancelled")
-            raise
 
 
 async def test_shutdown_closes_websockets_with_1001_then_runs_the_lifespan_shutdown(
