@@ -9,16 +9,15 @@ import socket
 import struct
 from pathlib import Path
 
-import h11
 import httpx
 import pytest
 import trio
 import trio.lowlevel
 import trio.testing
 
-from trioquart.server import ServerConfig
-from trioquart.server import http11 as http11_module
-from trioquart.server.http11 import ClientDisconnectedError, new_protocol
+from trioquart.server import ServerConfig, http_parser
+from trioquart.server.http11 import ClientDisconnectedError
+from trioquart.server.http_parser import new_parser
 from trioquart.server.types import Message, Receive, Scope, Send
 
 from .conftest import RawClient, get, hello, read_body, respond, served, server_context
@@ -744,16 +743,17 @@ async def test_no_server_header(nursery: trio.Nursery) -> None:
     assert response.header("date") is not None
 
 
-def test_the_parser_setting_picks_the_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trioquart.server.httptools_protocol import HttptoolsConnection
+def test_the_parser_setting_picks_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trioquart.server.http_parser_h11 import H11Parser
+    from trioquart.server.http_parser_httptools import HttptoolsParser
 
-    assert isinstance(new_protocol(ServerConfig(parser="auto")), HttptoolsConnection)
-    assert isinstance(new_protocol(ServerConfig(parser="httptools")), HttptoolsConnection)
-    assert isinstance(new_protocol(ServerConfig(parser="h11")), h11.Connection)
-    monkeypatch.setattr(http11_module, "HTTPTOOLS_INSTALLED", False)
-    assert isinstance(new_protocol(ServerConfig(parser="auto")), h11.Connection)
+    assert isinstance(new_parser(ServerConfig(parser="auto")), HttptoolsParser)
+    assert isinstance(new_parser(ServerConfig(parser="httptools")), HttptoolsParser)
+    assert isinstance(new_parser(ServerConfig(parser="h11")), H11Parser)
+    monkeypatch.setattr(http_parser, "HTTPTOOLS_INSTALLED", False)
+    assert isinstance(new_parser(ServerConfig(parser="auto")), H11Parser)
     with pytest.raises(ImportError, match=r"pip install 'trioquart\[speed\]'"):
-        new_protocol(ServerConfig(parser="httptools"))
+        new_parser(ServerConfig(parser="httptools"))
 
 
 async def test_a_head_in_many_pieces_is_read_whole(nursery: trio.Nursery) -> None:

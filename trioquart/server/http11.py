@@ -1,4 +1,4 @@
-"""HTTP/1.1 on h11: one connection, its requests one after the other, in one task.
+"""HTTP/1.1: one connection, its requests one after the other, in one task.
 
 The app is called in the connection's own task. Its ``receive`` reads the socket itself: the
 body while there is one, then, if the app waits again, until the client leaves (an
@@ -8,12 +8,14 @@ the cancel scope of the read in progress, never tasks of their own.
 
 A response whose first body message is its last goes out in one write, with a
 ``Content-Length``; a longer one is streamed with the app's ``Content-Length`` or chunked.
-Errors the server answers itself (400, 408, 413, 431, 500) close the connection.
+Errors the server answers itself (400, 408, 413, 431, 500, 501, 505) close the connection.
+
+Requests are read by a parser (``http_parser.py``: h11 or httptools); responses are written by
+``http_response.py``, the same whichever parser read the request.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import time
@@ -21,19 +23,16 @@ from collections.abc import Iterable
 from contextlib import suppress
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-import h11
 import trio
 
 from .access_log import log_request
 from .config import ServerConfig
+from .http_parser import END_OF_BODY, ProtocolError, RequestHead, comma_tokens, new_parser
+from .http_response import BodyFraming, ResponseStart, start_response
 from .types import ASGI_VERSIONS, ASGIApp, Message, Scope
 from .websocket import serve_websocket
-
-if TYPE_CHECKING:
-    from .httptools_protocol import HttptoolsConnection
 
 log = logging.getLogger("trioquart.server")
 
@@ -43,7 +42,7 @@ READ_SIZE = 65536
 #: past it the connection is closed instead.
 DRAIN_LIMIT = 65536
 #: How much a client may send after its request while the app waits for a disconnect; past it
-#: the server stops reading (pipelined requests wait in h11's buffer).
+#: the server stops reading (pipelined requests wait in the parser's buffer).
 PIPELINE_LIMIT = 65536
 #: How long a connection closed after an error keeps reading what the client still sends, so
 #: that the kernel does not reset the connection before the client has read the response.
@@ -52,32 +51,6 @@ LINGER_SECONDS = 1.0
 #: What a client address is in a scope, and a server address (a Unix socket has no port).
 Client = tuple[str, int] | None
 Server = tuple[str, int | None] | None
-
-
-#: The reason phrase of each status code.
-REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
-
-#: Whether httptools is installed (``pip install 'trioquart[speed]'``): ``parser="auto"`` then
-#: uses it.
-HTTPTOOLS_INSTALLED = importlib.util.find_spec("httptools") is not None
-
-
-def new_protocol(config: ServerConfig) -> h11.Connection | HttptoolsConnection:
-    """The HTTP/1.1 protocol state of a new connection, on the parser ``config`` names.
-
-    Raises:
-        ImportError: ``parser="httptools"`` without httptools installed.
-    """
-    if config.parser == "h11" or (config.parser == "auto" and not HTTPTOOLS_INSTALLED):
-        return h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
-    if not HTTPTOOLS_INSTALLED:
-        raise ImportError(
-            "ServerConfig(parser='httptools') needs httptools: pip install 'trioquart[speed]'"
-        )
-    # Imported here: its module imports httptools.
-    from .httptools_protocol import HttptoolsConnection
-
-    return HttptoolsConnection(max_incomplete_event_size=config.max_header_bytes)
 
 
 class ClientDisconnectedError(OSError):
@@ -126,9 +99,7 @@ class HTTP11Connection:
         self.server = server
         self.state = state
         self.stopping = stopping
-        self.h11 = new_protocol(config)
-        #: Whether the protocol checks the response it writes itself (h11 checks events).
-        self.validates_on_send = not isinstance(self.h11, h11.Connection)
+        self.parser = new_parser(config)
         #: Set once the client has gone (end of stream or a failed read or write).
         self.disconnected = False
         #: The connection's timeouts: while a request's head is awaited, this scope has a
@@ -141,6 +112,8 @@ class HTTP11Connection:
         self._served = 0
         self._linger = False
         self._reading = trio.Lock()
+        name = config.server_header
+        self._server_field = None if name is None else (b"server", name.encode("latin-1"))
 
     def stop(self) -> None:
         """Close the connection if it waits for a request; otherwise after its response."""
@@ -158,12 +131,13 @@ class HTTP11Connection:
                     if is_websocket_upgrade(request):
                         await self._hand_over_websocket(request)
                         return
-                    keep_going = await Exchange(self, request).run()
+                    exchange = Exchange(self, request)
+                    await exchange.run()
                     self._served += 1
-                    if not keep_going or not await self._finish_cycle():
+                    if not await self._finish_cycle(exchange):
                         return
             # The head did not come in time, or the server stopped while none had begun.
-            if self.h11.trailing_data[0] and not self.disconnected:
+            if self.parser.buffered and not self.disconnected:
                 await self.write_error(408)
         finally:
             await self._close()
@@ -172,7 +146,7 @@ class HTTP11Connection:
         """Read what the client sent next; ``b""`` (and ``disconnected``) once it has gone.
 
         One reader at a time: a task the app left reading in ``receive`` (cancelled, but not
-        yet unwound) is waited for, and what it read still reaches h11.
+        yet unwound) is waited for, and what it read still reaches the parser.
         """
         reading = self._reading
         try:
@@ -190,7 +164,7 @@ class HTTP11Connection:
             data = b""
         if not data:
             self.disconnected = True
-        self.h11.receive_data(data)
+        self.parser.receive_data(data)
         return data
 
     async def write(self, data: bytes) -> None:
@@ -210,32 +184,28 @@ class HTTP11Connection:
             (b"content-type", b"text/plain; charset=utf-8"),
             (b"content-length", str(len(body)).encode("ascii")),
             (b"connection", b"close"),
-            *self.standard_headers(()),
+            *self.standard_headers(),
         ]
         head = b"HTTP/1.1 %d %s\r\n" % (status, phrase.encode("ascii"))
         head += b"".join(name + b": " + value + b"\r\n" for name, value in headers)
         with trio.move_on_after(self.config.header_timeout), suppress(ClientDisconnectedError):
             await self.write(head + b"\r\n" + (b"" if head_only else body))
 
-    def standard_headers(self, present: Iterable[bytes]) -> list[tuple[bytes, bytes]]:
-        """The ``Date`` and ``Server`` headers, those of them not in ``present`` (lowercase)."""
-        present = set(present)
-        headers = []
-        if b"date" not in present:
-            headers.append((b"date", DATE.value()))
-        server = self.config.server_header
-        if server is not None and b"server" not in present:
-            headers.append((b"server", server.encode("latin-1")))
-        return headers
+    def standard_headers(self) -> list[tuple[bytes, bytes]]:
+        """The ``Date`` and ``Server`` fields of a response (lowercase names)."""
+        if self._server_field is None:
+            return [(b"date", DATE.value())]
+        return [(b"date", DATE.value()), self._server_field]
 
-    async def _next_request(self) -> h11.Request | None:
+    async def _next_request(self) -> RequestHead | None:
         """The next request's head, or ``None`` when the connection is to close.
 
         Waiting for it is bounded by ``keep_alive_timeout`` while nothing has arrived (by
         ``header_timeout`` on a new connection), then by ``header_timeout`` from the first byte.
         Answers a malformed head (400), one too large (431) and one too slow (408).
         """
-        started = bool(self.h11.trailing_data[0])
+        parser = self.parser
+        started = bool(parser.buffered)
         if self.stopping.is_set() and not started:
             return None
         scope = self._head_timeout
@@ -244,14 +214,14 @@ class HTTP11Connection:
         timing: str | None = None
         try:
             while True:
-                event = self.h11.next_event()
-                if isinstance(event, h11.Request):
-                    refusal = head_refusal(event, self.config)
+                head = parser.next_head()
+                if head is not None:
+                    refusal = head_refusal(head, self.config)
                     if refusal is not None:
                         await self.write_error(refusal)
                         return None
-                    return event
-                if event is not h11.NEED_DATA:
+                    return head
+                if parser.closed:
                     return None  # the client closed between requests
                 wait = "head" if started else "idle"
                 if wait != timing:
@@ -263,22 +233,22 @@ class HTTP11Connection:
                     scope.deadline = trio.current_time() + timeout
                 self._idle = not started
                 started = bool(await self.read()) or started
-        except h11.RemoteProtocolError as exc:
+        except ProtocolError as exc:
             if not self.disconnected:
-                await self.write_error(exc.error_status_hint)
+                await self.write_error(exc.status)
             return None
         finally:
             self._idle = False
             if timing is not None:
                 scope.deadline = math.inf
 
-    async def _finish_cycle(self) -> bool:
+    async def _finish_cycle(self, exchange: Exchange) -> bool:
         """Get ready for the connection's next request; ``False`` if it is to close instead."""
-        if self.disconnected or self.stopping.is_set() or self.h11.our_state is not h11.DONE:
-            return False  # h11's MUST_CLOSE: HTTP/1.0, "Connection: close" either way
-        if self.h11.their_state is h11.SEND_BODY and not await self._drain():
+        if self.disconnected or self.stopping.is_set() or not exchange.keep_alive:
             return False
-        self.h11.start_next_cycle()
+        if not exchange.body_done and not await self._drain():
+            return False
+        self.parser.next_cycle()
         return True
 
     async def _drain(self) -> bool:
@@ -287,11 +257,11 @@ class HTTP11Connection:
         deadline = trio.current_time() + self.config.keep_alive_timeout
         try:
             while dropped <= DRAIN_LIMIT:
-                event = self.h11.next_event()
-                if isinstance(event, h11.EndOfMessage):
+                piece = self.parser.next_body()
+                if piece is END_OF_BODY:
                     return True
-                if isinstance(event, h11.Data):
-                    dropped += len(event.data)
+                if piece is not None:
+                    dropped += len(piece)
                     continue
                 # Only the waits are timed: a request without a body (most of them) ends here
                 # at once, without a cancel scope.
@@ -299,13 +269,13 @@ class HTTP11Connection:
                     await self.read()
                     continue
                 return False
-        except h11.RemoteProtocolError:  # a malformed body, or the client left
+        except ProtocolError:  # a malformed body, or the client left
             pass
         return False
 
-    async def _hand_over_websocket(self, request: h11.Request) -> None:
+    async def _hand_over_websocket(self, request: RequestHead) -> None:
         """Give the connection to the websocket side, which answers the handshake itself."""
-        headers = list(request.headers)
+        headers = request.headers
         scope = self._base_scope(request, "wss" if self.secure else "ws")
         scope["type"] = "websocket"
         scope["subprotocols"] = [
@@ -316,19 +286,19 @@ class HTTP11Connection:
             if protocol.strip()
         ]
         scope["extensions"] = {"websocket.http.response": {}}
-        initial = self.h11.trailing_data[0]
+        initial = self.parser.buffered
         await serve_websocket(
             self.stream, self.app, scope, headers, initial, self.config, self.stopping
         )
 
-    def http_scope(self, request: h11.Request) -> Scope:
+    def http_scope(self, request: RequestHead) -> Scope:
         """The ASGI scope of an HTTP request."""
         scope = self._base_scope(request, "https" if self.secure else "http")
         scope["type"] = "http"
         scope["method"] = request.method.decode("ascii")
         return scope
 
-    def _base_scope(self, request: h11.Request, scheme: str) -> Scope:
+    def _base_scope(self, request: RequestHead, scheme: str) -> Scope:
         """The fields HTTP and websocket scopes share."""
         raw_path, _, query = request.target.partition(b"?")
         scope: Scope = {
@@ -341,7 +311,7 @@ class HTTP11Connection:
             "raw_path": raw_path,
             "query_string": query,
             "root_path": self.config.root_path,
-            "headers": list(request.headers),
+            "headers": request.headers,
             "client": self.client,
             "server": self.server,
             "extensions": {},
@@ -371,34 +341,45 @@ class HTTP11Connection:
 class Exchange:
     """One request and its response: the app's ``receive`` and ``send``."""
 
-    def __init__(self, connection: HTTP11Connection, request: h11.Request) -> None:
+    def __init__(self, connection: HTTP11Connection, request: RequestHead) -> None:
         self.connection = connection
         self.request = request
         self.scope = connection.http_scope(request)
         #: Set when the server answered in the app's stead (a body over the limit).
         self.rejected = False
-        self._body_done = False
+        #: Whether the request body has been read to its end.
+        self.body_done = False
+        #: Whether the connection may serve another request after this one.
+        self.keep_alive = False
+        #: Whether the client waits for ``100 Continue`` and nothing has answered it yet.
+        self._continue_expected = request.expects_continue
         self._start: Message | None = None
-        self._head_sent = False
+        self._framing: BodyFraming | None = None
         self._complete = False
         self._status = 0
         self._sent = 0
         self._received = 0
         self._waiting: trio.CancelScope | None = None
 
-    async def run(self) -> bool:
-        """Run the app for the request; ``True`` if the connection may serve another."""
+    async def run(self) -> None:
+        """Run the app for the request, and answer in its stead if it did not."""
         began = time.monotonic()
         connection = self.connection
-        head_only = self.request.method == b"HEAD"
         try:
             if self._declared_too_large():
                 await self._reject()
             else:
-                await self._call_app()
-            if not self._head_sent and not self.rejected and not connection.disconnected:
+                try:
+                    await connection.app(self.scope, self.receive, self.send)
+                except Exception:
+                    if connection.disconnected:
+                        log.debug("ASGI app error after the client left", exc_info=True)
+                    else:
+                        log.exception("ASGI app error")
+                    self._complete = False
+            if self._framing is None and not self.rejected and not connection.disconnected:
                 self._status = 500
-                await connection.write_error(500, head_only=head_only)
+                await connection.write_error(500, head_only=self.request.method == b"HEAD")
         finally:
             if connection.config.access_log:
                 log_request(
@@ -410,18 +391,8 @@ class Exchange:
                     self._sent,
                     time.monotonic() - began,
                 )
-        return self._complete
-
-    async def _call_app(self) -> None:
-        """Call the app, logging what it raises (a response is then answered by ``run``)."""
-        try:
-            await self.connection.app(self.scope, self.receive, self.send)
-        except Exception:
-            if self.connection.disconnected:
-                log.debug("ASGI app error after the client left", exc_info=True)
-            else:
-                log.exception("ASGI app error")
-            self._complete = False
+        if not self._complete:
+            self.keep_alive = False
 
     def _declared_too_large(self) -> bool:
         """Whether the request's ``Content-Length`` is over ``max_body_bytes``."""
@@ -439,7 +410,7 @@ class Exchange:
 
     async def receive(self) -> Message:
         """The app's ``receive``: the body, then ``http.disconnect`` when the client leaves."""
-        if not self._body_done and not self.rejected and not self.connection.disconnected:
+        if not self.body_done and not self.rejected and not self.connection.disconnected:
             message = await self._read_body()
             if message is not None:
                 return message
@@ -450,32 +421,32 @@ class Exchange:
     async def _read_body(self) -> Message | None:
         """The next body message, or ``None`` if the client has gone or sent too much."""
         connection = self.connection
-        if connection.h11.they_are_waiting_for_100_continue:
+        if self._continue_expected:
+            self._continue_expected = False
             with suppress(ClientDisconnectedError):
-                await connection.write(
-                    connection.h11.send(h11.InformationalResponse(status_code=100, headers=[]))
-                )
+                await connection.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         limit = connection.config.max_body_bytes
         chunks: list[bytes] = []
         try:
             while True:
-                event = connection.h11.next_event()
-                if isinstance(event, h11.Data):
-                    chunks.append(bytes(event.data))
-                    self._received += len(event.data)
+                piece = connection.parser.next_body()
+                if piece is END_OF_BODY:
+                    self.body_done = True
+                    return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                if piece is not None:
+                    self._continue_expected = False  # the client sent it without waiting
+                    chunks.append(piece)
+                    self._received += len(piece)
                     if limit is not None and self._received > limit:
-                        if not self._head_sent:
+                        if self._framing is None:
                             await self._reject()
                         self.rejected = True
                         return None
-                elif isinstance(event, h11.EndOfMessage):
-                    self._body_done = True
-                    return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
                 elif chunks:
                     return {"type": "http.request", "body": b"".join(chunks), "more_body": True}
                 else:
                     await connection.read()
-        except h11.RemoteProtocolError:  # a malformed body, or the client left before its end
+        except ProtocolError:  # a malformed body, or the client left before its end
             connection.disconnected = True
             return None
 
@@ -484,7 +455,7 @@ class Exchange:
         connection = self.connection
         with trio.CancelScope() as self._waiting:
             while not connection.disconnected:
-                if len(connection.h11.trailing_data[0]) > PIPELINE_LIMIT:
+                if len(connection.parser.buffered) > PIPELINE_LIMIT:
                     await trio.sleep_forever()
                 await connection.read()
         self._waiting = None
@@ -494,6 +465,7 @@ class Exchange:
 
         Raises:
             ClientDisconnectedError: the client has gone.
+            ResponseError: the response breaks HTTP (a field HTTP does not allow ...).
             RuntimeError: the message is not one expected now.
         """
         if self.connection.disconnected or self.rejected:
@@ -503,57 +475,63 @@ class Exchange:
             self._start = message
             self._status = int(message["status"])
         elif kind == "http.response.body" and self._start is not None and not self._complete:
-            await self._send_body(bytes(message.get("body", b"")), message.get("more_body", False))
+            more_body = bool(message.get("more_body", False))
+            data = self._body_bytes(bytes(message.get("body", b"")), more_body)
+            if data:
+                # connection.write, inlined: each coroutine level on a request's path costs
+                # about 1.5 us of CPU per request under load (bench: servers stage).
+                try:
+                    await self.connection.stream.send_all(data)
+                except trio.BrokenResourceError as exc:
+                    self.connection.disconnected = True
+                    raise ClientDisconnectedError("the client has gone") from exc
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP response")
 
-    async def _send_body(self, body: bytes, more_body: bool) -> None:
-        """Write the head if not yet written, then ``body``, then the end if it is the last."""
-        connection = self.connection
-        has_body = self.request.method != b"HEAD" and self._status not in (204, 304)
+    def _body_bytes(self, body: bytes, more_body: bool) -> bytes:
+        """What to write for a body message: the head if not yet written, then ``body``, then
+        the end if it is the last."""
+        framing = self._framing
         data = b""
-        if not self._head_sent:
-            data += connection.h11.send(self._response(body, more_body))
-            self._head_sent = True
-        if body and has_body:
-            data += connection.h11.send(h11.Data(data=body))
+        if framing is None:
+            start = self._start_response(body, more_body)
+            framing = self._framing = start.body
+            self.keep_alive = start.keep_alive
+            data = start.head
+        if body and self.request.method != b"HEAD" and self._status not in (204, 304):
+            data += framing.data(body)
             self._sent += len(body)
         if not more_body:
-            data += connection.h11.send(h11.EndOfMessage())
+            data += framing.end()
             self._complete = True
             if self._waiting is not None:
                 self._waiting.cancel()
-        if data:
-            await connection.write(data)
+        return data
 
-    def _response(self, body: bytes, more_body: bool) -> h11.Response:
-        """The h11 response for the app's ``http.response.start``."""
+    def _start_response(self, body: bytes, more_body: bool) -> ResponseStart:
+        """The head of the response the app started, and its framing."""
         assert self._start is not None
         connection = self.connection
-        headers = [(bytes(name), bytes(value)) for name, value in self._start.get("headers", [])]
-        present = {name.lower() for name, _ in headers}
-        headers += connection.standard_headers(present)
-        framed = b"content-length" in present or b"transfer-encoding" in present
-        if not more_body and not framed and self._status not in (204, 304):
-            headers.append((b"content-length", str(len(body)).encode("ascii")))
-        # A client still waiting for "100 Continue" may or may not send its body now: the
-        # connection cannot be reused safely.
-        if connection.stopping.is_set() or connection.h11.they_are_waiting_for_100_continue:
-            headers.append((b"connection", b"close"))
-        return h11.Response(
-            status_code=self._status,
-            headers=headers,
-            reason=REASONS.get(self._status, b""),
-            # The httptools protocol refuses CR, LF and NUL in what it writes: h11's own
-            # checks, a regular expression per header, would only repeat that.
-            _parsed=connection.validates_on_send,
+        request = self.request
+        return start_response(
+            self._status,
+            [(bytes(name), bytes(value)) for name, value in self._start.get("headers", ())],
+            method=request.method,
+            http_version=request.http_version,
+            # A client still waiting for "100 Continue" may or may not send its body now: the
+            # connection cannot be reused safely.
+            keep_alive=request.keep_alive
+            and not connection.stopping.is_set()
+            and not self._continue_expected,
+            length=None if more_body else len(body),
+            defaults=connection.standard_headers(),
         )
 
 
-def head_refusal(request: h11.Request, config: ServerConfig) -> int | None:
+def head_refusal(request: RequestHead, config: ServerConfig) -> int | None:
     """The status that refuses ``request`` from its head alone, or ``None`` to serve it.
 
-    - 505: an HTTP major version other than 1 (h11 reads any ``HTTP/d.d``, the HTTP/2
+    - 505: an HTTP major version other than 1 (both parsers read any ``HTTP/d.d``, the HTTP/2
       preface included).
     - 431: more header fields than ``max_header_count``, or a head larger than
       ``max_header_bytes`` (h11 limits a head only while it is incomplete, so one that arrives
@@ -579,19 +557,14 @@ def head_refusal(request: h11.Request, config: ServerConfig) -> int | None:
     return None
 
 
-def is_websocket_upgrade(request: h11.Request) -> bool:
+def is_websocket_upgrade(request: RequestHead) -> bool:
     """Whether ``request`` asks to become a websocket."""
     if request.method != b"GET":
         return False
-    upgrade = comma_tokens(request.headers, b"upgrade")
-    return b"websocket" in upgrade and b"upgrade" in comma_tokens(request.headers, b"connection")
+    upgrade = header_tokens(request.headers, b"upgrade")
+    return b"websocket" in upgrade and b"upgrade" in header_tokens(request.headers, b"connection")
 
 
-def comma_tokens(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
+def header_tokens(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
     """The lowercased comma-separated tokens of every ``name`` header."""
-    return {
-        token.strip().lower()
-        for found, value in headers
-        if found == name
-        for token in value.split(b",")
-    }
+    return {token for found, value in headers if found == name for token in comma_tokens(value)}
