@@ -133,26 +133,46 @@ class Listening:
     async def run(self, trigger: trio.Event, task_status: trio.TaskStatus[list[str]]) -> None:
         """Accept connections until ``trigger``, then shut down gracefully."""
         try:
-            async with trio.open_nursery() as connections:
-                async with trio.open_nursery() as accepting:
-                    await accepting.start(
-                        partial(trio.serve_listeners, handler_nursery=connections),
-                        self._serve_connection,
-                        self.listeners,
-                    )
-                    task_status.started([self.url(listener) for listener in self.listeners])
-                    await trigger.wait()
-                    accepting.cancel_scope.cancel()
-                self.stopping.set()
-                for connection in list(self.connections):
-                    connection.stop()
-                connections.cancel_scope.deadline = (
-                    trio.current_time() + self.config.graceful_timeout
-                )
+            async with trio.open_nursery() as timers:
+                timers.start_soon(self._expire_heads)
+                await self._serve(trigger, task_status)
+                timers.cancel_scope.cancel()
         finally:
             if self.config.uds is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.config.uds)
+
+    async def _serve(self, trigger: trio.Event, task_status: trio.TaskStatus[list[str]]) -> None:
+        """Accept connections until ``trigger``, then wait for them within the grace period."""
+        async with trio.open_nursery() as connections:
+            async with trio.open_nursery() as accepting:
+                await accepting.start(
+                    partial(trio.serve_listeners, handler_nursery=connections),
+                    self._serve_connection,
+                    self.listeners,
+                )
+                task_status.started([self.url(listener) for listener in self.listeners])
+                await trigger.wait()
+                accepting.cancel_scope.cancel()
+            self.stopping.set()
+            for connection in list(self.connections):
+                connection.stop()
+            connections.cancel_scope.deadline = trio.current_time() + self.config.graceful_timeout
+
+    async def _expire_heads(self) -> None:
+        """End the connections whose awaited request head is overdue, a few times a second.
+
+        One task for the whole server, so that a request costs no more than writing down its
+        deadline. A connection ends late by at most a quarter of the shorter timeout, and by
+        at most a second.
+        """
+        config = self.config
+        tick = min(1.0, config.keep_alive_timeout / 4, config.header_timeout / 4)
+        while True:
+            await trio.sleep(tick)
+            now = trio.current_time()
+            for connection in self.connections:
+                connection.expire(now)
 
     def url(self, listener: trio.SocketListener) -> str:
         """The URL a listener serves."""
