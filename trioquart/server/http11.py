@@ -563,24 +563,20 @@ def head_refusal(request: RequestHead, config: ServerConfig) -> int | None:
     """
     if not request.http_version.startswith(b"1."):
         return 505
+    headers = request.headers
     size = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
-    count = 0
-    framing = set()
-    for name, value in request.headers:
-        count += 1
-        size += len(name) + len(value) + len(b": \r\n")
-        if name in (b"content-length", b"transfer-encoding"):
-            framing.add(name)
-    if count > config.max_header_count or size > config.max_header_bytes:
+    size += sum([len(name) + len(value) for name, value in headers]) + len(headers) * 4
+    if len(headers) > config.max_header_count or size > config.max_header_bytes:
         return 431
-    if len(framing) == 2:
+    names = {name for name, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
         return 400
     return None
 
 
 def is_websocket_upgrade(request: RequestHead) -> bool:
     """Whether ``request`` asks to become a websocket."""
-    if request.method != b"GET":
+    if request.method != b"GET" or all(name != b"upgrade" for name, _ in request.headers):
         return False
     upgrade = header_tokens(request.headers, b"upgrade")
     return b"websocket" in upgrade and b"upgrade" in header_tokens(request.headers, b"connection")

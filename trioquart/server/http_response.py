@@ -183,6 +183,12 @@ def _content_length(headers: list[tuple[bytes, bytes]], lowered: list[bytes]) ->
     """The response's ``Content-Length``, or ``None`` without one."""
     if b"content-length" not in lowered:
         return None
+    if lowered.count(b"content-length") == 1:
+        value = headers[lowered.index(b"content-length")][1]
+        # What nearly every app sends (bytes.isdigit takes ASCII digits only); h11's limit of
+        # 20 digits.
+        if value.isdigit() and len(value) <= 20:
+            return int(value)
     found: set[bytes] = set()
     for (_, value), name in zip(headers, lowered, strict=True):
         if name == b"content-length":
@@ -199,11 +205,9 @@ def _one_content_length(
     headers: list[tuple[bytes, bytes]], lowered: list[bytes], length: int
 ) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
     """The fields with the app's ``Content-Length`` fields (equal, checked) written as one."""
-    if lowered.count(b"content-length") == 1:
-        index = lowered.index(b"content-length")
-        if headers[index][1] == b"%d" % length:
-            return headers, lowered
     first = lowered.index(b"content-length")
+    if lowered.count(b"content-length") == 1 and headers[first][1].isdigit():
+        return headers, lowered
     kept = [
         (headers[index][0], b"%d" % length) if index == first else headers[index]
         for index, name in enumerate(lowered)
