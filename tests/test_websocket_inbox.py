@@ -14,6 +14,7 @@ import trio
 import trio.testing
 
 from trioquart import TrioQuart, websocket
+from trioquart.asgi.websocket_inbox import QUEUED_MESSAGES_GRACE
 from trioquart.testing import TestClient, WebsocketDisconnectError
 from trioquart.wrappers.websocket import Websocket
 
@@ -256,3 +257,62 @@ async def test_statistics_report_the_mode_and_the_queue(
         with pytest.raises(WebsocketDisconnectError):
             await ws.receive()
     assert seen == [("direct", 0, 4), ("reader", 2, 4)]
+
+
+async def test_messages_queued_when_the_client_leaves_reach_the_handler_first(
+    app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The reader queued two messages, then the client left: the handler still gets both, and
+    is cancelled once it has taken the last one (before, the cancellation dropped them)."""
+    back = trio.Event()
+    received: list[str | bytes] = []
+    ended: list[str] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        await back.wait()  # away from receive() long enough to get a reader
+        try:
+            while True:
+                received.append(await websocket.receive())
+        except trio.Cancelled:
+            ended.append("cancelled")
+            raise
+
+    async with served_client.websocket("/ws") as ws:
+        await trio.sleep(1)
+        assert only_connection(app).statistics().reading == "reader"
+        await ws.send("a")
+        await ws.send(b"b")
+        await trio.testing.wait_all_tasks_blocked()
+        assert only_connection(app).statistics().queued_messages == 2
+        await ws.close(1000)
+        await trio.testing.wait_all_tasks_blocked()
+        back.set()
+    await trio.testing.wait_all_tasks_blocked()
+    assert received == ["a", b"b"]
+    assert ended == ["cancelled"]
+
+
+async def test_a_handler_that_does_not_take_the_queued_messages_is_cancelled_after_a_grace(
+    app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    cancelled_at: list[float] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        try:
+            await trio.sleep(3600)
+        except trio.Cancelled:
+            cancelled_at.append(trio.current_time())
+            raise
+
+    async with served_client.websocket("/ws") as ws:
+        await trio.sleep(1)
+        await ws.send("never taken")
+        await trio.testing.wait_all_tasks_blocked()
+        left_at = trio.current_time()
+        await ws.close(1000)
+    await trio.testing.wait_all_tasks_blocked()
+    assert cancelled_at[0] - left_at == pytest.approx(QUEUED_MESSAGES_GRACE)

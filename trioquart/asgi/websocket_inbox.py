@@ -19,6 +19,10 @@ server stops reading the socket (backpressure). A queue that stays full for
 ``WEBSOCKET_QUEUE_TIMEOUT`` seconds means a handler that no longer reads, which would also never
 notice the client leave; the connection is then closed with 1008 and its scope cancelled. A
 message above ``MAX_WEBSOCKET_MESSAGE_SIZE`` closes the connection with 1009, in either mode.
+
+When the client leaves with messages still queued, the handler gets them first: the scope is
+cancelled once it has taken the last one, or after ``QUEUED_MESSAGES_GRACE`` seconds if it does
+not come for them.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ log = logging.getLogger("trioquart")
 #: Seconds without a message that end the drain of a connection that dropped (see
 #: ``WebsocketInbox.drain_until_disconnect``).
 DRAIN_QUIET_PERIOD = 0.2
+#: Seconds a handler has to take the messages still queued when the client left, before the
+#: connection's scope is cancelled all the same.
+QUEUED_MESSAGES_GRACE = 1.0
 
 
 class WebsocketInbox:
@@ -56,6 +63,7 @@ class WebsocketInbox:
 
     __slots__ = (
         "_direct",
+        "_drained",
         "_max_queue",
         "_queue_receive",
         "_queue_send",
@@ -117,6 +125,8 @@ class WebsocketInbox:
         self.watch_scope: trio.CancelScope | None = None
         # Set when the reader task, once one is started, has returned.
         self._reader_finished: trio.Event | None = None
+        # Set when the handler takes the last queued message, once the client has left.
+        self._drained: trio.Event | None = None
 
     def use_reader(self) -> None:
         """Switch to the reader mode: messages go through the bounded queue from now on."""
@@ -170,9 +180,12 @@ class WebsocketInbox:
             await trio.lowlevel.checkpoint()
             raise self._closed_error()
         try:
-            return await self._queue_receive.receive()
+            data = await self._queue_receive.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise self._closed_error() from None
+        if self._drained is not None and not self._queue_receive.statistics().current_buffer_used:
+            self._drained.set()
+        return data
 
     def statistics(self) -> InboxStatistics:
         """How the client is read right now, and how full the reader's queue is."""
@@ -228,12 +241,21 @@ class WebsocketInbox:
                     if not await self._deliver(_payload(message)):
                         return
                 elif kind == "websocket.disconnect":
+                    await self._let_handler_take_queued()
                     self._client_left(
                         int(message.get("code", CloseCode.NO_STATUS)), message.get("reason") or ""
                     )
                     return
                 else:
                     _log_unexpected(kind)
+
+    async def _let_handler_take_queued(self) -> None:
+        """The client left: wait (a little) for the handler to take what it sent before."""
+        assert self._queue_send is not None
+        if self._queue_send.statistics().current_buffer_used:
+            self._drained = trio.Event()
+            with trio.move_on_after(QUEUED_MESSAGES_GRACE):
+                await self._drained.wait()
 
     async def _end_of_direct_reading(self, message: ASGIReceiveEvent) -> NoReturn:
         """A direct read got a disconnect or a message too big: end the connection."""
