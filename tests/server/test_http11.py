@@ -16,7 +16,7 @@ import trio.lowlevel
 import trio.testing
 
 from trioquart.server import ServerConfig, http_parser
-from trioquart.server.http11 import ClientDisconnectedError
+from trioquart.server.http11 import ClientDisconnectedError, HTTP11Connection
 from trioquart.server.http_parser import new_parser
 from trioquart.server.types import Message, Receive, Scope, Send
 
@@ -637,6 +637,34 @@ async def test_reader_left_by_the_app_is_waited_for(
         assert (await client.response()).status == 200
         await client.send(b"body" + get())
         assert (await client.response()).body == b"second"
+
+
+async def test_a_reader_still_unwinding_is_waited_for_before_the_next_head(
+    nursery: trio.Nursery,
+) -> None:
+    """A task the app left in ``receive`` may still hold the read when the connection wants
+    the next head: the connection waits for it, and what it read reaches the parser."""
+    ours, theirs = trio.testing.memory_stream_pair()
+    connection = HTTP11Connection(
+        ours,
+        hello,
+        ServerConfig(),
+        secure=False,
+        client=None,
+        server=None,
+        state=None,
+        stopping=trio.Event(),
+    )
+    await connection._reading.acquire()  # the app's task, reading
+    nursery.start_soon(connection.run)
+    await trio.testing.wait_all_tasks_blocked()
+    await theirs.send_all(get())
+    connection.parser.receive_data(bytes(await ours.receive_some()))  # what that task read
+    connection._reading.release()
+    response = await theirs.receive_some()
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert response.endswith(b"hello")
+    await theirs.aclose()
 
 
 async def test_flooding_client_is_not_read_while_the_app_waits(nursery: trio.Nursery) -> None:

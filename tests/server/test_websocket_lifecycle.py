@@ -151,6 +151,55 @@ async def test_app_close_waits_for_a_silent_client_only_the_graceful_timeout(
     assert received == [{"type": "websocket.disconnect", "code": 4000, "reason": ""}]
 
 
+async def test_a_message_after_the_close_frame_is_refused_and_not_written(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    refused: list[BaseException] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 4000})
+        try:
+            await send({"type": "websocket.send", "text": "too late"})
+        except WebSocketClosedError as error:
+            refused.append(error)
+        await receive()
+
+    client_end, server_end = trio.testing.memory_stream_pair()
+    done = await serve_stream(nursery, app, server_end, PINGING)
+    client = RawClient(client_end)
+    await client.open(handshake_request(0))
+    assert await client.close_frame() == CloseConnection(4000, "")
+    await done.wait()
+    assert [type(error) for error in refused] == [WebSocketClosedError]
+    assert await client_end.receive_some() == b""  # nothing after the close frame
+
+
+async def test_a_ping_after_the_close_frame_gets_no_pong(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Once its close frame is out, the server writes nothing more (RFC 6455 5.5.1), a pong
+    included: only the close handshake goes on."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 4000})
+        await receive()
+
+    client_end, server_end = trio.testing.memory_stream_pair()
+    done = await serve_stream(nursery, app, server_end, PINGING)
+    client = RawClient(client_end)
+    await client.open(handshake_request(0))
+    assert await client.close_frame() == CloseConnection(4000, "")
+    await client_end.send_all(frame(0x9, b"late ping"))
+    await trio.testing.wait_all_tasks_blocked()
+    await client_end.send_all(frame(0x8, (4000).to_bytes(2, "big")))
+    await done.wait()
+    assert await client_end.receive_some() == b""  # no pong, nothing after the close frame
+
+
 async def test_client_that_reads_nothing_cannot_hold_the_server(
     nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
 ) -> None:

@@ -27,7 +27,7 @@ from ..ctx import WebsocketContext, app_context_teardown_wanted
 from ..errors import collapse_cancelled, single_error
 from ..return_values import http_exception_response
 from ..websocket_state import CloseCode, WebsocketClosedError, WebsocketState
-from .send_errors import leaving_on_send_error
+from .send_errors import dropping_refused_messages
 from .websocket_inbox import WebsocketInbox
 
 if TYPE_CHECKING:
@@ -63,11 +63,11 @@ async def handle_websocket(
         queue_timeout=config["WEBSOCKET_QUEUE_TIMEOUT"],
         max_message_size=config["MAX_WEBSOCKET_MESSAGE_SIZE"],
     )
-    # A message the server refuses (the client has gone) ends the connection as a disconnect
-    # does; the accept, a rejection and the close handle their own failures.
-    send = leaving_on_send_error(
-        send, lambda: inbox.cancel_connection("the client has gone"), only="websocket.send"
-    )
+    # A message the server refuses (the client has gone, or the server is closing) is dropped,
+    # as Hypercorn drops it: what the client sent before still reaches the handler, then the
+    # disconnect ends the connection. The accept, a rejection and the close handle their own
+    # failures.
+    send = dropping_refused_messages(send, inbox)
     websocket = app.websocket_class(scope, send, inbox)
     inbox.websocket = websocket
     app.match_request(websocket)

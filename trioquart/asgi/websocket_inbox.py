@@ -187,6 +187,16 @@ class WebsocketInbox:
             self._drained.set()
         return data
 
+    def read_to_the_end(self) -> None:
+        """The server refused a message: the client left, or the server is closing. A reader
+        task reads what it still delivers (queued for the handler) up to its disconnect,
+        which cancels the connection. Not a checkpoint."""
+        if self._queue_receive is None and not self.closed:
+            self.use_reader()
+            # handle_websocket sets the service before anything can send.
+            if self.watch_service is not None:  # pragma: no branch
+                self.watch_service.watch_now(self)
+
     def statistics(self) -> InboxStatistics:
         """How the client is read right now, and how full the reader's queue is."""
         queued = 0

