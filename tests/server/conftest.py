@@ -25,6 +25,7 @@ import trio.testing
 
 from tests.e2e.conftest import Baseline
 from trioquart.server import ServerConfig, serve
+from trioquart.server.http11 import HTTP11Connection
 from trioquart.server.types import ASGIApp, Receive, Scope, Send
 
 
@@ -248,3 +249,19 @@ def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*certificate)
     return context
+
+
+def memory_connection(
+    stream: trio.abc.Stream, stopping: trio.Event | None = None
+) -> HTTP11Connection:
+    """A connection serving ``hello`` on ``stream`` (an in-memory one), outside any server."""
+    return HTTP11Connection(
+        stream,
+        hello,
+        ServerConfig(),
+        secure=False,
+        client=None,
+        server=None,
+        state=None,
+        stopping=trio.Event() if stopping is None else stopping,
+    )

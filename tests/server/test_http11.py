@@ -16,11 +16,20 @@ import trio.lowlevel
 import trio.testing
 
 from trioquart.server import ServerConfig, http_parser
-from trioquart.server.http11 import ClientDisconnectedError, HTTP11Connection
+from trioquart.server.http11 import ClientDisconnectedError
 from trioquart.server.http_parser import new_parser
 from trioquart.server.types import Message, Receive, Scope, Send
 
-from .conftest import RawClient, get, hello, read_body, respond, served, server_context
+from .conftest import (
+    RawClient,
+    get,
+    hello,
+    memory_connection,
+    read_body,
+    respond,
+    served,
+    server_context,
+)
 
 
 async def test_hello_world(nursery: trio.Nursery) -> None:
@@ -645,16 +654,7 @@ async def test_a_reader_still_unwinding_is_waited_for_before_the_next_head(
     """A task the app left in ``receive`` may still hold the read when the connection wants
     the next head: the connection waits for it, and what it read reaches the parser."""
     ours, theirs = trio.testing.memory_stream_pair()
-    connection = HTTP11Connection(
-        ours,
-        hello,
-        ServerConfig(),
-        secure=False,
-        client=None,
-        server=None,
-        state=None,
-        stopping=trio.Event(),
-    )
+    connection = memory_connection(ours)
     await connection._reading.acquire()  # the app's task, reading
     nursery.start_soon(connection.run)
     await trio.testing.wait_all_tasks_blocked()

@@ -24,7 +24,16 @@ from trioquart.server.http11 import HTTP11Connection
 from trioquart.server.serve import serve_until_signalled
 from trioquart.server.types import ASGIApp, Receive, Scope, Send
 
-from .conftest import RawClient, get, hello, respond, served, server_context, tls_client
+from .conftest import (
+    RawClient,
+    get,
+    hello,
+    memory_connection,
+    respond,
+    served,
+    server_context,
+    tls_client,
+)
 
 
 async def test_port_zero_reports_the_real_port(nursery: trio.Nursery) -> None:
@@ -210,17 +219,7 @@ async def test_connection_started_while_stopping_closes() -> None:
     stopping = trio.Event()
     stopping.set()
     ours, theirs = trio.testing.memory_stream_pair()
-    connection = HTTP11Connection(
-        ours,
-        hello,
-        ServerConfig(),
-        secure=False,
-        client=None,
-        server=None,
-        state=None,
-        stopping=stopping,
-    )
-    await connection.run()
+    await memory_connection(ours, stopping).run()
     assert await theirs.receive_some() == b""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 import trio
 import trio.testing
@@ -20,7 +22,7 @@ from tests.server.ws_harness import (
     ws_server,
 )
 from trioquart.server.config import ServerConfig
-from trioquart.server.types import Message, Receive, Scope, Send
+from trioquart.server.types import ASGIApp, Message, Receive, Scope, Send
 from trioquart.server.websocket import WebSocketClosedError
 
 PINGING = ServerConfig(websocket_ping_interval=5, websocket_ping_timeout=3, graceful_timeout=4)
@@ -129,23 +131,40 @@ async def test_stopping_waits_for_a_silent_client_only_the_graceful_timeout(
     assert len(app.received) == 1
 
 
-async def test_app_close_waits_for_a_silent_client_only_the_graceful_timeout(
-    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
-) -> None:
-    received: list[Message] = []
+def closing_app(
+    received: list[Message], then: Callable[[Send], Awaitable[None]] | None = None
+) -> ASGIApp:
+    """An app that accepts and closes with 4000, does ``then`` (with its ``send``), and
+    records what its next ``receive`` gives."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await receive()
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.close", "code": 4000})
+        if then is not None:
+            await then(send)
         received.append(await receive())
 
+    return app
+
+
+async def see_the_app_close(nursery: trio.Nursery, app: ASGIApp) -> tuple[RawClient, trio.Event]:
+    """An in-memory client of ``app``, once the app's close frame (4000) has come; and the
+    event set when the server is done."""
     client_end, server_end = trio.testing.memory_stream_pair()
     done = await serve_stream(nursery, app, server_end, PINGING)
     client = RawClient(client_end)
     await client.open(handshake_request(0))
-    start = trio.current_time()
     assert await client.close_frame() == CloseConnection(4000, "")
+    return client, done
+
+
+async def test_app_close_waits_for_a_silent_client_only_the_graceful_timeout(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    received: list[Message] = []
+    start = trio.current_time()
+    _, done = await see_the_app_close(nursery, closing_app(received))
     await done.wait()
     assert trio.current_time() - start == pytest.approx(4)
     assert received == [{"type": "websocket.disconnect", "code": 4000, "reason": ""}]
@@ -156,24 +175,16 @@ async def test_a_message_after_the_close_frame_is_refused_and_not_written(
 ) -> None:
     refused: list[BaseException] = []
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await receive()
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": 4000})
+    async def send_too_late(send: Send) -> None:
         try:
             await send({"type": "websocket.send", "text": "too late"})
         except WebSocketClosedError as error:
             refused.append(error)
-        await receive()
 
-    client_end, server_end = trio.testing.memory_stream_pair()
-    done = await serve_stream(nursery, app, server_end, PINGING)
-    client = RawClient(client_end)
-    await client.open(handshake_request(0))
-    assert await client.close_frame() == CloseConnection(4000, "")
+    client, done = await see_the_app_close(nursery, closing_app([], send_too_late))
     await done.wait()
     assert [type(error) for error in refused] == [WebSocketClosedError]
-    assert await client_end.receive_some() == b""  # nothing after the close frame
+    assert await client.stream.receive_some() == b""  # nothing after the close frame
 
 
 async def test_a_ping_after_the_close_frame_gets_no_pong(
@@ -181,23 +192,12 @@ async def test_a_ping_after_the_close_frame_gets_no_pong(
 ) -> None:
     """Once its close frame is out, the server writes nothing more (RFC 6455 5.5.1), a pong
     included: only the close handshake goes on."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await receive()
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": 4000})
-        await receive()
-
-    client_end, server_end = trio.testing.memory_stream_pair()
-    done = await serve_stream(nursery, app, server_end, PINGING)
-    client = RawClient(client_end)
-    await client.open(handshake_request(0))
-    assert await client.close_frame() == CloseConnection(4000, "")
-    await client_end.send_all(frame(0x9, b"late ping"))
+    client, done = await see_the_app_close(nursery, closing_app([]))
+    await client.stream.send_all(frame(0x9, b"late ping"))
     await trio.testing.wait_all_tasks_blocked()
-    await client_end.send_all(frame(0x8, (4000).to_bytes(2, "big")))
+    await client.stream.send_all(frame(0x8, (4000).to_bytes(2, "big")))
     await done.wait()
-    assert await client_end.receive_some() == b""  # no pong, nothing after the close frame
+    assert await client.stream.receive_some() == b""  # no pong, nothing after the close frame
 
 
 async def test_client_that_reads_nothing_cannot_hold_the_server(
