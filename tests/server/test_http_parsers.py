@@ -527,4 +527,4 @@ def test_framing_llhttp_refuses_is_left_to_h11(fields: list[tuple[bytes, bytes]]
     """llhttp refuses these heads itself (h11 then reads them); should a later llhttp take one,
     the checks after it hand the head to h11 all the same."""
     parser = HttptoolsParser(MAX_HEAD)
-    assert parser._framed(b"POST", b"/", b"1.1", [(b"host", b"a"), *fields]) is None
+    assert parser._framed(b"POST", b"/", b"1.1", [(b"host", b"a"), *fields], 0) is None

@@ -281,7 +281,7 @@ class HTTP11Connection:
     async def _drain(self) -> bool:
         """Read and drop the rest of a request body the app left; ``False`` if it is too long."""
         dropped = 0
-        deadline = trio.current_time() + self.config.keep_alive_timeout
+        deadline: float | None = None
         try:
             while dropped <= DRAIN_LIMIT:
                 piece = self.parser.next_body()
@@ -292,6 +292,8 @@ class HTTP11Connection:
                     continue
                 # Only the waits are timed: a request without a body (most of them) ends here
                 # at once, without a cancel scope.
+                if deadline is None:
+                    deadline = trio.current_time() + self.config.keep_alive_timeout
                 with trio.move_on_at(deadline):
                     await self.read()
                     continue
@@ -334,7 +336,9 @@ class HTTP11Connection:
             # 2.3); other major versions are refused before this.
             "http_version": "1.0" if request.http_version == b"1.0" else "1.1",
             "scheme": scheme,
-            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
+            "path": (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path).decode(
+                "utf-8", "replace"
+            ),
             "raw_path": raw_path,
             "query_string": query,
             "root_path": self.config.root_path,
@@ -555,22 +559,13 @@ def head_refusal(request: RequestHead, config: ServerConfig) -> int | None:
     - 505: an HTTP major version other than 1 (both parsers read any ``HTTP/d.d``, the HTTP/2
       preface included).
     - 431: more header fields than ``max_header_count``, or a head larger than
-      ``max_header_bytes`` (h11 limits a head only while it is incomplete, so one that arrives
-      whole is measured here, about as it came).
-    - 400: both ``Content-Length`` and ``Transfer-Encoding``. RFC 9112 6.1 allows reading
-      the body by ``Transfer-Encoding`` if the connection then closes; h11 keeps it open,
-      which lets a request hide another (smuggling).
+      ``max_header_bytes`` (the parsers limit a head only while it is incomplete, so one that
+      arrives whole is measured here).
     """
     if not request.http_version.startswith(b"1."):
         return 505
-    headers = request.headers
-    size = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
-    size += sum([len(name) + len(value) for name, value in headers]) + len(headers) * 4
-    if len(headers) > config.max_header_count or size > config.max_header_bytes:
+    if len(request.headers) > config.max_header_count or request.size > config.max_header_bytes:
         return 431
-    names = {name for name, _ in headers}
-    if b"content-length" in names and b"transfer-encoding" in names:
-        return 400
     return None
 
 

@@ -31,7 +31,12 @@ END_OF_BODY: Final = EndOfBody.END_OF_BODY
 
 
 class ProtocolError(Exception):
-    """The client broke HTTP/1.1; ``status`` is the answer (400, 431 or 501)."""
+    """The client broke HTTP/1.1; ``status`` is the answer (400, 431 or 501).
+
+    Both parsers refuse a request with both ``Content-Length`` and ``Transfer-Encoding``
+    (400). RFC 9112 6.1 allows reading its body by ``Transfer-Encoding`` if the connection
+    then closes; h11 keeps the connection open, which lets a request hide another (smuggling).
+    """
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -52,6 +57,9 @@ class RequestHead:
     keep_alive: bool
     #: Whether the client waits for ``100 Continue`` before it sends the body.
     expects_continue: bool
+    #: The head's size in bytes, about as it came (exactly, on httptools), for the server's
+    #: limit: the parsers limit only a head that is still incomplete.
+    size: int
 
 
 class Parser(Protocol):

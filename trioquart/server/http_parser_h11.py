@@ -21,8 +21,17 @@ from .http_parser import (
 
 
 def head_from_h11(request: h11.Request) -> RequestHead:
-    """A request head from h11's event."""
+    """A request head from h11's event.
+
+    Raises:
+        ProtocolError: both ``Content-Length`` and ``Transfer-Encoding`` (which h11 takes).
+    """
     headers = list(request.headers)
+    names = {name for name, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        raise ProtocolError("both Content-Length and Transfer-Encoding")
+    size = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
+    size += sum([len(name) + len(value) + len(b": \r\n") for name, value in headers])
     return RequestHead(
         method=request.method,
         target=request.target,
@@ -30,6 +39,7 @@ def head_from_h11(request: h11.Request) -> RequestHead:
         headers=headers,
         keep_alive=keeps_alive(request.http_version, headers),
         expects_continue=expects_continue(request.http_version, headers),
+        size=size,
     )
 
 

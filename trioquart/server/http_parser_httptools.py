@@ -260,11 +260,16 @@ class HttptoolsParser:
         if line is None:
             return self._head_by_h11(block)
         method, target, version = line.groups()
-        head = self._framed(method, target, version, fields.headers)
+        head = self._framed(method, target, version, fields.headers, len(block))
         return self._head_by_h11(block) if head is None else head
 
     def _framed(
-        self, method: bytes, target: bytes, version: bytes, headers: list[tuple[bytes, bytes]]
+        self,
+        method: bytes,
+        target: bytes,
+        version: bytes,
+        headers: list[tuple[bytes, bytes]],
+        size: int,
     ) -> RequestHead | None:
         """The head, its fields checked by h11's rules and its body's reader chosen; ``None``
         for framing fields llhttp should have refused already (h11 then judges the head)."""
@@ -296,6 +301,8 @@ class HttptoolsParser:
             raise ProtocolError("Missing mandatory Host: header")
         if hosts > 1:
             raise ProtocolError("Found multiple Host: headers")
+        if chunked and length is not None:
+            raise ProtocolError("both Content-Length and Transfer-Encoding")
         if chunked:
             self._body = ChunkedReader()
         elif length is None:
@@ -303,7 +310,7 @@ class HttptoolsParser:
         else:
             self._body = ContentLengthReader(int(length))
         return RequestHead(
-            method, target, version, headers, keep_alive, expects and version >= b"1.1"
+            method, target, version, headers, keep_alive, expects and version >= b"1.1", size
         )
 
     def _head_by_h11(self, block: bytes) -> RequestHead:

@@ -119,9 +119,25 @@ def start_response(
             headers.append((name, value))
             lowered.append(name)
     no_body = status in (204, 304)
+    if not no_body and b"transfer-encoding" not in lowered and b"connection" not in lowered:
+        # The common cases, framed by a length: the app's own Content-Length (plain digits,
+        # what nearly every app sends), or the whole body's.
+        known = _plain_content_length(headers, lowered)
+        if known is None and length is not None and b"content-length" not in lowered:
+            headers.append((b"content-length", b"%d" % length))
+            known = length
+        if known is not None and method != b"CONNECT":
+            if not keep_alive:
+                headers.append((b"Connection", b"close"))
+            return ResponseStart(
+                b"HTTP/1.1 %d %s\r\n%s\r\n"
+                % (status, REASONS.get(status, b""), header_block(headers)),
+                BodyFraming(length=0 if method == b"HEAD" else known),
+                keep_alive,
+            )
     closes_after = False
     if length is not None and not no_body and _FRAMING_NAMES.isdisjoint(lowered):
-        # The common case, a whole body and no framing from the app: the length is known.
+        # A whole body and no framing from the app: the length is known.
         headers.append((b"content-length", b"%d" % length))
         lowered.append(b"content-length")
         framing = BodyFraming(length=length)
@@ -179,16 +195,19 @@ def start_response(
     )
 
 
+def _plain_content_length(headers: list[tuple[bytes, bytes]], lowered: list[bytes]) -> int | None:
+    """The app's one ``Content-Length``, if it is plain digits (h11's limit: 20 of them)."""
+    if lowered.count(b"content-length") != 1:
+        return None
+    value = headers[lowered.index(b"content-length")][1]
+    # bytes.isdigit takes ASCII digits only.
+    return int(value) if value.isdigit() and len(value) <= 20 else None
+
+
 def _content_length(headers: list[tuple[bytes, bytes]], lowered: list[bytes]) -> int | None:
     """The response's ``Content-Length``, or ``None`` without one."""
     if b"content-length" not in lowered:
         return None
-    if lowered.count(b"content-length") == 1:
-        value = headers[lowered.index(b"content-length")][1]
-        # What nearly every app sends (bytes.isdigit takes ASCII digits only); h11's limit of
-        # 20 digits.
-        if value.isdigit() and len(value) <= 20:
-            return int(value)
     found: set[bytes] = set()
     for (_, value), name in zip(headers, lowered, strict=True):
         if name == b"content-length":
