@@ -372,6 +372,24 @@ class HTTP11Connection:
 class Exchange:
     """One request and its response: the app's ``receive`` and ``send``."""
 
+    # One per request: slots make it cheaper to build and to use.
+    __slots__ = (
+        "_complete",
+        "_continue_expected",
+        "_framing",
+        "_received",
+        "_sent",
+        "_start",
+        "_status",
+        "_waiting",
+        "body_done",
+        "connection",
+        "keep_alive",
+        "rejected",
+        "request",
+        "scope",
+    )
+
     def __init__(self, connection: HTTP11Connection, request: RequestHead) -> None:
         self.connection = connection
         self.request = request
