@@ -256,3 +256,36 @@ async def test_a_close_from_another_task_waits_for_the_accept_in_flight(app: Tri
             await trio.testing.wait_all_tasks_blocked()
             peer.to_app.send_nowait({"type": "websocket.disconnect", "code": 1000})
     assert [message["type"] for message in peer.sent] == ["websocket.accept", "websocket.close"]
+
+
+async def test_a_loop_that_only_sends_ends_after_the_server_refuses_its_messages(
+    app: TrioQuart,
+) -> None:
+    """Refused sends return (the messages are dropped, as Hypercorn drops them) but still let
+    the others run: the reader started for the handler reads the disconnect, which cancels it."""
+    sends = 0
+    ended: list[str] = []
+
+    @app.websocket("/ws")
+    async def ticker() -> None:
+        nonlocal sends
+        await websocket.accept()
+        try:
+            while sends < 10_000:
+                sends += 1
+                await websocket.send("tick")
+        except trio.Cancelled:
+            ended.append("cancelled")
+            raise
+
+    async def refuse_after_three(peer: Peer, message: Any) -> None:
+        if message["type"] == "websocket.send" and len(peer.sent) > 3:
+            if len(peer.sent) == 4:
+                peer.to_app.send_nowait({"type": "websocket.disconnect", "code": 1006})
+            raise OSError("the client has gone")
+
+    peer = Peer(app, refuse_after_three)
+    with trio.fail_after(5):
+        await peer.run()
+    assert ended == ["cancelled"]
+    assert sends < 100

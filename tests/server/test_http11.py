@@ -238,6 +238,27 @@ async def test_expect_100_continue_when_the_app_reads(nursery: trio.Nursery) -> 
     assert events == ["gate opens", "app reads", "100"]
 
 
+async def test_no_100_continue_once_the_response_has_started(nursery: trio.Nursery) -> None:
+    """An app that answers before it reads the body: a 100 Continue then would land inside
+    the response (the client sends its body once it sees the response instead)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            body = (await receive())["body"]
+            await send({"type": "http.response.body", "body": body})
+
+    async with served(nursery, app) as running, RawClient.connect(running) as client:
+        await client.send(get("/", "Expect: 100-continue", "Content-Length: 2", method="POST"))
+        while b"\r\n1\r\na\r\n" not in client.buffer:
+            assert await client.fill()
+        await client.send(b"xy")
+        response = await client.response()  # a 100 first would come out as a status 100
+        assert (response.status, response.body) == (200, b"axy")
+        assert client.chunks == [b"a", b"xy", b""]
+
+
 async def test_expect_100_continue_unread_closes(nursery: trio.Nursery) -> None:
     async with served(nursery, hello) as running, RawClient.connect(running) as client:
         await client.send(
@@ -665,6 +686,25 @@ async def test_a_reader_still_unwinding_is_waited_for_before_the_next_head(
     assert response.startswith(b"HTTP/1.1 200 OK\r\n")
     assert response.endswith(b"hello")
     await theirs.aclose()
+
+
+async def test_a_head_that_comes_as_its_timeout_fires_is_not_served() -> None:
+    """The wait for the head was ended (timeout or shutdown) just as the head came: the app
+    is not called in an ended scope; the connection closes unanswered."""
+    called: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        called.append(scope)
+
+    ours, theirs = trio.testing.memory_stream_pair()
+    connection = memory_connection(ours)
+    connection.app = app
+    connection.parser.receive_data(get())
+    connection.head_deadline = 0.0
+    connection.expire(1.0)
+    await connection.run()
+    assert await theirs.receive_some() == b""
+    assert called == []
 
 
 async def test_flooding_client_is_not_read_while_the_app_waits(nursery: trio.Nursery) -> None:

@@ -52,5 +52,7 @@ def dropping_refused_messages(send: ASGISendCallable, inbox: WebsocketInbox) -> 
             if message["type"] != "websocket.send":
                 raise
             inbox.read_to_the_end()
+            # A loop that only sends must still let the reader run (and the others).
+            await trio.lowlevel.checkpoint()
 
     return send_or_drop

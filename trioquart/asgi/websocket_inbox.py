@@ -262,7 +262,7 @@ class WebsocketInbox:
     async def _let_handler_take_queued(self) -> None:
         """The client left: wait (a little) for the handler to take what it sent before."""
         assert self._queue_send is not None
-        if self._queue_send.statistics().current_buffer_used:
+        if not self.closed and self._queue_send.statistics().current_buffer_used:
             self._drained = trio.Event()
             with trio.move_on_after(QUEUED_MESSAGES_GRACE):
                 await self._drained.wait()

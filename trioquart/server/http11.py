@@ -137,7 +137,9 @@ class HTTP11Connection:
             with self._head_timeout:
                 while True:
                     request = await self._next_request()
-                    if request is None:
+                    if request is None or self._head_timeout.cancel_called:
+                        # A head that came as its timeout (or the shutdown) ended the wait:
+                        # the connection closes unanswered, as if it had come a moment later.
                         return
                     if is_websocket_upgrade(request):
                         await self._hand_over_websocket(request)
@@ -540,6 +542,8 @@ class Exchange:
             start = self._start_response(body, more_body)
             framing = self._framing = start.body
             self.keep_alive = start.keep_alive
+            # Answered: a 100 Continue now would land inside the response.
+            self._continue_expected = False
             data = start.head
         if body and self.request.method != b"HEAD" and self._status not in (204, 304):
             data += framing.data(body)

@@ -25,7 +25,7 @@ _BLANK_LINE = re.compile(rb"\n\r?\n")
 _REQUEST_LINE = re.compile(rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+) ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
 # A chunk size of at most 20 hex digits, extensions ignored, then optional whitespace.
 _CHUNK_HEADER = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
-_DIGITS = re.compile(rb"[0-9]+")
+_DIGITS = re.compile(rb"[0-9]{1,20}")  # h11's limit
 
 
 class ReceiveBuffer:

@@ -167,7 +167,7 @@ class Listening:
         at most a second.
         """
         config = self.config
-        tick = min(1.0, config.keep_alive_timeout / 4, config.header_timeout / 4)
+        tick = max(0.01, min(1.0, config.keep_alive_timeout / 4, config.header_timeout / 4))
         while True:
             await trio.sleep(tick)
             now = trio.current_time()
