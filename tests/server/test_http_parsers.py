@@ -528,3 +528,14 @@ def test_framing_llhttp_refuses_is_left_to_h11(fields: list[tuple[bytes, bytes]]
     the checks after it hand the head to h11 all the same."""
     parser = HttptoolsParser(MAX_HEAD)
     assert parser._framed(b"POST", b"/", b"1.1", [(b"host", b"a"), *fields], 0) is None
+
+
+def test_both_framings_llhttp_refuses_are_refused_here_too() -> None:
+    """llhttp refuses Content-Length with Transfer-Encoding itself (h11 then refuses it, as
+    both parsers do); should a later llhttp take it, the check after it refuses it all the
+    same."""
+    parser = HttptoolsParser(MAX_HEAD)
+    fields = [(b"host", b"a"), (b"content-length", b"1"), (b"transfer-encoding", b"chunked")]
+    with pytest.raises(ProtocolError) as refused:
+        parser._framed(b"POST", b"/", b"1.1", fields, 0)
+    assert refused.value.status == 400

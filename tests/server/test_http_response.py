@@ -164,10 +164,16 @@ def test_app_content_length_written_once(headers: Headers) -> None:
 # The length of a whole body, known when the response starts.
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [[(b"Content-Type", b"text/plain")], [(b"Connection", b"keep-alive, Foo")]],
+)
 @pytest.mark.parametrize(("method", "version", "close"), REQUESTS)
-def test_known_length_as_a_content_length(method: bytes, version: bytes, close: bool) -> None:
-    """A body known whole gets a ``Content-Length``, as if the app had given one."""
-    headers = [(b"Content-Type", b"text/plain")]
+def test_known_length_as_a_content_length(
+    method: bytes, version: bytes, close: bool, headers: Headers
+) -> None:
+    """A body known whole gets a ``Content-Length``, as if the app had given one (with the
+    app's own ``Connection`` field too, which takes the general rules)."""
     theirs = by_h11(
         request_head(method, version, close), 200, [*headers, (b"content-length", b"5")], [b"hello"]
     )
