@@ -26,6 +26,23 @@ async def served_client(app: TrioQuart) -> AsyncIterator[TestClient]:
         yield test_app.test_client()
 
 
+def route_busy_handler(app: TrioQuart) -> list[float]:
+    """Route ``/ws`` to a handler that accepts, then sleeps without receiving; the times at
+    which it was cancelled."""
+    cancelled_at: list[float] = []
+
+    @app.websocket("/ws")
+    async def busy() -> None:
+        await websocket.accept()
+        try:
+            await trio.sleep(3600)
+        except trio.Cancelled:
+            cancelled_at.append(trio.current_time())
+            raise
+
+    return cancelled_at
+
+
 def only_connection(app: TrioQuart) -> Websocket:
     [connection] = app.connected_websockets
     return connection
@@ -54,16 +71,7 @@ async def test_disconnect_while_busy_elsewhere_cancels_within_two_ticks(
     app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
 ) -> None:
     delay = app.config["DISCONNECT_WATCH_DELAY"]
-    cancelled_at: list[float] = []
-
-    @app.websocket("/ws")
-    async def busy() -> None:
-        await websocket.accept()
-        try:
-            await trio.sleep(3600)
-        except trio.Cancelled:
-            cancelled_at.append(trio.current_time())
-            raise
+    cancelled_at = route_busy_handler(app)
 
     async with served_client.websocket("/ws") as ws:
         await trio.testing.wait_all_tasks_blocked()
@@ -297,16 +305,7 @@ async def test_messages_queued_when_the_client_leaves_reach_the_handler_first(
 async def test_a_handler_that_does_not_take_the_queued_messages_is_cancelled_after_a_grace(
     app: TrioQuart, served_client: TestClient, autojump_clock: trio.testing.MockClock
 ) -> None:
-    cancelled_at: list[float] = []
-
-    @app.websocket("/ws")
-    async def handler() -> None:
-        await websocket.accept()
-        try:
-            await trio.sleep(3600)
-        except trio.Cancelled:
-            cancelled_at.append(trio.current_time())
-            raise
+    cancelled_at = route_busy_handler(app)
 
     async with served_client.websocket("/ws") as ws:
         await trio.sleep(1)
