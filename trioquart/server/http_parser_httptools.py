@@ -272,7 +272,11 @@ class HttptoolsParser:
         size: int,
     ) -> RequestHead | None:
         """The head, its fields checked by h11's rules and its body's reader chosen; ``None``
-        for framing fields llhttp should have refused already (h11 then judges the head)."""
+        for framing fields llhttp should have refused already (h11 then judges the head).
+
+        Keep-alive and ``Expect`` follow ``keeps_alive`` and ``expects_continue``, in this one
+        pass over the fields (the parser tests hold both parsers to the same answers).
+        """
         hosts = 0
         length: bytes | None = None
         chunked = False
