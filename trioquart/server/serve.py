@@ -21,6 +21,7 @@ import trio
 from .config import ServerConfig
 from .http11 import Client, HTTP11Connection, Server
 from .lifespan import Lifespan
+from .socket_stream import DirectSocketStream
 from .types import ASGIApp
 
 log = logging.getLogger("trioquart.server")
@@ -194,8 +195,16 @@ class Listening:
         except Exception:
             log.exception("internal error serving a connection")
 
-    async def _serve_stream(self, stream: trio.SocketStream) -> None:
-        """Do the TLS handshake if any, then serve HTTP/1.1 (and websockets) on ``stream``."""
+    async def _serve_stream(self, accepted: trio.SocketStream) -> None:
+        """Do the TLS handshake if any, then serve HTTP/1.1 (and websockets) on ``accepted``."""
+        stream = DirectSocketStream.taking_over(accepted)
+        try:
+            await self._serve_direct(stream)
+        finally:
+            await stream.aclose()
+
+    async def _serve_direct(self, stream: DirectSocketStream) -> None:
+        """``_serve_stream`` on the connection's socket, which ``stream`` now owns."""
         client, server = addresses(stream.socket)
         transport: trio.abc.Stream = stream
         if self.config.ssl_context is not None:
@@ -226,7 +235,7 @@ class Listening:
             self.connections.discard(connection)
 
 
-def addresses(sock: trio.socket.SocketType) -> tuple[Client, Server]:
+def addresses(sock: socket.socket) -> tuple[Client, Server]:
     """The client's and the server's address of a connection, as a scope gives them."""
     if sock.family == socket.AF_UNIX:
         return None, (str(sock.getsockname()), None)
