@@ -39,6 +39,7 @@ def head_fields(head: RequestHead) -> tuple[object, ...]:
         head.headers,
         head.keep_alive,
         head.expects_continue,
+        head.upgrade,
     )
 
 
@@ -316,6 +317,22 @@ def test_keep_alive_and_expects_continue(
 ) -> None:
     head = read_head(parser_type(MAX_HEAD), data)
     assert (head.keep_alive, head.expects_continue) == (keep_alive, expects)
+
+
+@pytest.mark.parametrize("parser_type", PARSERS)
+@pytest.mark.parametrize(
+    ("data", "upgrade"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nUPGRADE: h2c\r\nConnection: upgrade\r\n\r\n", True),
+    ],
+)
+def test_upgrade_field_is_noted(
+    parser_type: type[H11Parser | HttptoolsParser], data: bytes, upgrade: bool
+) -> None:
+    assert read_head(parser_type(MAX_HEAD), data).upgrade is upgrade
 
 
 @pytest.mark.parametrize("parser_type", PARSERS)

@@ -113,6 +113,8 @@ class HTTP11Connection:
         #: What ``expire`` and ``stop`` cancel: the wait for a head. One scope for the
         #: connection's life, cancelled at most once: the connection then ends.
         self._head_timeout = trio.CancelScope()
+        #: Whether ``expire`` or ``stop`` has cancelled it (cheaper to ask than the scope).
+        self._ending = False
         #: Whether the connection waits for the first byte of a request (``stop`` may end it).
         self._idle = False
         self._served = 0
@@ -124,12 +126,17 @@ class HTTP11Connection:
     def stop(self) -> None:
         """Close the connection if it waits for a request; otherwise after its response."""
         if self._idle:
-            self._head_timeout.cancel()
+            self._end_head_wait()
 
     def expire(self, now: float) -> None:
         """End the connection if the head it waits for is overdue at ``now`` (408 if begun)."""
         if now >= self.head_deadline:
-            self._head_timeout.cancel()
+            self._end_head_wait()
+
+    def _end_head_wait(self) -> None:
+        """Cancel the wait for a head: the connection ends."""
+        self._ending = True
+        self._head_timeout.cancel()
 
     async def run(self) -> None:
         """Serve requests until the connection ends, then close it."""
@@ -137,7 +144,7 @@ class HTTP11Connection:
             with self._head_timeout:
                 while True:
                     request = await self._next_request()
-                    if request is None or self._head_timeout.cancel_called:
+                    if request is None or self._ending:
                         # A head that came as its timeout (or the shutdown) ended the wait:
                         # the connection closes unanswered, as if it had come a moment later.
                         return
@@ -416,8 +423,8 @@ class Exchange:
 
     async def run(self) -> None:
         """Run the app for the request, and answer in its stead if it did not."""
-        began = time.monotonic()
         connection = self.connection
+        began = time.monotonic() if connection.config.access_log else 0.0
         try:
             if self._declared_too_large():
                 await self._reject()
@@ -564,7 +571,7 @@ class Exchange:
         request = self.request
         return start_response(
             self._status,
-            [(bytes(name), bytes(value)) for name, value in self._start.get("headers", ())],
+            list(self._start.get("headers", ())),
             method=request.method,
             http_version=request.http_version,
             # A client still waiting for "100 Continue" may or may not send its body now: the
@@ -595,7 +602,7 @@ def head_refusal(request: RequestHead, config: ServerConfig) -> int | None:
 
 def is_websocket_upgrade(request: RequestHead) -> bool:
     """Whether ``request`` asks to become a websocket."""
-    if request.method != b"GET" or all(name != b"upgrade" for name, _ in request.headers):
+    if request.method != b"GET" or not request.upgrade:
         return False
     upgrade = header_tokens(request.headers, b"upgrade")
     return b"websocket" in upgrade and b"upgrade" in header_tokens(request.headers, b"connection")

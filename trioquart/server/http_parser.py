@@ -60,6 +60,8 @@ class RequestHead:
     #: The head's size in bytes, about as it came (exactly, on httptools), for the server's
     #: limit: the parsers limit only a head that is still incomplete.
     size: int
+    #: Whether the head has an ``Upgrade`` field (a websocket handshake, perhaps).
+    upgrade: bool
 
 
 class Parser(Protocol):

@@ -40,6 +40,7 @@ def head_from_h11(request: h11.Request) -> RequestHead:
         keep_alive=keeps_alive(request.http_version, headers),
         expects_continue=expects_continue(request.http_version, headers),
         size=size,
+        upgrade=b"upgrade" in names,
     )
 
 

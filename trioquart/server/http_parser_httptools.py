@@ -197,9 +197,9 @@ def _check_trailer(block: bytes) -> None:
         raise ProtocolError(str(exc), exc.error_status_hint) from exc
 
 
-#: The fields ``_framed`` looks at; the others pass through untouched.
+#: The fields ``_framed`` looks at (``Upgrade`` only to note it); the others pass through.
 _FRAMING_FIELDS = frozenset(
-    {b"host", b"content-length", b"transfer-encoding", b"connection", b"expect"}
+    {b"host", b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade"}
 )
 
 
@@ -282,6 +282,7 @@ class HttptoolsParser:
         chunked = False
         keep_alive = version >= b"1.1"
         expects = False
+        upgrade = False
         for index, (name, value) in enumerate(headers):
             if name not in _FRAMING_FIELDS:
                 continue
@@ -299,8 +300,10 @@ class HttptoolsParser:
                 headers[index] = (name, value)
             elif name == b"connection":
                 keep_alive = keep_alive and b"close" not in comma_tokens(value)
-            else:
+            elif name == b"expect":
                 expects = expects or b"100-continue" in comma_tokens(value)
+            else:
+                upgrade = True
         if version == b"1.1" and not hosts:
             raise ProtocolError("Missing mandatory Host: header")
         if hosts > 1:
@@ -314,7 +317,14 @@ class HttptoolsParser:
         else:
             self._body = ContentLengthReader(int(length))
         return RequestHead(
-            method, target, version, headers, keep_alive, expects and version >= b"1.1", size
+            method,
+            target,
+            version,
+            headers,
+            keep_alive,
+            expects and version >= b"1.1",
+            size,
+            upgrade,
         )
 
     def _head_by_h11(self, block: bytes) -> RequestHead:

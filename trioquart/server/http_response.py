@@ -253,7 +253,7 @@ def header_block(headers: list[tuple[bytes, bytes]]) -> bytes:
         ResponseError: a name that is not a token, or a value with a character a field value
             cannot hold (CR, LF, NUL ...).
     """
-    block = b"".join([b"%s: %s\r\n" % field for field in headers])
+    block = b"".join([b"%s: %s\r\n" % (name, value) for name, value in headers])
     # The count: a value holding "\r\nName: x" would pass as two well-formed lines.
     if _FIELD_LINES.fullmatch(block) is None or block.count(b"\n") != len(headers):
         raise ResponseError("a header name or value that HTTP does not allow")
