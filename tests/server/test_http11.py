@@ -470,6 +470,34 @@ async def test_app_error_before_the_start_gets_500(
     assert "ValueError: boom" in caplog.text
 
 
+async def test_header_pairs_as_lists_and_bytearrays(nursery: trio.Nursery) -> None:
+    """ASGI header pairs are iterables of two byte strings, not only tuples of bytes."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [[b"x-list", b"1"], (bytearray(b"x-bytearray"), bytearray(b"2"))]
+        await respond(send, body=b"ok", headers=headers)
+
+    async with served(nursery, app) as running, RawClient.connect(running) as client:
+        await client.send(get())
+        response = await client.response()
+    assert (response.header("x-list"), response.header("x-bytearray")) == ("1", "2")
+    assert response.body == b"ok"
+
+
+@pytest.mark.parametrize("field", [("x-text", "not bytes"), (b"x-number", 5), ("x", b"1")])
+async def test_header_fields_that_are_not_bytes_get_500(
+    nursery: trio.Nursery, caplog: pytest.LogCaptureFixture, field: tuple[object, object]
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await respond(send, body=b"never", headers=[field])
+
+    async with served(nursery, app) as running, RawClient.connect(running) as client:
+        await client.send(get())
+        response = await client.response()
+        assert response.status == 500
+    assert "TypeError" in caplog.text
+
+
 async def test_app_error_after_the_start_aborts(nursery: trio.Nursery) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
