@@ -79,17 +79,22 @@ class DirectSocketStream(trio.abc.HalfCloseableStream):
             raise ValueError("max_bytes must be at least 1")
         await checkpoint_if_cancelled()
         sock = self.socket
+        waited = False
         while True:
             try:
                 data = sock.recv(max_bytes)
-                break
             except BlockingIOError:
+                # Waiting is the schedule point: none is needed after it.
                 await wait_readable(sock)
+                waited = True
             except OSError as exc:
-                await cancel_shielded_checkpoint()
+                if not waited:
+                    await cancel_shielded_checkpoint()
                 raise _stream_error(exc) from exc
-        await cancel_shielded_checkpoint()
-        return data
+            else:
+                if not waited:
+                    await cancel_shielded_checkpoint()
+                return data
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of ``data``, waiting while the socket's buffer is full.
@@ -113,12 +118,10 @@ class DirectSocketStream(trio.abc.HalfCloseableStream):
             except OSError as exc:
                 await cancel_shielded_checkpoint()
                 raise _stream_error(exc) from exc
-            if sent == len(data):
-                await cancel_shielded_checkpoint()
-                return
-            # The socket's buffer is full: the rest goes as it drains (waiting is the
-            # checkpoint).
-            await self._send_rest(data, sent)
+            await cancel_shielded_checkpoint()
+            if sent < len(data):
+                # The socket's buffer is full: the rest goes as it drains.
+                await self._send_rest(data, sent)
         finally:
             self._sending = False
 
