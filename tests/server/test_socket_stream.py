@@ -122,32 +122,26 @@ async def test_a_reset_while_nothing_is_waiting_is_a_broken_stream() -> None:
             await server.send_eof()
 
 
+async def once_blocked(action: Callable[[], object]) -> None:
+    """Wait until every other task is blocked, then call ``action``."""
+    await trio.testing.wait_all_tasks_blocked()
+    action()
+
+
 async def test_a_reset_while_waiting_to_receive_is_a_broken_stream() -> None:
     server, peer = await reset_by_peer()
-    async with server:
-
-        async def reset_once_waiting() -> None:
-            await trio.testing.wait_all_tasks_blocked()
-            peer.close()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(reset_once_waiting)
-            with pytest.raises(trio.BrokenResourceError):
-                await server.receive_some()
+    async with server, trio.open_nursery() as nursery:
+        nursery.start_soon(once_blocked, peer.close)
+        with pytest.raises(trio.BrokenResourceError):
+            await server.receive_some()
 
 
 async def test_a_peer_gone_while_waiting_to_send_the_rest_is_a_broken_stream() -> None:
     left, right = await unix_pair()
-    async with left:
-
-        async def close_once_blocked() -> None:
-            await trio.testing.wait_all_tasks_blocked()
-            await right.aclose()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(close_once_blocked)
-            with pytest.raises(trio.BrokenResourceError):
-                await left.send_all(b"x" * 4 * 1024 * 1024)  # more than the buffers hold
+    async with left, trio.open_nursery() as nursery:
+        nursery.start_soon(once_blocked, right.socket.close)  # nobody waits on it
+        with pytest.raises(trio.BrokenResourceError):
+            await left.send_all(b"x" * 4 * 1024 * 1024)  # more than the buffers hold
 
 
 async def test_a_large_send_arrives_whole() -> None:
