@@ -470,21 +470,42 @@ async def test_app_error_before_the_start_gets_500(
     assert "ValueError: boom" in caplog.text
 
 
-async def test_header_pairs_as_lists_and_bytearrays(nursery: trio.Nursery) -> None:
-    """ASGI header pairs are iterables of two byte strings, not only tuples of bytes."""
+@pytest.mark.parametrize(
+    ("status", "more_body"),
+    [(200, False), (200, True), (204, False)],
+    ids=["whole", "streamed", "204"],
+)
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+async def test_header_pairs_of_other_byte_strings(
+    nursery: trio.Nursery, status: int, more_body: bool, kind: type[bytearray | memoryview]
+) -> None:
+    """ASGI header pairs are two byte strings each, not only tuples of bytes: lists, and
+    bytearray or memoryview, for names and for the values that frame the response."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [[b"x-list", b"1"], (bytearray(b"x-bytearray"), bytearray(b"2"))]
-        await respond(send, body=b"ok", headers=headers)
+        length = [] if more_body else [(kind(b"Content-Length"), kind(b"2"))]
+        pairs = [[b"x-list", b"1"], (kind(b"x-other"), kind(b"2")), *length]
+        pairs.append((kind(b"Connection"), kind(b"close")))
+        # A generator: the pairs can be read once only.
+        headers = (pair for pair in pairs)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok", "more_body": more_body})
+        if more_body:
+            await send({"type": "http.response.body", "body": b""})
 
     async with served(nursery, app) as running, RawClient.connect(running) as client:
         await client.send(get())
         response = await client.response()
-    assert (response.header("x-list"), response.header("x-bytearray")) == ("1", "2")
-    assert response.body == b"ok"
+        assert response.status == status
+        assert (response.header("x-list"), response.header("x-other")) == ("1", "2")
+        assert response.header("connection") == "close"
+        assert response.body == (b"" if status == 204 else b"ok")
+        assert await client.closed()
 
 
-@pytest.mark.parametrize("field", [("x-text", "not bytes"), (b"x-number", 5), ("x", b"1")])
+@pytest.mark.parametrize(
+    "field", [("x-text", "not bytes"), (b"x-number", 5), ("x", b"1"), (b"x", [49])]
+)
 async def test_header_fields_that_are_not_bytes_get_500(
     nursery: trio.Nursery, caplog: pytest.LogCaptureFixture, field: tuple[object, object]
 ) -> None:

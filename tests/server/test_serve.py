@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from trioquart import TrioQuart
 from trioquart.server import ServerConfig, serve
 from trioquart.server import http11 as http11_module
 from trioquart.server.http11 import HTTP11Connection
-from trioquart.server.serve import serve_until_signalled
+from trioquart.server.serve import Listening, serve_until_signalled
 from trioquart.server.types import ASGIApp, Receive, Scope, Send
 
 from .conftest import (
@@ -244,6 +245,28 @@ async def test_internal_error_is_contained(
             assert (await client.response()).body == b"hello"
     assert "internal error serving a connection" in caplog.text
     assert "ValueError: server bug" in caplog.text
+
+
+async def test_a_client_that_resets_before_it_is_served_is_let_go(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    listener = (await trio.open_tcp_listeners(0, host="127.0.0.1"))[0]
+    async with listener:
+        client = socket.create_connection(listener.socket.getsockname()[:2])
+        accepted = await listener.accept()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()  # a reset: the server's end no longer has a peer
+    with trio.fail_after(5):
+        while True:  # until the reset has come (getpeername then fails)
+            try:
+                accepted.socket.getpeername()
+            except OSError:
+                break
+            await trio.sleep(0.01)
+    listening = Listening(hello, ServerConfig(), [], None)
+    await listening._serve_connection(accepted)
+    assert not listening.connections
+    assert "internal error" not in caplog.text
 
 
 async def test_websocket_upgrade_is_handed_over(

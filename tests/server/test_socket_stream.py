@@ -16,6 +16,7 @@ import pytest
 import trio
 import trio.testing
 
+from trioquart.server import socket_stream
 from trioquart.server.socket_stream import DirectSocketStream
 
 Pair = tuple[DirectSocketStream, DirectSocketStream]
@@ -92,6 +93,27 @@ async def test_cancelled_calls_do_nothing() -> None:
             await right.receive_some()
         assert scope.cancelled_caught
         assert await right.receive_some() == b"sent"
+
+
+async def test_send_all_while_send_eof_is_at_its_checkpoint_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at_checkpoint, release = trio.Event(), trio.Event()
+
+    async def held_checkpoint() -> None:
+        at_checkpoint.set()
+        await release.wait()
+
+    monkeypatch.setattr(socket_stream, "checkpoint", held_checkpoint)
+    left, right = await unix_pair()
+    async with left, right, trio.open_nursery() as nursery:
+        nursery.start_soon(left.send_eof)
+        await at_checkpoint.wait()
+        try:
+            with pytest.raises(trio.BusyResourceError):
+                await left.send_all(b"x")
+        finally:
+            release.set()
 
 
 async def test_max_bytes_must_be_positive() -> None:

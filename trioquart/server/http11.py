@@ -567,11 +567,26 @@ class Exchange:
     def _start_response(self, body: bytes, more_body: bool) -> ResponseStart:
         """The head of the response the app started, and its framing."""
         assert self._start is not None
+        pairs = list(self._start.get("headers", ()))
+        try:
+            # The pairs as they are: nearly always bytes, which the writer expects.
+            return self._response_head(list(pairs), body, more_body)
+        except (TypeError, AttributeError):
+            # Other byte strings (bytearray, memoryview) are copied to bytes, and the head
+            # made again. memoryview() refuses what is no byte string: bytes(5) would be
+            # five NULs.
+            fields = [(bytes(memoryview(name)), bytes(memoryview(value))) for name, value in pairs]
+            return self._response_head(fields, body, more_body)
+
+    def _response_head(
+        self, headers: list[tuple[bytes, bytes]], body: bytes, more_body: bool
+    ) -> ResponseStart:
+        """``start_response`` for this exchange, with ``headers``."""
         connection = self.connection
         request = self.request
         return start_response(
             self._status,
-            list(self._start.get("headers", ())),
+            headers,
             method=request.method,
             http_version=request.http_version,
             # A client still waiting for "100 Continue" may or may not send its body now: the

@@ -205,7 +205,10 @@ class Listening:
 
     async def _serve_direct(self, stream: DirectSocketStream) -> None:
         """``_serve_stream`` on the connection's socket, which ``stream`` now owns."""
-        client, server = addresses(stream.socket)
+        try:
+            client, server = addresses(stream.socket)
+        except OSError:
+            return  # the client reset the connection before it was served
         transport: trio.abc.Stream = stream
         if self.config.ssl_context is not None:
             transport = trio.SSLStream(

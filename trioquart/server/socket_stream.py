@@ -165,14 +165,18 @@ class DirectSocketStream(trio.abc.HalfCloseableStream):
         """
         if self._sending:
             raise trio.BusyResourceError("another task is sending on this stream")
-        await checkpoint()
-        if self._sent_eof:
-            return
+        self._sending = True
         try:
-            self.socket.shutdown(socket.SHUT_WR)
-        except OSError as exc:
-            raise _stream_error(exc) from exc
-        self._sent_eof = True
+            await checkpoint()
+            if self._sent_eof:
+                return
+            try:
+                self.socket.shutdown(socket.SHUT_WR)
+            except OSError as exc:
+                raise _stream_error(exc) from exc
+            self._sent_eof = True
+        finally:
+            self._sending = False
 
     async def aclose(self) -> None:
         """Close the socket (waking any task waiting on it); idempotent."""
