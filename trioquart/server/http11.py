@@ -569,7 +569,8 @@ class Exchange:
         assert self._start is not None
         pairs = list(self._start.get("headers", ()))
         try:
-            # The pairs as they are: nearly always bytes, which the writer expects.
+            # The pairs as they are: nearly always bytes, which the writer expects. Copying
+            # every pair cost 6% of the server's instructions per request (callgrind, A/B).
             return self._response_head(list(pairs), body, more_body)
         except (TypeError, AttributeError):
             # Other byte strings (bytearray, memoryview) are copied to bytes, and the head
