@@ -18,6 +18,7 @@ import trio
 import trio.testing
 from trio_websocket import ConnectionClosed, wrap_client_stream
 
+from tests.e2e.conftest import Baseline
 from trioquart import TrioQuart
 from trioquart.server import ServerConfig, serve
 from trioquart.server import http11 as http11_module
@@ -250,6 +251,7 @@ async def test_internal_error_is_contained(
 async def test_a_client_that_resets_before_it_is_served_is_let_go(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    baseline = Baseline.now()
     listener = (await trio.open_tcp_listeners(0, host="127.0.0.1"))[0]
     async with listener:
         client = socket.create_connection(listener.socket.getsockname()[:2])
@@ -267,6 +269,7 @@ async def test_a_client_that_resets_before_it_is_served_is_let_go(
     await listening._serve_connection(accepted)
     assert not listening.connections
     assert "internal error" not in caplog.text
+    await baseline.wait_until_back()  # the server closed its end
 
 
 async def test_websocket_upgrade_is_handed_over(

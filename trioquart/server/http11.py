@@ -113,8 +113,6 @@ class HTTP11Connection:
         #: What ``expire`` and ``stop`` cancel: the wait for a head. One scope for the
         #: connection's life, cancelled at most once: the connection then ends.
         self._head_timeout = trio.CancelScope()
-        #: Whether ``expire`` or ``stop`` has cancelled it (cheaper to ask than the scope).
-        self._ending = False
         #: Whether the connection waits for the first byte of a request (``stop`` may end it).
         self._idle = False
         self._served = 0
@@ -126,17 +124,12 @@ class HTTP11Connection:
     def stop(self) -> None:
         """Close the connection if it waits for a request; otherwise after its response."""
         if self._idle:
-            self._end_head_wait()
+            self._head_timeout.cancel()
 
     def expire(self, now: float) -> None:
         """End the connection if the head it waits for is overdue at ``now`` (408 if begun)."""
         if now >= self.head_deadline:
-            self._end_head_wait()
-
-    def _end_head_wait(self) -> None:
-        """Cancel the wait for a head: the connection ends."""
-        self._ending = True
-        self._head_timeout.cancel()
+            self._head_timeout.cancel()
 
     async def run(self) -> None:
         """Serve requests until the connection ends, then close it."""
@@ -144,7 +137,7 @@ class HTTP11Connection:
             with self._head_timeout:
                 while True:
                     request = await self._next_request()
-                    if request is None or self._ending:
+                    if request is None or self._head_timeout.cancel_called:
                         # A head that came as its timeout (or the shutdown) ended the wait:
                         # the connection closes unanswered, as if it had come a moment later.
                         return
